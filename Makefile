@@ -1,0 +1,56 @@
+# Account Security Portal — the two set-up commands of the public contract:
+#   make run   everything a new machine needs, then the portal with demo data on http://127.0.0.1:8000
+#   make test  everything the tests need (Python packages, Debian's chromium), then the whole suite
+# against PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: run test install install-test messages chromium services bench check-deploy clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-test.txt
+	$(PIP) check
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Vietnamese (and English) messages, compiled from locale/*/LC_MESSAGES/django.po.
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || (apt-get install -y -q gettext >/dev/null)
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+run: install messages
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
+
+# The suite needs the real services; a missing one is a failure, never a skip.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || (echo "PostgreSQL is not reachable on 127.0.0.1:5432" && exit 1)
+	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_connect_timeout=3).ping()" \
+		|| (echo "Redis is not reachable on 127.0.0.1:6379" && exit 1)
+
+test: install-test messages chromium services
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/login.py
+	DEBUG=1 $(PY) bench/password_strength.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 artifacts

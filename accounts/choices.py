@@ -1,0 +1,51 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    IT_ADMIN = "it_admin", _("IT Center administrator")
+    INSPECTOR = "inspector", _("Department inspector")
+    UNIT_LEADER = "unit_leader", _("Unit leader")
+    OFFICER = "officer", _("Officer")
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    DEPARTMENT = "department", _("Department")
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District")
+    WARD = "ward", _("Ward")
+    COMMUNE = "commune", _("Commune")
+    TOWN = "town", _("Town")
+    IT_CENTER = "it_center", _("IT Center")
+
+
+class UnitState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    MERGED = "merged", _("Merged into another unit")
+    RETIRED = "retired", _("Retired")
+
+
+class PasswordChangeReason(models.TextChoices):
+    """Why an account must change its password before doing anything else."""
+
+    NONE = "", _("None")
+    ONE_TIME = "one_time", _("One-time password")
+    EXPIRED = "expired", _("Password expired")
+    FORCED = "forced", _("Change forced by an administrator")
+
+
+class HandoverReason(models.TextChoices):
+    CREATED = "created", _("Account created")
+    RESET = "reset", _("Password reset")
+
+
+class AccountState(models.TextChoices):
+    """Filter values of the account list; derived, not stored."""
+
+    ACTIVE = "active", _("Active")
+    DISABLED = "disabled", _("Disabled")
+    MUST_CHANGE = "must_change", _("Must change password")
+    EXPIRING = "expiring", _("Password expiring")
+    EXPIRED = "expired", _("Password expired")
+    LOCKED = "locked", _("Locked")

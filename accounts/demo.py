@@ -1,0 +1,156 @@
+"""The Đồng Nai unit tree as the letter (2024) knew it: the province, its departments, the 2 cities
+and 9 districts, a few wards and communes of each, and the IT Center. Codes follow the QCVN 102:2016
+structure (level-2 units in the third group, level-3 units in the second); they are demo values,
+except the province's 000.00.00.H19."""
+
+PROVINCE = ("000.00.00.H19", "UBND tỉnh Đồng Nai", "province")
+
+DEPARTMENTS = [
+    ("000.00.01.H19", "Văn phòng UBND tỉnh"),
+    ("000.00.02.H19", "Sở Nội vụ"),
+    ("000.00.03.H19", "Sở Tư pháp"),
+    ("000.00.04.H19", "Sở Kế hoạch và Đầu tư"),
+    ("000.00.05.H19", "Sở Tài chính"),
+    ("000.00.06.H19", "Sở Công Thương"),
+    ("000.00.07.H19", "Sở Nông nghiệp và Phát triển nông thôn"),
+    ("000.00.08.H19", "Sở Giao thông vận tải"),
+    ("000.00.09.H19", "Sở Xây dựng"),
+    ("000.00.10.H19", "Sở Tài nguyên và Môi trường"),
+    ("000.00.11.H19", "Sở Thông tin và Truyền thông"),
+    ("000.00.12.H19", "Sở Lao động - Thương binh và Xã hội"),
+    ("000.00.13.H19", "Sở Văn hóa, Thể thao và Du lịch"),
+    ("000.00.14.H19", "Sở Khoa học và Công nghệ"),
+    ("000.00.15.H19", "Sở Giáo dục và Đào tạo"),
+    ("000.00.16.H19", "Sở Y tế"),
+    ("000.00.17.H19", "Thanh tra tỉnh"),
+    ("000.00.18.H19", "Ban Quản lý các Khu công nghiệp Đồng Nai"),
+]
+
+# Under the Department of Information and Communications (letter: it runs the System).
+IT_CENTER = ("000.01.11.H19", "Trung tâm Công nghệ thông tin và Truyền thông", "000.00.11.H19")
+
+# (code, name, kind, [(ward/commune name, kind), …])
+DISTRICTS = [
+    ("000.00.31.H19", "UBND thành phố Biên Hòa", "city", [
+        ("UBND phường Tân Phong", "ward"), ("UBND phường Trảng Dài", "ward"), ("UBND phường Hố Nai", "ward"),
+        ("UBND phường Tam Hiệp", "ward"), ("UBND phường Long Bình", "ward"), ("UBND xã Hóa An", "commune"),
+    ]),
+    ("000.00.32.H19", "UBND thành phố Long Khánh", "city", [
+        ("UBND phường Xuân An", "ward"), ("UBND phường Xuân Bình", "ward"), ("UBND phường Bảo Vinh", "ward"),
+        ("UBND xã Hàng Gòn", "commune"), ("UBND xã Bàu Trâm", "commune"),
+    ]),
+    ("000.00.33.H19", "UBND huyện Long Thành", "district", [
+        ("UBND thị trấn Long Thành", "town"), ("UBND xã An Phước", "commune"), ("UBND xã Bình Sơn", "commune"),
+        ("UBND xã Long Phước", "commune"),
+    ]),
+    ("000.00.34.H19", "UBND huyện Nhơn Trạch", "district", [
+        ("UBND thị trấn Hiệp Phước", "town"), ("UBND xã Phú Hội", "commune"), ("UBND xã Long Tân", "commune"),
+        ("UBND xã Đại Phước", "commune"),
+    ]),
+    ("000.00.35.H19", "UBND huyện Trảng Bom", "district", [
+        ("UBND thị trấn Trảng Bom", "town"), ("UBND xã Bắc Sơn", "commune"), ("UBND xã Hố Nai 3", "commune"),
+        ("UBND xã Sông Trầu", "commune"),
+    ]),
+    ("000.00.36.H19", "UBND huyện Thống Nhất", "district", [
+        ("UBND thị trấn Dầu Giây", "town"), ("UBND xã Gia Kiệm", "commune"), ("UBND xã Hưng Lộc", "commune"),
+    ]),
+    ("000.00.37.H19", "UBND huyện Cẩm Mỹ", "district", [
+        ("UBND xã Long Giao", "commune"), ("UBND xã Sông Ray", "commune"), ("UBND xã Xuân Đông", "commune"),
+    ]),
+    ("000.00.38.H19", "UBND huyện Xuân Lộc", "district", [
+        ("UBND thị trấn Gia Ray", "town"), ("UBND xã Xuân Bắc", "commune"), ("UBND xã Suối Cát", "commune"),
+        ("UBND xã Xuân Hưng", "commune"),
+    ]),
+    ("000.00.39.H19", "UBND huyện Định Quán", "district", [
+        ("UBND thị trấn Định Quán", "town"), ("UBND xã La Ngà", "commune"), ("UBND xã Phú Lợi", "commune"),
+    ]),
+    ("000.00.40.H19", "UBND huyện Tân Phú", "district", [
+        ("UBND thị trấn Tân Phú", "town"), ("UBND xã Nam Cát Tiên", "commune"), ("UBND xã Tà Lài", "commune"),
+    ]),
+    ("000.00.41.H19", "UBND huyện Vĩnh Cửu", "district", [
+        ("UBND thị trấn Vĩnh An", "town"), ("UBND xã Trị An", "commune"), ("UBND xã Mã Đà", "commune"),
+    ]),
+]
+
+
+def ward_code(district_code: str, index: int) -> str:
+    """Level-3 code: the ward's number in the second group under its district's code."""
+    _, _, district_group, province = district_code.split(".")
+    return f"000.{index:02d}.{district_group}.{province}"
+
+
+# Demo accounts (DESIGN.md public contract): username, full name, role, unit code, may look up.
+DEMO_ACCOUNTS = [
+    ("demo.admin", "Nguyễn Văn Quản", "it_admin", IT_CENTER[0], False),
+    ("demo.inspector", "Trần Thị Thanh", "inspector", "000.00.17.H19", False),
+    ("demo.leader", "Lê Minh Lãnh", "unit_leader", "000.00.31.H19", False),
+    ("demo.officer", "Phạm Thị Cán", "officer", ward_code("000.00.31.H19", 1), True),
+]
+
+
+def _unit_upsert(code, name, kind, parent):
+    from .models import Unit
+    from .services import unit_create, unit_rename
+
+    unit = Unit.objects.filter(code=code).first()
+    if unit is None:
+        return unit_create(actor=None, code=code, name=name, kind=kind, parent=parent), True
+    if unit.name != name:
+        unit_rename(actor=None, unit=unit, name=name)
+    return unit, False
+
+
+def demo_units_seed() -> int:
+    """Create what is missing of the demo tree; return how many units were created."""
+    created = 0
+    province, new = _unit_upsert(*PROVINCE, parent=None)
+    created += new
+    departments = {}
+    for code, name in DEPARTMENTS:
+        departments[code], new = _unit_upsert(code, name, "department", province)
+        created += new
+    _, new = _unit_upsert(IT_CENTER[0], IT_CENTER[1], "it_center", departments[IT_CENTER[2]])
+    created += new
+    for code, name, kind, wards in DISTRICTS:
+        district, new = _unit_upsert(code, name, kind, province)
+        created += new
+        for index, (ward_name, ward_kind) in enumerate(wards, start=1):
+            _, new = _unit_upsert(ward_code(code, index), ward_name, ward_kind, district)
+            created += new
+    return created
+
+
+def demo_accounts_seed(*, password: str, reset_existing: bool) -> list[tuple[str, bool]]:
+    """Ready-to-use demo accounts (not forced to change their password). New accounts get `password`;
+    existing ones too when `reset_existing`, unless they already have it (so a second run with the
+    same password changes nothing). Returns (username, created) pairs."""
+    from django.utils import timezone
+
+    from policy.services import password_history_record
+
+    from .models import Unit, User
+
+    results = []
+    for username, full_name, role, unit_code, can_lookup in DEMO_ACCOUNTS:
+        unit = Unit.objects.get(code=unit_code)
+        account = User.objects.filter(username=username).first()
+        created = account is None
+        if created:
+            account = User(username=username)
+        account.full_name = full_name
+        account.email = f"{username}@demo.dongnai.gov.vn"
+        account.role = role
+        account.unit = unit
+        account.can_lookup = can_lookup
+        account.is_active = True
+        new_password = (created or reset_existing) and not (account.password and account.check_password(password))
+        if new_password:
+            account.set_password(password)
+            account.password_changed_at = timezone.now()
+            account.password_change_reason = ""
+            account.one_time_password_expires_at = None
+        account.save()
+        if new_password:
+            password_history_record(account)
+        results.append((username, created))
+    return results

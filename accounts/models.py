@@ -1,0 +1,188 @@
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import HandoverReason, PasswordChangeReason, Role, UnitKind, UnitState
+
+# QCVN 102:2016 electronic agency code, e.g. 000.00.00.H19 (Đồng Nai's People's Committee).
+agency_code_validator = RegexValidator(
+    r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$",
+    _("Enter an agency code of the form NNN.NN.NN.HNN, for example 000.00.00.H19."),
+)
+username_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9._-]{2,63}$",
+    _("A username has 3–64 lower-case letters without accents, digits, dots, hyphens or underscores."),
+)
+
+
+class Unit(models.Model):
+    """A unit in the province's tree. Never deleted: history keeps pointing at it as it was.
+
+    `path` is a materialised path of ids ("/1/7/42/") so that a leader's subtree is one indexed
+    prefix query at any depth, for the 3,000-unit nationwide tree as for one province.
+    """
+
+    code = models.CharField(_("agency code"), max_length=13, unique=True, validators=[agency_code_validator])
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    state = models.CharField(_("state"), max_length=16, choices=UnitState.choices, default=UnitState.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_units"
+    )
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        indexes = [models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state=UnitState.MERGED) | models.Q(merged_into__isnull=False),
+                name="unit_merged_has_target",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def depth(self) -> int:
+        return max(self.path.count("/") - 2, 0)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == UnitState.ACTIVE
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        # Usernames are compared without case: "Demo.Officer" is the same account (and the same
+        # lockout counter) as "demo.officer".
+        return self.get(username__iexact=username)
+
+    def create_user(self, username, password=None, **fields):
+        user = self.model(username=username.strip().lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractBaseUser):
+    username = models.CharField(_("username"), max_length=64, unique=True, validators=[username_validator])
+    full_name = models.CharField(_("full name"), max_length=150)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="accounts")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICER)
+    can_lookup = models.BooleanField(_("may look up citizens"), default=False)
+
+    is_active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(_("reason disabled"), max_length=300, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+
+    # Letter point 3: the default (one-time) password is changed at first login and expires unused;
+    # every password is changed at least every 3 months.
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    password_change_reason = models.CharField(
+        _("must change password because"), max_length=16, choices=PasswordChangeReason.choices, blank=True, default=""
+    )
+    one_time_password_expires_at = models.DateTimeField(_("one-time password expires at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.CheckConstraint(condition=models.Q(username=Lower("username")), name="user_username_lower"),
+        ]
+        indexes = [models.Index(fields=["unit", "role"]), models.Index(fields=["password_changed_at"])]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.username})" if self.full_name else self.username
+
+    # No Django admin site: every change goes through the services so that it is audited.
+    is_staff = False
+    is_superuser = False
+
+    @property
+    def is_it_admin(self) -> bool:
+        return self.role == Role.IT_ADMIN
+
+    @property
+    def is_inspector(self) -> bool:
+        return self.role == Role.INSPECTOR
+
+    @property
+    def is_unit_leader(self) -> bool:
+        return self.role == Role.UNIT_LEADER
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in (Role.IT_ADMIN, Role.INSPECTOR)
+
+    @property
+    def has_one_time_password(self) -> bool:
+        return self.password_change_reason == PasswordChangeReason.ONE_TIME
+
+    def one_time_password_expired(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.has_one_time_password
+            and self.one_time_password_expires_at is not None
+            and self.one_time_password_expires_at <= now
+        )
+
+    def password_expires_at(self, max_age_days: int):
+        if self.password_changed_at is None:
+            return None
+        return self.password_changed_at + timedelta(days=max_age_days)
+
+
+class HandoverRecord(models.Model):
+    """Letter point 3: a password is never disclosed without a signed handover record (biên bản
+    bàn giao). The record names the account, officer, unit and who handed it over; the one-time
+    password itself is handed over separately and is never stored here."""
+
+    number = models.CharField(_("record number"), max_length=32, unique=True)
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="handover_records")
+    reason = models.CharField(_("reason"), max_length=16, choices=HandoverReason.choices)
+    # Snapshots: the record keeps the unit and names as they were on the day it was issued.
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit_name = models.CharField(max_length=200)
+    unit_code = models.CharField(max_length=13)
+    officer_name = models.CharField(max_length=150)
+    username = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    issued_by_name = models.CharField(max_length=150)
+    issued_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("handover record")
+        verbose_name_plural = _("handover records")
+
+    def __str__(self):
+        return self.number

@@ -1,0 +1,131 @@
+"""What the accounts app reads for others, always within the reader's scope.
+
+Scope is decided here and only here: it_admin and inspector see everything, a unit leader their unit
+and every unit below it, an officer only themself. Every list, page and export goes through these
+functions, so an object outside scope simply does not exist for the reader (404).
+"""
+from datetime import timedelta
+
+from axes.models import AccessAttempt
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from policy.selectors import current_policy
+
+from .choices import AccountState, PasswordChangeReason, Role
+from .models import HandoverRecord, Unit, User
+
+
+def units_visible_to(user):
+    if user.sees_everything:
+        return Unit.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return Unit.objects.filter(path__startswith=user.unit.path)
+    return Unit.objects.filter(pk=user.unit_id)
+
+
+def accounts_visible_to(user):
+    if user.sees_everything:
+        return User.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return User.objects.filter(unit__path__startswith=user.unit.path)
+    return User.objects.filter(pk=user.pk)
+
+
+def account_get_visible(user, pk) -> User:
+    return get_object_or_404(accounts_visible_to(user).select_related("unit"), pk=pk)
+
+
+def unit_get_visible(user, pk) -> Unit:
+    return get_object_or_404(units_visible_to(user), pk=pk)
+
+
+def handover_record_get_visible(user, pk) -> HandoverRecord:
+    return get_object_or_404(
+        HandoverRecord.objects.filter(account__in=accounts_visible_to(user)).select_related("account", "unit"),
+        pk=pk,
+    )
+
+
+def _lockout_failures(now):
+    """Failures counted by django-axes for the username within the cool-off window."""
+    policy = current_policy()
+    window_start = now - timedelta(minutes=policy.lockout_minutes)
+    failures = (
+        AccessAttempt.objects.filter(username=OuterRef("username"), attempt_time__gte=window_start)
+        .order_by()
+        .values("username")
+        .annotate(total=Sum("failures_since_start"))
+        .values("total")
+    )
+    return Coalesce(Subquery(failures, output_field=IntegerField()), 0), policy.lockout_threshold
+
+
+def account_is_locked(account, now=None) -> bool:
+    now = now or timezone.now()
+    policy = current_policy()
+    failures = AccessAttempt.objects.filter(
+        username=account.username, attempt_time__gte=now - timedelta(minutes=policy.lockout_minutes)
+    ).aggregate(total=Sum("failures_since_start"))["total"] or 0
+    return failures >= policy.lockout_threshold
+
+
+def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
+    """The account list of the admin pages, scoped, filtered, with the figures each row shows."""
+    now = now or timezone.now()
+    policy = current_policy()
+    failures, threshold = _lockout_failures(now)
+    accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=failures)
+    if search:
+        accounts = accounts.filter(
+            Q(username__icontains=search) | Q(full_name__icontains=search) | Q(email__icontains=search)
+            | Q(phone__icontains=search)
+        )
+    if unit_id:
+        unit = units_visible_to(user).filter(pk=unit_id).first()
+        accounts = accounts.filter(unit__path__startswith=unit.path) if unit else accounts.none()
+    if role:
+        accounts = accounts.filter(role=role)
+    admin_expiry = now - timedelta(days=policy.max_age_days_admin)
+    officer_expiry = now - timedelta(days=policy.max_age_days)
+    expired = (
+        Q(password_changed_at__isnull=True)
+        | Q(role=Role.IT_ADMIN, password_changed_at__lte=admin_expiry)
+        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__lte=officer_expiry))
+    )
+    warning = timedelta(days=policy.expiry_warning_days)
+    expiring = (
+        Q(role=Role.IT_ADMIN, password_changed_at__gt=admin_expiry,
+          password_changed_at__lte=admin_expiry + warning)
+        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__gt=officer_expiry,
+                                      password_changed_at__lte=officer_expiry + warning))
+    )
+    if state == AccountState.ACTIVE:
+        accounts = accounts.filter(is_active=True)
+    elif state == AccountState.DISABLED:
+        accounts = accounts.filter(is_active=False)
+    elif state == AccountState.MUST_CHANGE:
+        accounts = accounts.filter(is_active=True).exclude(password_change_reason=PasswordChangeReason.NONE)
+    elif state == AccountState.EXPIRING:
+        accounts = accounts.filter(expiring, is_active=True)
+    elif state == AccountState.EXPIRED:
+        accounts = accounts.filter(expired, is_active=True)
+    elif state == AccountState.LOCKED:
+        accounts = accounts.filter(lockout_failures__gte=threshold)
+    return accounts.order_by("unit__path", "username")
+
+
+def unit_tree(user):
+    """Units in scope in tree order (the materialised path sorts parents before children)."""
+    return units_visible_to(user).select_related("parent", "merged_into").order_by("path")
+
+
+def unit_has_open_children(unit) -> bool:
+    return Unit.objects.filter(parent=unit, state="active").exists()
+
+
+def handover_records_for(account):
+    return HandoverRecord.objects.filter(account=account).select_related("issued_by")
+

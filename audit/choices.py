@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    LOGIN_SUCCESS = "login_success", _("Login succeeded")
+    LOGIN_FAILURE = "login_failure", _("Login failed")
+    LOGOUT = "logout", _("Logged out")
+    LOCKOUT = "lockout", _("Account locked out")
+    UNLOCK = "unlock", _("Account unlocked")
+    PASSWORD_CHANGED = "password_changed", _("Password changed by the officer")
+    PASSWORD_FORCED = "password_forced", _("Password change forced")
+    PASSWORD_RESET = "password_reset", _("Password reset by an administrator")
+    ACCOUNT_CREATED = "account_created", _("Account created")
+    ACCOUNT_UPDATED = "account_updated", _("Account details changed")
+    ACCOUNT_DISABLED = "account_disabled", _("Account disabled")
+    ACCOUNT_ENABLED = "account_enabled", _("Account enabled")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    UNIT_CHANGED = "unit_changed", _("Account moved to another unit")
+    HANDOVER_RECEIVED = "handover_received", _("Handover record received")
+    POLICY_CHANGED = "policy_changed", _("Password policy changed")
+    UNIT_CREATED = "unit_created", _("Unit created")
+    UNIT_RENAMED = "unit_renamed", _("Unit renamed")
+    UNIT_MOVED = "unit_moved", _("Unit moved")
+    UNIT_MERGED = "unit_merged", _("Unit merged")
+    UNIT_RETIRED = "unit_retired", _("Unit retired")

@@ -1,0 +1,9 @@
+from .selectors import days_until_password_expiry
+
+
+def password_expiry(request):
+    """The banner that warns from the policy's warning days (14 by default) before expiry."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"password_expires_in_days": days_until_password_expiry(user)}

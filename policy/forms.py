@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import PasswordPolicy
+from .validators import MAX_PASSWORD_LENGTH
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form (fields `username`, `password`) with the portal's rules on top."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong username or password. After several failures the account is locked for a while."),
+        "inactive": _("This account is disabled. Contact the IT Center."),
+        "one_time_password_expired": _(
+            "Your one-time password has expired unused. Ask the IT Center for a new one."
+        ),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["password"].max_length = MAX_PASSWORD_LENGTH
+        self.fields["password"].widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
+
+    def clean_username(self):
+        # One account, one lockout counter, whatever the case typed.
+        return self.cleaned_data["username"].strip().lower()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        # Letter point 3: a default password not changed in time no longer opens the account.
+        if user.one_time_password_expired():
+            from audit.choices import EventKind
+            from audit.services import audit_event_record
+
+            audit_event_record(kind=EventKind.LOGIN_FAILURE, target=user, request=self.request,
+                               details={"reason": "one_time_password_expired"})
+            raise forms.ValidationError(self.error_messages["one_time_password_expired"],
+                                        code="one_time_password_expired")
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Field names as Django's (`old_password`, `new_password1`, `new_password2`). The policy's
+    validators run in policy.services.password_change, the one place every change goes through."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("old_password", "new_password1", "new_password2"):
+            self.fields[name].max_length = MAX_PASSWORD_LENGTH
+            self.fields[name].widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
+
+    def validate_password_for_user(self, user, password_field_name="password2"):
+        """Deferred to the service (see the class docstring), so validators run once per attempt."""
+
+
+class PasswordPolicyForm(forms.ModelForm):
+    class Meta:
+        model = PasswordPolicy
+        fields = PasswordPolicy.EDITABLE_FIELDS

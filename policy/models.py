@@ -1,0 +1,107 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PasswordPolicy(models.Model):
+    """The one password policy of the portal (row id 1), edited by IT admins, every change audited.
+
+    The letter's rules are a floor the form will not go below: length ≥ 8, all four character
+    classes, rotation at least every 90 days (letter point 3).
+    """
+
+    SINGLETON_ID = 1
+
+    min_length = models.PositiveSmallIntegerField(
+        _("minimum length"), validators=[MinValueValidator(8), MaxValueValidator(64)]
+    )
+    min_length_admin = models.PositiveSmallIntegerField(
+        _("minimum length for IT admins"), validators=[MinValueValidator(8), MaxValueValidator(64)]
+    )
+    min_zxcvbn_score = models.PositiveSmallIntegerField(
+        _("minimum strength score (zxcvbn, 0–4)"), validators=[MinValueValidator(2), MaxValueValidator(4)]
+    )
+    history_count = models.PositiveSmallIntegerField(
+        _("previous passwords that may not be reused"), validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    history_count_admin = models.PositiveSmallIntegerField(
+        _("previous passwords that may not be reused (IT admins)"),
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    min_age_hours = models.PositiveSmallIntegerField(
+        _("minimum password age (hours)"), validators=[MaxValueValidator(24 * 7)]
+    )
+    max_age_days = models.PositiveSmallIntegerField(
+        _("maximum password age (days)"), validators=[MinValueValidator(7), MaxValueValidator(90)]
+    )
+    max_age_days_admin = models.PositiveSmallIntegerField(
+        _("maximum password age for IT admins (days)"), validators=[MinValueValidator(7), MaxValueValidator(90)]
+    )
+    expiry_warning_days = models.PositiveSmallIntegerField(
+        _("warn this many days before expiry"), validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    one_time_password_hours = models.PositiveSmallIntegerField(
+        _("one-time password validity (hours)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 7)]
+    )
+    lockout_threshold = models.PositiveSmallIntegerField(
+        _("failed logins before lockout"), validators=[MinValueValidator(3), MaxValueValidator(10)]
+    )
+    lockout_minutes = models.PositiveSmallIntegerField(
+        _("lockout duration (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    dormant_days = models.PositiveSmallIntegerField(
+        _("disable accounts unused for (days)"), validators=[MinValueValidator(7), MaxValueValidator(365)]
+    )
+    recertify_months = models.PositiveSmallIntegerField(
+        _("units recertify their accounts every (months)"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        _("idle session timeout (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    session_idle_minutes_admin = models.PositiveSmallIntegerField(
+        _("idle session timeout for IT admins (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("password policy")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="password_policy_singleton"),
+            # Letter point 3 as a database invariant, whatever writes the row.
+            models.CheckConstraint(
+                condition=models.Q(min_length__gte=8, min_length_admin__gte=8, max_age_days__lte=90,
+                                   max_age_days_admin__lte=90),
+                name="password_policy_letter_floor",
+            ),
+        ]
+
+    EDITABLE_FIELDS = (
+        "min_length", "min_length_admin", "min_zxcvbn_score", "history_count", "history_count_admin",
+        "min_age_hours", "max_age_days", "max_age_days_admin", "expiry_warning_days",
+        "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
+        "recertify_months", "session_idle_minutes", "session_idle_minutes_admin",
+    )
+
+    @classmethod
+    def from_defaults(cls) -> "PasswordPolicy":
+        return cls(id=cls.SINGLETON_ID, **settings.POLICY_DEFAULTS)
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
+
+
+class PasswordHistory(models.Model):
+    """Hashes of an account's previous passwords (never the passwords), for the no-reuse rule."""
+
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="password_history")
+    password_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]

@@ -1,0 +1,84 @@
+"""Reading the password policy and an account's password state."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.choices import PasswordChangeReason, Role
+
+from .models import PasswordHistory, PasswordPolicy
+
+POLICY_CACHE_KEY = "password_policy:v1"
+POLICY_CACHE_SECONDS = 60
+
+
+def current_policy() -> PasswordPolicy:
+    """The policy record, cached briefly (it is read on every request); services clear the cache on
+    change. A database without the row (a freshly flushed test database) falls back to the defaults."""
+    policy = cache.get(POLICY_CACHE_KEY)
+    if policy is None:
+        policy = PasswordPolicy.objects.filter(id=PasswordPolicy.SINGLETON_ID).first() or PasswordPolicy.from_defaults()
+        cache.set(POLICY_CACHE_KEY, policy, POLICY_CACHE_SECONDS)
+    return policy
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """The thresholds that apply to one account: IT admins hold the keys, so theirs are stricter."""
+
+    min_length: int
+    min_zxcvbn_score: int
+    history_count: int
+    min_age: timedelta
+    max_age: timedelta
+    expiry_warning: timedelta
+    session_idle_minutes: int
+
+
+def policy_for(user) -> EffectivePolicy:
+    policy = current_policy()
+    is_admin = user is not None and getattr(user, "role", None) == Role.IT_ADMIN
+    return EffectivePolicy(
+        min_length=policy.min_length_admin if is_admin else policy.min_length,
+        min_zxcvbn_score=policy.min_zxcvbn_score,
+        history_count=policy.history_count_admin if is_admin else policy.history_count,
+        min_age=timedelta(hours=policy.min_age_hours),
+        max_age=timedelta(days=policy.max_age_days_admin if is_admin else policy.max_age_days),
+        expiry_warning=timedelta(days=policy.expiry_warning_days),
+        session_idle_minutes=policy.session_idle_minutes_admin if is_admin else policy.session_idle_minutes,
+    )
+
+
+def password_expires_at(user) -> datetime | None:
+    if user.password_changed_at is None:
+        return None
+    return user.password_changed_at + policy_for(user).max_age
+
+
+def password_change_reason(user, now=None) -> str:
+    """Why the account must change its password before anything else, or "" when it need not."""
+    if user.password_change_reason:
+        return user.password_change_reason
+    expires_at = password_expires_at(user)
+    # Letter point 3: change at least once every 3 months. An account without a change date has a
+    # password nobody chose under this policy: it must change too.
+    if expires_at is None or expires_at <= (now or timezone.now()):
+        return PasswordChangeReason.EXPIRED
+    return ""
+
+
+def days_until_password_expiry(user, now=None) -> int | None:
+    """Whole days left when inside the warning window (the banner shows them), else None."""
+    expires_at = password_expires_at(user)
+    if expires_at is None:
+        return None
+    now = now or timezone.now()
+    left = expires_at - now
+    if left <= timedelta(0) or left > policy_for(user).expiry_warning:
+        return None
+    return left.days
+
+
+def recent_password_hashes(user, count: int) -> list[str]:
+    return list(PasswordHistory.objects.filter(account=user).values_list("password_hash", flat=True)[:count])

@@ -1,0 +1,119 @@
+"""What the policy app does: change the policy, change and issue passwords."""
+import secrets
+import string
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import PasswordChangeReason
+from audit.choices import EventKind
+from audit.services import audit_event_record, changes_between
+from portal.errors import NotAllowed
+
+from .models import PasswordHistory, PasswordPolicy
+from .selectors import POLICY_CACHE_KEY, current_policy, password_change_reason
+
+HISTORY_KEPT = 24  # the most any policy may ask for (PasswordPolicy.history_count's maximum)
+
+
+@transaction.atomic
+def policy_update(*, actor, values: dict, request=None) -> PasswordPolicy:
+    if not actor.is_it_admin:
+        raise NotAllowed(_("Only IT Center administrators may change the password policy."))
+    policy = PasswordPolicy.objects.select_for_update().filter(id=PasswordPolicy.SINGLETON_ID).first()
+    if policy is None:
+        policy = PasswordPolicy.from_defaults()
+    old = policy.values()
+    for name in PasswordPolicy.EDITABLE_FIELDS:
+        if name in values:
+            setattr(policy, name, values[name])
+    changes = changes_between(old, policy.values())
+    if not changes["new"]:
+        return policy
+    policy.updated_at = timezone.now()
+    policy.updated_by = actor
+    policy.full_clean()
+    policy.save()
+    audit_event_record(kind=EventKind.POLICY_CHANGED, actor=actor, unit=actor.unit, request=request, details=changes)
+    # Now for this process, and again after commit in case another request re-read the old row.
+    cache.delete(POLICY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
+    return policy
+
+
+def password_history_record(account) -> None:
+    """Keep the new hash (never the password) and prune what no policy could ask for."""
+    PasswordHistory.objects.create(account=account, password_hash=account.password)
+    stale = PasswordHistory.objects.filter(account=account).values_list("id", flat=True)[HISTORY_KEPT:]
+    PasswordHistory.objects.filter(id__in=list(stale)).delete()
+
+
+@transaction.atomic
+def password_change(*, actor, account, new_password: str, request=None):
+    """The officer chooses a new password (self-service). Validators run here, not only in the form,
+    so every path that changes a password obeys the same policy."""
+    if actor.pk != account.pk:
+        raise NotAllowed(_("You may only change your own password."))
+    required_because = password_change_reason(account)
+    validate_password(new_password, user=account)
+    account.set_password(new_password)
+    account.password_changed_at = timezone.now()
+    account.password_change_reason = PasswordChangeReason.NONE
+    account.one_time_password_expires_at = None
+    account.save(update_fields=["password", "password_changed_at", "password_change_reason",
+                                "one_time_password_expires_at"])
+    password_history_record(account)
+    audit_event_record(
+        kind=EventKind.PASSWORD_CHANGED, actor=actor, target=account, request=request,
+        details={"required_because": required_because},
+    )
+    return account
+
+
+# One-time passwords avoid look-alike characters (0/O, 1/l/I) because they are read off a screen
+# and typed by hand; 14 characters from 4 classes give about 80 bits.
+_OTP_ALPHABETS = (
+    "ABCDEFGHJKLMNPQRSTUVWXYZ",
+    "abcdefghijkmnopqrstuvwxyz",
+    "23456789",
+    "@#$%&*+=?!",
+)
+ONE_TIME_PASSWORD_LENGTH = 14
+
+
+def one_time_password_generate() -> str:
+    chars = [secrets.choice(alphabet) for alphabet in _OTP_ALPHABETS]
+    everything = "".join(_OTP_ALPHABETS)
+    chars += [secrets.choice(everything) for _ in range(ONE_TIME_PASSWORD_LENGTH - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+def one_time_password_issue(account) -> str:
+    """Set a fresh one-time password on the account (not saved) and return it, to be shown once.
+    Letter point 3: it must be changed at first login, and it stops working after its validity."""
+    password = one_time_password_generate()
+    account.set_password(password)
+    account.password_change_reason = PasswordChangeReason.ONE_TIME
+    account.one_time_password_expires_at = timezone.now() + timedelta(hours=current_policy().one_time_password_hours)
+    return password
+
+
+@transaction.atomic
+def password_change_force(*, actor, account, reason: str, request=None):
+    """Suspected compromise (NIST 800-63B asks for this): the account must change its password at
+    its next request, whatever its age."""
+    if not actor.is_it_admin:
+        raise NotAllowed(_("Only IT Center administrators may force a password change."))
+    if account.password_change_reason:
+        return account
+    account.password_change_reason = PasswordChangeReason.FORCED
+    account.save(update_fields=["password_change_reason"])
+    audit_event_record(kind=EventKind.PASSWORD_FORCED, actor=actor, target=account, request=request,
+                       details={"reason": reason})
+    return account
+

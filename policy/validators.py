@@ -1,0 +1,233 @@
+"""Django password validators driven by the one editable policy (policy.selectors.policy_for).
+
+Each refuses with a message in the user's language and a help text for the password form. They run
+wherever a password is chosen: the change form, the service behind it, and any future import.
+"""
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .selectors import current_policy, policy_for, recent_password_hashes
+from .strength import GUESSABLE_ONLY_MESSAGE, assess, fold
+
+# NIST SP 800-63B: allow long passphrases (at least 64); 128 bounds the hashing cost of a request.
+MAX_PASSWORD_LENGTH = 128
+SPECIAL_CHARACTERS = r"""!@#$%^&*()_+-=[]{};:'",.<>/?\|`~"""
+BLOCKLIST_FILE = Path(__file__).resolve().parent / "blocklist" / "vietnamese_common_passwords.txt"
+# Names of the province, its organs and this portal: "DongNai@2024" is guessed first by anyone.
+LOCAL_NAMES = (
+    "dongnai", "tinhdongnai", "ubnddongnai", "ubndtinh", "ubnd", "sotttt", "stttt", "sothongtintruyenthong",
+    "trungtamcntt", "ttcntt", "cntt", "congantoantaikhoan", "antoantaikhoan", "congdichvucong", "dichvucong",
+    "motcua", "hanhchinhcong", "bienhoa", "longkhanh", "vietnam",
+)
+_YEAR = r"(19[5-9]\d|20[0-2]\d|203[0-5])"
+_SEPARATORS = re.compile(r"[\s\W_]+")
+
+
+class MaximumLengthValidator:
+    def validate(self, password, user=None):
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise ValidationError(
+                _("This password is too long: at most %(max)d characters.") % {"max": MAX_PASSWORD_LENGTH},
+                code="password_too_long",
+            )
+
+    def get_help_text(self):
+        return _("At most %(max)d characters; long passphrases are welcome.") % {"max": MAX_PASSWORD_LENGTH}
+
+
+class MinimumLengthValidator:
+    def validate(self, password, user=None):
+        min_length = policy_for(user).min_length
+        if len(password) < min_length:
+            raise ValidationError(
+                ngettext(
+                    "This password is too short: it must have at least %(min)d character.",
+                    "This password is too short: it must have at least %(min)d characters.",
+                    min_length,
+                ) % {"min": min_length},
+                code="password_too_short",
+            )
+
+    def get_help_text(self):
+        policy = current_policy()
+        return _("At least %(min)d characters (%(admin)d for IT admins).") % {
+            "min": policy.min_length, "admin": policy.min_length_admin}
+
+
+class CharacterClassValidator:
+    """Letter point 3: upper-case, lower-case, digits and special characters (!, @, #, $ …)."""
+
+    def validate(self, password, user=None):
+        missing = []
+        if not any(char.isupper() for char in password):
+            missing.append(_("an upper-case letter"))
+        if not any(char.islower() for char in password):
+            missing.append(_("a lower-case letter"))
+        if not any(char.isdigit() for char in password):
+            missing.append(_("a digit"))
+        if not any(not char.isalnum() and not char.isspace() for char in password):
+            missing.append(_("a special character such as ! @ # $"))
+        if missing:
+            raise ValidationError(
+                _("The password must contain %(missing)s.") % {"missing": ", ".join(missing)},
+                code="password_character_classes",
+            )
+
+    def get_help_text(self):
+        return _("Upper-case and lower-case letters, digits and special characters (! @ # $ …).")
+
+
+def _compact(text: str) -> str:
+    """Fold case and accents (đ as d) and drop separators: 'Đồng Nai @2024' → 'dongnai2024'."""
+    return _SEPARATORS.sub("", fold(text))
+
+
+@lru_cache(maxsize=1)
+def _blocklist() -> frozenset:
+    words = set(CommonPasswordValidator().passwords)  # Django's 20,000, already lower-case
+    for line in BLOCKLIST_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.add(fold(line))
+    return frozenset(words | {_compact(word) for word in words})
+
+
+@lru_cache(maxsize=1)
+def _local_name_with_year() -> re.Pattern:
+    names = "|".join(sorted(LOCAL_NAMES, key=len, reverse=True))
+    return re.compile(rf"^(?:(?:{names}){_YEAR}?|{_YEAR}(?:{names}))\d{{0,2}}$")
+
+
+def is_blocklisted(password: str) -> bool:
+    folded = fold(password.strip())
+    compact = _compact(password)
+    blocklist = _blocklist()
+    return folded in blocklist or compact in blocklist or bool(_local_name_with_year().match(compact))
+
+
+class BlocklistValidator:
+    """Common passwords (Django's list and a Vietnamese one), the province's and the portal's names
+    with any year; compared without case, accents or separators, đ as d."""
+
+    def validate(self, password, user=None):
+        if is_blocklisted(password):
+            raise ValidationError(
+                _("This password is on the list of common or easily guessed passwords."),
+                code="password_blocklisted",
+            )
+
+    def get_help_text(self):
+        return _("Not a common password, nor the name of the province, its agencies or this portal with a year.")
+
+
+def user_attribute_texts(user) -> list[str]:
+    """The account's own data that a password must not resemble."""
+    if user is None:
+        return []
+    texts = [getattr(user, "username", ""), getattr(user, "full_name", ""), getattr(user, "email", "")]
+    email = getattr(user, "email", "") or ""
+    if "@" in email:
+        texts.append(email.split("@")[0])
+    unit = getattr(user, "unit", None) if getattr(user, "unit_id", None) else None
+    if unit is not None:
+        texts.append(unit.name)
+    return [text for text in texts if text]
+
+
+class UserAttributeSimilarityValidator:
+    """Not similar to the username, full name, e-mail or unit name, compared without accents."""
+
+    MAX_SIMILARITY = 0.7
+    MIN_CONTAINED = 4
+
+    def validate(self, password, user=None):
+        compact_password = _compact(password)
+        for text in user_attribute_texts(user):
+            compact_text = _compact(text)
+            if not compact_text:
+                continue
+            contained = len(compact_text) >= self.MIN_CONTAINED and compact_text in compact_password
+            matcher = SequenceMatcher(a=compact_password, b=compact_text)
+            similar = matcher.quick_ratio() >= self.MAX_SIMILARITY and matcher.ratio() >= self.MAX_SIMILARITY
+            if contained or similar:
+                raise ValidationError(
+                    _("The password is too similar to your own details (username, name, e-mail or unit)."),
+                    code="password_too_similar",
+                )
+
+    def get_help_text(self):
+        return _("Not similar to your username, name, e-mail or unit.")
+
+
+class StrengthValidator:
+    """zxcvbn's estimate, taught Vietnamese names, places and dates (policy.strength)."""
+
+    def validate(self, password, user=None):
+        assessment = assess(password, user_attribute_texts(user))
+        if assessment.guessable_only:
+            raise ValidationError(str(GUESSABLE_ONLY_MESSAGE), code="password_guessable_parts")
+        if assessment.score < policy_for(user).min_zxcvbn_score:
+            message = _("This password is too easy to guess.")
+            if assessment.feedback:
+                message = f"{message} {' '.join(str(line) for line in assessment.feedback)}"
+            raise ValidationError(message, code="password_too_weak")
+
+    def get_help_text(self):
+        return _("Hard to guess: several unrelated words, or random characters; not names, places and dates.")
+
+
+class PasswordHistoryValidator:
+    """No reuse of the last N passwords (N from the policy; more for IT admins)."""
+
+    def validate(self, password, user=None):
+        if user is None or user.pk is None:
+            return
+        count = policy_for(user).history_count
+        hashes = recent_password_hashes(user, count)
+        if user.password and user.password not in hashes:
+            hashes.insert(0, user.password)
+        for encoded in hashes:
+            if check_password(password, encoded):
+                raise ValidationError(
+                    ngettext(
+                        "You used this password recently: it must differ from your last %(count)d password.",
+                        "You used this password recently: it must differ from your last %(count)d passwords.",
+                        count,
+                    ) % {"count": count},
+                    code="password_reused",
+                )
+
+    def get_help_text(self):
+        return _("Different from your recent passwords.")
+
+
+class MinimumAgeValidator:
+    """A password chosen less than the minimum age ago cannot be changed again by its owner (so the
+    history cannot be cycled through); a required change (one-time, expired, forced) is always allowed."""
+
+    def validate(self, password, user=None):
+        if user is None or user.pk is None or user.password_change_reason or user.password_changed_at is None:
+            return
+        min_age = policy_for(user).min_age
+        if timezone.now() - user.password_changed_at < min_age:
+            hours = int(min_age.total_seconds() // 3600)
+            raise ValidationError(
+                ngettext(
+                    "You changed your password less than %(hours)d hour ago; try again later or ask the IT Center.",
+                    "You changed your password less than %(hours)d hours ago; try again later or ask the IT Center.",
+                    hours,
+                ) % {"hours": hours},
+                code="password_too_young",
+            )
+
+    def get_help_text(self):
+        return ""

@@ -1,0 +1,252 @@
+"""Settings of the Account Security Portal, all read from the environment (django-environ).
+
+Unset variables give the embedded default that `make run` needs on a bare machine (SQLite, tasks run
+in-process, local caches) only when DEBUG=1. With DEBUG=0 (production) every secret must be set:
+the process refuses to start rather than fall back to an insecure default.
+"""
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdefghijkl"
+_DEV_CITIZEN_ID_KEY = "dev-only-citizen-id-key-0123456789abcdef"
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+CITIZEN_ID_KEY = env.str("CITIZEN_ID_KEY", default="")
+if DEBUG:
+    SECRET_KEY = SECRET_KEY or _DEV_SECRET_KEY
+    CITIZEN_ID_KEY = CITIZEN_ID_KEY or _DEV_CITIZEN_ID_KEY
+else:
+    # A production start without real secrets is refused, never silently weakened.
+    if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or SECRET_KEY == _DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to a random string of at least 50 characters when DEBUG=0."
+        )
+    if len(CITIZEN_ID_KEY) < 32 or CITIZEN_ID_KEY == _DEV_CITIZEN_ID_KEY:
+        raise ImproperlyConfigured("CITIZEN_ID_KEY must be set (32+ characters) when DEBUG=0.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_celery_beat",
+    "accounts",
+    "policy",
+    "audit",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "policy.middleware.SessionIdleTimeoutMiddleware",
+    "policy.middleware.PasswordChangeRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "policy.context_processors.password_expiry",
+                "portal.context_processors.portal_contact",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL in production and tests, a SQLite file for the embedded default.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: caches and the Celery broker. Unset means a single-machine trial: local cache, eager tasks.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
+            "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Authentication
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username before the password is even hashed.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Every rule reads its thresholds from the one editable policy (policy.models.PasswordPolicy).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "policy.validators.MaximumLengthValidator"},
+    {"NAME": "policy.validators.MinimumLengthValidator"},
+    {"NAME": "policy.validators.CharacterClassValidator"},
+    {"NAME": "policy.validators.BlocklistValidator"},
+    {"NAME": "policy.validators.UserAttributeSimilarityValidator"},
+    {"NAME": "policy.validators.StrengthValidator"},
+    {"NAME": "policy.validators.PasswordHistoryValidator"},
+    {"NAME": "policy.validators.MinimumAgeValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Policy defaults (DESIGN.md "Policy defaults"); they seed the editable policy record.
+POLICY_DEFAULTS = {
+    "min_length": env.int("POLICY_MIN_LENGTH", default=8),
+    "min_length_admin": env.int("POLICY_MIN_LENGTH_ADMIN", default=12),
+    "min_zxcvbn_score": env.int("POLICY_MIN_ZXCVBN_SCORE", default=3),
+    "history_count": env.int("POLICY_HISTORY_COUNT", default=5),
+    "history_count_admin": env.int("POLICY_HISTORY_COUNT_ADMIN", default=10),
+    "min_age_hours": env.int("POLICY_MIN_AGE_HOURS", default=24),
+    "max_age_days": env.int("POLICY_MAX_AGE_DAYS", default=90),
+    "max_age_days_admin": env.int("POLICY_MAX_AGE_DAYS_ADMIN", default=60),
+    "expiry_warning_days": env.int("POLICY_EXPIRY_WARNING_DAYS", default=14),
+    "one_time_password_hours": env.int("POLICY_ONE_TIME_PASSWORD_HOURS", default=72),
+    "lockout_threshold": env.int("POLICY_LOCKOUT_THRESHOLD", default=5),
+    "lockout_minutes": env.int("POLICY_LOCKOUT_MINUTES", default=15),
+    "dormant_days": env.int("POLICY_DORMANT_DAYS", default=45),
+    "recertify_months": env.int("POLICY_RECERTIFY_MONTHS", default=6),
+    "session_idle_minutes": env.int("POLICY_SESSION_IDLE_MINUTES", default=15),
+    "session_idle_minutes_admin": env.int("POLICY_SESSION_IDLE_MINUTES_ADMIN", default=5),
+}
+
+# django-axes: lock the username, not the address (whole offices share one NAT address).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = "policy.lockout.failure_limit"
+AXES_COOLOFF_TIME = "policy.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "policy.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are recorded in audit.SecurityEvent
+AXES_VERBOSE = False
+# How many reverse proxies stand in front of the portal (production: one nginx). The client address
+# is the hop that the last trusted proxy appended to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# axes.W006 warns that username-only lockout lets one attacker lock a victim out; the mandate (5
+# failures lock the username) accepts that, and IT admins unlock from the account page.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Sessions end after idle minutes from the policy (policy.middleware); the cookie lives no longer.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# Security headers; production (DEBUG=0) passes `manage.py check --deploy` with no warnings.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Language: Vietnamese first, English by switch.
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+FORMAT_MODULE_PATH = ["portal.formats"]
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cổng an toàn tài khoản <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Axes logs usernames of failures at INFO; passwords are never in its records.
+        "axes": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+PORTAL_NAME = "Cổng an toàn tài khoản"
+IT_CENTER_CONTACT = env.str("IT_CENTER_CONTACT", default="02513.827.555 – hotro@dongnai.gov.vn")

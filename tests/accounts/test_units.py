@@ -1,0 +1,100 @@
+"""The unit tree: create, rename, move, merge, retire; history keeps pointing at the unit as it was."""
+import pytest
+from django.urls import reverse
+
+from accounts.choices import UnitState
+from accounts.models import Unit
+from accounts.services import unit_create, unit_merge, unit_move, unit_retire
+from audit.choices import EventKind
+from audit.models import SecurityEvent
+from portal.errors import DomainError
+from tests.factories import UnitFactory, UserFactory
+
+
+def test_it_creates_a_unit_under_a_parent(admin_client, units):
+    response = admin_client.post(reverse("accounts:unit_create"), {
+        "code": "000.02.31.H19", "name": "UBND phường Trảng Dài", "kind": "ward", "parent": units["bien_hoa"].pk})
+    assert response.status_code == 302
+    unit = Unit.objects.get(code="000.02.31.H19")
+    assert unit.path == f"{units['bien_hoa'].path}{unit.pk}/"
+    assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, unit_code="000.02.31.H19").exists()
+
+
+@pytest.mark.parametrize("code", ["31.H19", "000.00.31.h1", "000-00-31-H19", "000.00.31.H19"])
+def test_it_refuses_a_malformed_or_taken_agency_code(admin_client, units, code):
+    before = Unit.objects.count()
+    response = admin_client.post(reverse("accounts:unit_create"), {
+        "code": code, "name": "X", "kind": "ward", "parent": units["bien_hoa"].pk})
+    assert response.status_code == 200 and "code" in response.context["form"].errors
+    assert Unit.objects.count() == before
+
+
+def test_it_renames_and_keeps_the_old_name_in_the_record(admin_client, units):
+    admin_client.post(reverse("accounts:unit_rename", args=[units["tan_phong"].pk]), {"name": "UBND phường Tân Phong mới"})
+    event = SecurityEvent.objects.get(kind=EventKind.UNIT_RENAMED)
+    assert event.details == {"old": {"name": "UBND phường Tân Phong"}, "new": {"name": "UBND phường Tân Phong mới"}}
+
+
+def test_it_moves_a_subtree(db, it_admin, units):
+    child = UnitFactory(parent=units["xuan_an"])
+    unit_move(actor=it_admin, unit=units["xuan_an"], new_parent=units["bien_hoa"])
+    child.refresh_from_db()
+    assert child.path.startswith(units["bien_hoa"].path)
+
+
+def test_it_refuses_to_move_a_unit_below_itself(db, it_admin, units):
+    with pytest.raises(DomainError):
+        unit_move(actor=it_admin, unit=units["bien_hoa"], new_parent=units["tan_phong"])
+
+
+def test_it_merges_accounts_and_sub_units_and_keeps_the_merged_unit(db, it_admin, units):
+    officer = UserFactory(unit=units["long_khanh"])
+    ward_officer = UserFactory(unit=units["xuan_an"])
+    unit_merge(actor=it_admin, unit=units["long_khanh"], into=units["bien_hoa"])
+    merged = Unit.objects.get(pk=units["long_khanh"].pk)
+    assert merged.state == UnitState.MERGED and merged.merged_into == units["bien_hoa"]
+    officer.refresh_from_db()
+    assert officer.unit == units["bien_hoa"]
+    units["xuan_an"].refresh_from_db()
+    assert units["xuan_an"].parent == units["bien_hoa"]
+    assert units["xuan_an"].path.startswith(units["bien_hoa"].path)
+    ward_officer.refresh_from_db()
+    assert ward_officer.unit == units["xuan_an"]
+    event = SecurityEvent.objects.get(kind=EventKind.UNIT_MERGED)
+    assert event.unit_id == merged.pk and event.unit_code == "000.00.32.H19"
+    assert officer.username in event.details["accounts_moved"]
+
+
+def test_it_keeps_events_pointing_at_the_unit_as_it_was(db, it_admin, units):
+    officer = UserFactory(unit=units["long_khanh"])
+    from accounts.services import account_disable
+
+    account_disable(actor=it_admin, account=officer, reason="Nghỉ việc")
+    unit_merge(actor=it_admin, unit=units["long_khanh"], into=units["bien_hoa"])
+    event = SecurityEvent.objects.get(kind=EventKind.ACCOUNT_DISABLED)
+    assert event.unit_code == "000.00.32.H19"
+
+
+def test_it_refuses_accounts_in_a_merged_unit(db, it_admin, units):
+    from accounts.services import account_create
+
+    unit_merge(actor=it_admin, unit=units["xuan_an"], into=units["long_khanh"])
+    units["xuan_an"].refresh_from_db()
+    with pytest.raises(DomainError):
+        account_create(actor=it_admin, username="cb.x", full_name="X", unit=units["xuan_an"], role="officer")
+
+
+def test_it_retires_only_an_empty_unit(db, it_admin, units):
+    UserFactory(unit=units["tan_phong"])
+    with pytest.raises(DomainError):
+        unit_retire(actor=it_admin, unit=units["tan_phong"])
+    empty = unit_create(actor=it_admin, code="000.09.31.H19", name="Tổ công tác", kind="ward", parent=units["bien_hoa"])
+    unit_retire(actor=it_admin, unit=empty)
+    empty.refresh_from_db()
+    assert empty.state == UnitState.RETIRED
+
+
+def test_it_shows_the_tree_in_order(admin_client, units):
+    page = admin_client.get(reverse("accounts:unit_list")).content.decode()
+    assert page.index("UBND thành phố Biên Hòa") < page.index("UBND phường Tân Phong") < page.index(
+        "UBND thành phố Long Khánh")

@@ -1,0 +1,48 @@
+from functools import lru_cache
+
+import factory
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from accounts.choices import Role, UnitKind
+from accounts.models import Unit, User
+
+DEFAULT_PASSWORD = "Quat-Mua-But-Chi-7!"
+
+
+@lru_cache(maxsize=32)
+def password_hash(password: str) -> str:
+    """Argon2 costs ~0.1 s a hash by design; tests hash each distinct password once."""
+    return make_password(password)
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    code = factory.Sequence(lambda n: f"{n % 1000:03d}.{(n // 1000) % 100:02d}.99.H19")
+    name = factory.Sequence(lambda n: f"Đơn vị thử {n}")
+    kind = UnitKind.COMMUNE
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        unit = super()._create(model_class, *args, **kwargs)
+        parent_path = unit.parent.path if unit.parent_id else "/"
+        unit.path = f"{parent_path}{unit.pk}/"
+        unit.save(update_fields=["path"])
+        return unit
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"canbo{n}")
+    full_name = factory.Sequence(lambda n: f"Cán bộ Thử {n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@dongnai.gov.vn")
+    unit = factory.SubFactory(UnitFactory)
+    role = Role.OFFICER
+    password_changed_at = factory.LazyFunction(timezone.now)
+    password = factory.LazyFunction(lambda: password_hash(DEFAULT_PASSWORD))

@@ -1,0 +1,118 @@
+"""Letter point 3: the default (one-time) password is changed at first login, expires unused, and
+every password is changed at least every 90 days."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.choices import HandoverReason, PasswordChangeReason
+from accounts.models import HandoverRecord
+from accounts.services import account_create
+from audit.choices import EventKind
+from audit.models import SecurityEvent
+
+NEW_PASSWORD = "Song-Dong-Nai-Xanh-Mat-48!"
+
+
+@pytest.fixture
+def new_officer(units, it_admin):
+    account, one_time_password, record = account_create(
+        actor=it_admin, username="cb.moi", full_name="Đỗ Thị Mới", unit=units["tan_phong"], role="officer")
+    return account, one_time_password, record
+
+
+def _login(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_it_sends_a_one_time_password_login_to_the_password_change(client, new_officer):
+    account, one_time_password, _ = new_officer
+    response = _login(client, account.username, one_time_password)
+    assert response.status_code == 302
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+
+
+@pytest.mark.parametrize("url_name", ["home", "accounts:list", "audit:events", "policy:edit", "accounts:unit_list"])
+def test_it_lets_a_one_time_password_reach_nothing_but_the_change(client, new_officer, url_name):
+    account, one_time_password, _ = new_officer
+    _login(client, account.username, one_time_password)
+    response = client.get(reverse(url_name))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+    response = client.post(reverse(url_name), {})
+    assert response.status_code == 302 and response.url == reverse("password_change")
+
+
+def test_it_clears_the_requirement_once_the_officer_chooses_a_password(client, new_officer):
+    account, one_time_password, _ = new_officer
+    _login(client, account.username, one_time_password)
+    response = client.post(reverse("password_change"), {
+        "old_password": one_time_password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.password_change_reason == PasswordChangeReason.NONE
+    assert account.one_time_password_expires_at is None
+    assert account.check_password(NEW_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
+    event = SecurityEvent.objects.filter(kind=EventKind.PASSWORD_CHANGED, target=account).get()
+    assert event.details == {"required_because": "one_time"}
+
+
+def test_it_marks_the_handover_record_received_at_first_login(client, new_officer):
+    account, one_time_password, record = new_officer
+    assert record.reason == HandoverReason.CREATED and record.received_at is None
+    _login(client, account.username, one_time_password)
+    record.refresh_from_db()
+    assert record.received_at is not None
+    assert SecurityEvent.objects.filter(kind=EventKind.HANDOVER_RECEIVED, target=account).count() == 1
+    assert HandoverRecord.objects.filter(account=account, received_at__isnull=True).count() == 0
+
+
+def test_it_refuses_an_expired_one_time_password(client, new_officer):
+    account, one_time_password, _ = new_officer
+    account.one_time_password_expires_at = timezone.now() - timedelta(minutes=1)
+    account.save(update_fields=["one_time_password_expires_at"])
+    response = _login(client, account.username, one_time_password)
+    assert response.status_code == 200
+    assert "Hãy đề nghị Trung tâm CNTT" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=account,
+                                        details__reason="one_time_password_expired").exists()
+
+
+def test_it_forces_the_change_of_an_expired_password(client, officer_bien_hoa, password):
+    officer_bien_hoa.password_changed_at = timezone.now() - timedelta(days=91)
+    officer_bien_hoa.save(update_fields=["password_changed_at"])
+    _login(client, officer_bien_hoa.username, password)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+    page = client.get(reverse("password_change")).content.decode()
+    assert "Mật khẩu của bạn đã hết hạn" in page
+
+
+def test_it_does_not_force_a_password_within_its_age(client, officer_bien_hoa, password):
+    officer_bien_hoa.password_changed_at = timezone.now() - timedelta(days=89)
+    officer_bien_hoa.save(update_fields=["password_changed_at"])
+    _login(client, officer_bien_hoa.username, password)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert "Mật khẩu của bạn sẽ hết hạn sau 1 ngày" in response.content.decode()
+
+
+def test_it_expires_it_admin_passwords_sooner(client, it_admin, password):
+    it_admin.password_changed_at = timezone.now() - timedelta(days=61)
+    it_admin.save(update_fields=["password_changed_at"])
+    _login(client, it_admin.username, password)
+    assert client.get(reverse("accounts:list")).url == reverse("password_change")
+
+
+def test_it_refuses_a_wrong_old_password(client, new_officer):
+    account, one_time_password, _ = new_officer
+    _login(client, account.username, one_time_password)
+    response = client.post(reverse("password_change"), {
+        "old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.password_change_reason == PasswordChangeReason.ONE_TIME
+    assert account.check_password(one_time_password)

@@ -1,0 +1,79 @@
+"""No reuse of the last N passwords (kept as hashes) and a minimum age between changes."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.choices import PasswordChangeReason
+from policy.models import PasswordHistory
+from policy.services import password_change
+
+PASSWORDS = [f"Quat-Mua-But-Chi-{n}!x" for n in range(12)]
+
+
+def _age(account, days=2):
+    account.password_changed_at = timezone.now() - timedelta(days=days)
+    account.save(update_fields=["password_changed_at"])
+
+
+def _change(account, new_password):
+    password_change(actor=account, account=account, new_password=new_password)
+    _age(account)
+
+
+def test_it_keeps_hashes_not_passwords(db, officer_bien_hoa):
+    _age(officer_bien_hoa)
+    _change(officer_bien_hoa, PASSWORDS[0])
+    stored = PasswordHistory.objects.get(account=officer_bien_hoa).password_hash
+    assert stored.startswith("argon2$") and PASSWORDS[0] not in stored
+
+
+def test_it_refuses_the_current_password(db, officer_bien_hoa, password):
+    _age(officer_bien_hoa)
+    with pytest.raises(ValidationError) as error:
+        password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=password)
+    assert error.value.error_list[0].code == "password_reused"
+
+
+def test_it_refuses_any_of_the_last_five_passwords(db, officer_bien_hoa):
+    _age(officer_bien_hoa)
+    for new_password in PASSWORDS[:5]:
+        _change(officer_bien_hoa, new_password)
+    with pytest.raises(ValidationError) as error:
+        password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    assert "5" in error.value.messages[0]
+
+
+def test_it_accepts_a_password_older_than_the_history(db, officer_bien_hoa):
+    _age(officer_bien_hoa)
+    for new_password in PASSWORDS[:6]:
+        _change(officer_bien_hoa, new_password)
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    assert officer_bien_hoa.check_password(PASSWORDS[0])
+
+
+def test_it_remembers_ten_passwords_for_it_admins(db, it_admin):
+    it_admin.password_changed_at = timezone.now() - timedelta(days=2)
+    strong = [f"Quat-Mua-But-Chi-Den-{n}!x" for n in range(7)]
+    for new_password in strong:
+        _change(it_admin, new_password)
+    with pytest.raises(ValidationError):
+        password_change(actor=it_admin, account=it_admin, new_password=strong[0])
+
+
+def test_it_refuses_a_second_change_within_the_minimum_age(db, officer_bien_hoa):
+    _age(officer_bien_hoa)
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    with pytest.raises(ValidationError) as error:
+        password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[1])
+    assert error.value.error_list[0].code == "password_too_young"
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.check_password(PASSWORDS[0])
+
+
+def test_it_allows_a_required_change_within_the_minimum_age(db, officer_bien_hoa):
+    officer_bien_hoa.password_change_reason = PasswordChangeReason.FORCED
+    officer_bien_hoa.save(update_fields=["password_change_reason"])
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[1])
+    assert officer_bien_hoa.password_change_reason == PasswordChangeReason.NONE

@@ -1,0 +1,70 @@
+"""Configuration: production settings pass `check --deploy`, refuse weak secrets; Argon2 first;
+/healthz reports the services."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import get_hasher
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7$k2!qv9@pL#4mZ8&wR1^tY6*uI0(oP3)aS5-dF7_gH9+jK2=lZ4",
+    "CITIZEN_ID_KEY": "c" * 40,
+    "ALLOWED_HOSTS": "antoan.dongnai.gov.vn",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+}
+
+
+def _manage(*args, env_overrides):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DEBUG", "SECRET_KEY", "CITIZEN_ID_KEY", "ALLOWED_HOSTS")}
+    env.update(env_overrides)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_it_passes_the_deployment_check_without_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout
+
+
+def test_it_silences_no_security_check():
+    assert settings.SILENCED_SYSTEM_CHECKS == ["axes.W006"]
+
+
+@pytest.mark.parametrize("missing,value", [
+    ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("ALLOWED_HOSTS", ""),
+])
+def test_it_refuses_to_start_in_production_without_real_secrets(missing, value):
+    result = _manage("check", env_overrides={**PRODUCTION_ENV, missing: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and missing in result.stderr
+
+
+def test_it_hashes_with_argon2_first():
+    assert get_hasher().algorithm == "argon2"
+
+
+def test_it_runs_in_the_province_time_zone():
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh" and settings.USE_TZ
+
+
+def test_it_reports_healthy_services(client, db):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up", "redis": "up", "broker": "up"}
+
+
+def test_it_answers_503_when_redis_is_down(client, db, settings):
+    # A port nothing listens on: the real client fails to connect, as when Redis is down.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json()["redis"] == "down"
