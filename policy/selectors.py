@@ -1,13 +1,17 @@
 """Reading the password policy and an account's password state."""
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts.choices import PasswordChangeReason, Role
 
 from .models import PasswordHistory, PasswordPolicy
+
+logger = logging.getLogger(__name__)
 
 POLICY_CACHE_KEY = "password_policy:v1"
 POLICY_CACHE_SECONDS = 60
@@ -15,12 +19,33 @@ POLICY_CACHE_SECONDS = 60
 
 def current_policy() -> PasswordPolicy:
     """The policy record, cached briefly (it is read on every request); services clear the cache on
-    change. A database without the row (a freshly flushed test database) falls back to the defaults."""
-    policy = cache.get(POLICY_CACHE_KEY)
+    change. A database without the row (a freshly flushed test database) falls back to the defaults.
+    With Redis down the record is read from the database: logins must not depend on the cache."""
+    try:
+        policy = cache.get(POLICY_CACHE_KEY)
+    except (RedisError, OSError):
+        logger.warning("Cache unavailable; reading the password policy from the database", exc_info=True)
+        return _policy_from_database()
     if policy is None:
-        policy = PasswordPolicy.objects.filter(id=PasswordPolicy.SINGLETON_ID).first() or PasswordPolicy.from_defaults()
-        cache.set(POLICY_CACHE_KEY, policy, POLICY_CACHE_SECONDS)
+        policy = _policy_from_database()
+        try:
+            cache.set(POLICY_CACHE_KEY, policy, POLICY_CACHE_SECONDS)
+        except (RedisError, OSError):
+            logger.warning("Cache unavailable; the password policy is not cached", exc_info=True)
     return policy
+
+
+def policy_cache_clear() -> None:
+    try:
+        cache.delete(POLICY_CACHE_KEY)
+    except (RedisError, OSError):
+        # Redis down: nothing cached can be read either (current_policy falls back to the database),
+        # and the entry expires by itself within POLICY_CACHE_SECONDS.
+        logger.warning("Cache unavailable; the cached password policy will expire by itself", exc_info=True)
+
+
+def _policy_from_database() -> PasswordPolicy:
+    return PasswordPolicy.objects.filter(id=PasswordPolicy.SINGLETON_ID).first() or PasswordPolicy.from_defaults()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ import string
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from audit.services import audit_event_record, changes_between
 from portal.errors import NotAllowed
 
 from .models import PasswordHistory, PasswordPolicy
-from .selectors import POLICY_CACHE_KEY, current_policy, password_change_reason
+from .selectors import current_policy, password_change_reason, policy_cache_clear
 
 HISTORY_KEPT = 24  # the most any policy may ask for (PasswordPolicy.history_count's maximum)
 
@@ -40,8 +39,8 @@ def policy_update(*, actor, values: dict, request=None) -> PasswordPolicy:
     policy.save()
     audit_event_record(kind=EventKind.POLICY_CHANGED, actor=actor, unit=actor.unit, request=request, details=changes)
     # Now for this process, and again after commit in case another request re-read the old row.
-    cache.delete(POLICY_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
+    policy_cache_clear()
+    transaction.on_commit(policy_cache_clear)
     return policy
 
 

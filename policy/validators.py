@@ -107,11 +107,19 @@ def _local_name_with_year() -> re.Pattern:
     return re.compile(rf"^(?:(?:{names}){_YEAR}?|{_YEAR}(?:{names}))\d{{0,2}}$")
 
 
+_NUMBER_DRESSING = re.compile(r"^\d{0,4}(?P<base>.*?)\d{0,4}$")
+
+
 def is_blocklisted(password: str) -> bool:
     folded = fold(password.strip())
     compact = _compact(password)
     blocklist = _blocklist()
-    return folded in blocklist or compact in blocklist or bool(_local_name_with_year().match(compact))
+    if folded in blocklist or compact in blocklist or _local_name_with_year().match(compact):
+        return True
+    # A listed word with a number or year stuck on ("Anhyeuem@1", "Password2024!") is the first thing
+    # a cracker tries after the word itself.
+    base = _NUMBER_DRESSING.match(compact).group("base")
+    return len(base) >= 4 and base in blocklist
 
 
 class BlocklistValidator:
@@ -129,6 +137,21 @@ class BlocklistValidator:
         return _("Not a common password, nor the name of the province, its agencies or this portal with a year.")
 
 
+# Words of a unit's name that say what kind of unit it is, not which: "UBND phường Tân Phong" → "tan phong".
+UNIT_NAME_PREFIXES = re.compile(
+    r"^(?:ubnd|uy ban nhan dan|so|ban|trung tam|van phong|thanh pho|thi xa|thi tran|huyen|phuong|xa|tinh)\s+"
+)
+
+
+def unit_name_core(name: str) -> str:
+    folded = fold(name).strip()
+    previous = None
+    while previous != folded:
+        previous = folded
+        folded = UNIT_NAME_PREFIXES.sub("", folded)
+    return folded
+
+
 def user_attribute_texts(user) -> list[str]:
     """The account's own data that a password must not resemble."""
     if user is None:
@@ -139,7 +162,7 @@ def user_attribute_texts(user) -> list[str]:
         texts.append(email.split("@")[0])
     unit = getattr(user, "unit", None) if getattr(user, "unit_id", None) else None
     if unit is not None:
-        texts.append(unit.name)
+        texts.extend([unit.name, unit_name_core(unit.name)])
     return [text for text in texts if text]
 
 

@@ -186,8 +186,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 # failures lock the username) accepts that, and IT admins unlock from the account page.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Sessions end after idle minutes from the policy (policy.middleware); the cookie lives no longer.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions live in the database (one indexed read a request) so that logins keep working when Redis is
+# down; they end after the policy's idle minutes (policy.middleware).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

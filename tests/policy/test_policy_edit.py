@@ -1,0 +1,45 @@
+"""One policy record, editable by IT admins in the portal, each change audited with old and new values;
+the letter's rules are a floor."""
+import pytest
+from django.urls import reverse
+
+from audit.choices import EventKind
+from audit.models import SecurityEvent
+from policy.models import PasswordPolicy
+from policy.selectors import current_policy, policy_for
+
+
+def _form_data(**overrides):
+    return {**PasswordPolicy.from_defaults().values(), **overrides}
+
+
+def test_it_starts_with_the_design_defaults(db, it_admin, officer_bien_hoa):
+    policy = current_policy()
+    assert (policy.min_length, policy.min_length_admin, policy.history_count, policy.history_count_admin) == (8, 12, 5, 10)
+    assert (policy.max_age_days, policy.max_age_days_admin, policy.one_time_password_hours) == (90, 60, 72)
+    assert (policy.lockout_threshold, policy.lockout_minutes, policy.min_zxcvbn_score) == (5, 15, 3)
+    assert policy_for(it_admin).min_length == 12 and policy_for(officer_bien_hoa).min_length == 8
+
+
+def test_it_records_a_change_with_old_and_new_values(admin_client, it_admin):
+    response = admin_client.post(reverse("policy:edit"), _form_data(min_length=10, lockout_threshold=4))
+    assert response.status_code == 302
+    event = SecurityEvent.objects.get(kind=EventKind.POLICY_CHANGED)
+    assert event.actor == it_admin
+    assert event.details == {"old": {"min_length": 8, "lockout_threshold": 5},
+                             "new": {"min_length": 10, "lockout_threshold": 4}}
+    assert current_policy().min_length == 10
+
+
+def test_it_records_nothing_when_nothing_changed(admin_client):
+    admin_client.post(reverse("policy:edit"), _form_data())
+    assert not SecurityEvent.objects.filter(kind=EventKind.POLICY_CHANGED).exists()
+
+
+@pytest.mark.parametrize("field,value", [("min_length", 7), ("max_age_days", 91), ("max_age_days_admin", 120),
+                                         ("min_zxcvbn_score", 1), ("lockout_threshold", "nhiều")])
+def test_it_refuses_to_go_below_the_letter(admin_client, field, value):
+    response = admin_client.post(reverse("policy:edit"), _form_data(**{field: value}))
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert getattr(PasswordPolicy.objects.get(), field) == getattr(PasswordPolicy.from_defaults(), field)
+    assert not SecurityEvent.objects.filter(kind=EventKind.POLICY_CHANGED).exists()

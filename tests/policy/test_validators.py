@@ -1,0 +1,147 @@
+"""Every validator of the policy with good and bad passwords (letter point 3 and DESIGN.md defaults)."""
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from policy import validators
+from tests.factories import UserFactory
+
+STRONG = "Song-Dong-Nai-Xanh-Mat-48!"
+
+
+def _codes(password, user=None):
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        return {item.code for item in error.error_list}
+    return set()
+
+
+def _messages(validator, password, user=None):
+    with translation.override("vi"):
+        with pytest.raises(ValidationError) as error:
+            validator.validate(password, user)
+    return " ".join(error.value.messages)
+
+
+def test_it_accepts_a_strong_passphrase(db):
+    assert _codes(STRONG) == set()
+
+
+def test_it_accepts_a_random_password(db):
+    assert _codes("q7#Vt9!pXe2$Lm") == set()
+
+
+@pytest.mark.parametrize("password", ["Ab1!xyz", "Ab1!"])
+def test_it_refuses_a_password_under_eight_characters(db, password):
+    assert "password_too_short" in _codes(password)
+
+
+def test_it_asks_twelve_characters_of_an_it_admin(db, it_admin):
+    validator = validators.MinimumLengthValidator()
+    validator.validate("Kx7#mQ2!vLp9")  # 12: fine for an officer
+    validator.validate("Kx7#mQ2!vLp9", it_admin)
+    with pytest.raises(ValidationError):
+        validator.validate("Kx7#mQ2!vLp", it_admin)
+    validator.validate("Kx7#mQ2!v", None)
+
+
+def test_it_refuses_more_than_128_characters(db):
+    assert "password_too_long" in _codes("Ab1!" + "x" * 125)
+    validators.MaximumLengthValidator().validate("Ab1!" + "x" * 124)
+
+
+@pytest.mark.parametrize("password,missing", [
+    ("song-dong-nai-48!", "chữ hoa"),
+    ("SONG-DONG-NAI-48!", "chữ thường"),
+    ("Song-Dong-Nai-Xanh!", "chữ số"),
+    ("SongDongNaiXanh48", "ký tự đặc biệt"),
+])
+def test_it_requires_each_character_class_in_vietnamese(db, password, missing):
+    message = _messages(validators.CharacterClassValidator(), password)
+    assert missing in message
+
+
+def test_it_counts_accented_letters_and_spaces_correctly(db):
+    validators.CharacterClassValidator().validate("Sông Đồng Nai xanh 48!")
+    with pytest.raises(ValidationError):
+        validators.CharacterClassValidator().validate("Sông Đồng Nai xanh 48")  # a space is not a symbol
+
+
+BLOCKLISTED = ["123456", "Matkhau123!", "matkhau123", "Anhyeuem@1", "anhyeuem", "Admin@123", "P@ssw0rd", "Demo@123",
+               "DongNai@2024", "dongnai@2024", "Đồng Nai@2024", "DONGNAI_1975", "2024@DongNai", "Bienhoa@2023",
+               "Cntt@2025", "Ubnd@2024", "Motcua@2024", "Dichvucong@2035", "Password@123", "Qwerty@123"]
+
+
+@pytest.mark.parametrize("password", BLOCKLISTED)
+def test_it_refuses_blocklisted_passwords_without_case_accents_or_separators(db, password):
+    with pytest.raises(ValidationError) as error:
+        validators.BlocklistValidator().validate(password)
+    assert error.value.error_list[0].code == "password_blocklisted"
+
+
+@pytest.mark.parametrize("password", [STRONG, "DongNai-Quat-Mua-Tre-9!", "Dongnai@1949x#Kq"])
+def test_it_does_not_blocklist_longer_passwords_that_only_contain_a_name(db, password):
+    validators.BlocklistValidator().validate(password)
+
+
+def test_it_explains_the_blocklist_in_vietnamese(db):
+    assert "danh sách" in _messages(validators.BlocklistValidator(), "DongNai@2024")
+
+
+@pytest.fixture
+def officer(units):
+    return UserFactory(username="hoang.hieu", full_name="Hoàng Trung Hiếu", email="hieu.hoang@bienhoa.gov.vn",
+                       unit=units["tan_phong"])
+
+
+@pytest.mark.parametrize("password", ["Hoang.Hieu#2024", "HoangTrungHieu!9", "hieu.hoang@x1A", "Tanphong@2024!",
+                                      "Hoàng Trung Hiếu 1!"])
+def test_it_refuses_passwords_similar_to_the_users_own_details(officer, password):
+    with pytest.raises(ValidationError) as error:
+        validators.UserAttributeSimilarityValidator().validate(password, officer)
+    assert error.value.error_list[0].code == "password_too_similar"
+
+
+def test_it_accepts_unrelated_passwords_for_the_same_user(officer):
+    validators.UserAttributeSimilarityValidator().validate(STRONG, officer)
+
+
+@pytest.mark.parametrize("password", ["Xuanloc@2024", "Hoanghieu@1974", "Ngobinh.1994", "Longkhanh_1302",
+                                      "Ubnd1997@"])
+def test_it_refuses_names_and_places_dressed_with_a_date(db, password):
+    with pytest.raises(ValidationError) as error:
+        validators.StrengthValidator().validate(password)
+    assert error.value.error_list[0].code in ("password_guessable_parts", "password_too_weak")
+
+
+def test_it_explains_guessable_parts_in_vietnamese(db):
+    message = _messages(validators.StrengthValidator(), "Xuanloc@2024")
+    assert "chỉ gồm tên riêng/địa danh và ngày tháng" in message
+
+
+def test_it_refuses_a_low_zxcvbn_score_with_translated_feedback(db):
+    with translation.override("vi"):
+        with pytest.raises(ValidationError) as error:
+            validators.StrengthValidator().validate("Aaaaaaaa1!")
+    assert error.value.error_list[0].code in ("password_too_weak", "password_guessable_parts")
+    assert "mật khẩu" in " ".join(error.value.messages).lower()
+
+
+def test_it_takes_the_minimum_score_from_the_policy(db, it_admin):
+    from policy.services import policy_update
+
+    password = "Kx7#mQ2!vL"  # random, ten characters: zxcvbn scores it 3
+    validators.StrengthValidator().validate(password)
+    policy_update(actor=it_admin, values={"min_zxcvbn_score": 4})
+    with pytest.raises(ValidationError):
+        validators.StrengthValidator().validate(password)
+
+
+def test_it_shows_the_rules_as_help_texts_in_vietnamese(db):
+    from django.contrib.auth.password_validation import password_validators_help_texts
+
+    with translation.override("vi"):
+        texts = " ".join(password_validators_help_texts())
+    assert "Ít nhất 8 ký tự" in texts
