@@ -1,5 +1,6 @@
 """Reading the password policy and an account's password state."""
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,7 +103,8 @@ def days_until_password_expiry(user, now=None) -> int | None:
     left = expires_at - now
     if left <= timedelta(0) or left > policy_for(user).expiry_warning:
         return None
-    return left.days
+    # Started days count: 20 hours left is "1 day", never "0 days".
+    return math.ceil(left.total_seconds() / 86400)
 
 
 def recent_password_hashes(user, count: int) -> list[str]:
