@@ -30,7 +30,7 @@ class PasswordChangeReason(models.TextChoices):
     """Why an account must change its password before doing anything else."""
 
     NONE = "", _("None")
-    ONE_TIME = "one_time", _("One-time password")
+    ONE_TIME = "one_time", _("Awaiting the first password change")
     EXPIRED = "expired", _("Password expired")
     FORCED = "forced", _("Change forced by an administrator")
 

@@ -23,7 +23,7 @@ def _active_units(queryset):
 
 class AccountFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False, empty_label=_("All units"))
     role = forms.ChoiceField(label=_("Role"), choices=[("", _("All roles"))] + Role.choices, required=False)
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All states"))] + AccountState.choices,
                               required=False)
@@ -39,7 +39,7 @@ class AccountCreateForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.RegexField(label=_("Phone"), regex=r"^\+?[0-9 .]{9,15}$", required=False,
                              error_messages={"invalid": _("Enter a phone number of 9–15 digits.")})
-    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("Choose a unit"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.OFFICER)
     can_lookup = forms.BooleanField(label=_("May look up citizens"), required=False)
 
@@ -59,7 +59,7 @@ class AccountEditForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.RegexField(label=_("Phone"), regex=r"^\+?[0-9 .]{9,15}$", required=False,
                              error_messages={"invalid": _("Enter a phone number of 9–15 digits.")})
-    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("Choose a unit"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     can_lookup = forms.BooleanField(label=_("May look up citizens"), required=False)
 
@@ -76,8 +76,8 @@ class UnitCreateForm(forms.Form):
     code = forms.CharField(label=_("Agency code"), max_length=13, validators=[agency_code_validator],
                            help_text=_("Form NNN.NN.NN.HNN, for example 000.00.00.H19."))
     name = forms.CharField(label=_("Name"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind"), choices=UnitKind.choices)
-    parent = UnitChoiceField(label=_("Parent unit"), queryset=Unit.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("Choose a kind"))] + UnitKind.choices)
+    parent = UnitChoiceField(label=_("Parent unit"), queryset=Unit.objects.none(), empty_label=_("Choose a unit"))
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,7 +97,7 @@ class UnitRenameForm(forms.Form):
 class UnitTargetForm(forms.Form):
     """Move under, or merge into, another active unit."""
 
-    target = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    target = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=_("Choose a unit"))
 
     def __init__(self, *args, units, exclude, **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,10 +20,19 @@ username_validator = RegexValidator(
 )
 
 
+PATH_SEGMENT_WIDTH = 8
+
+
+def unit_path_below(parent_path: str | None, unit_id: int) -> str:
+    """The materialised path of a unit: its ancestors' ids, zero-padded so that sorting by path lists
+    the tree depth-first with siblings in creation order ("/00000001/00000007/")."""
+    return f"{parent_path or '/'}{unit_id:0{PATH_SEGMENT_WIDTH}d}/"
+
+
 class Unit(models.Model):
     """A unit in the province's tree. Never deleted: history keeps pointing at it as it was.
 
-    `path` is a materialised path of ids ("/1/7/42/") so that a leader's subtree is one indexed
+    `path` is a materialised path of ids (`unit_path_below`) so that a leader's subtree is one indexed
     prefix query at any depth, for the 3,000-unit nationwide tree as for one province.
     """
 

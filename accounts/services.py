@@ -13,16 +13,11 @@ from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed
 
 from .choices import HandoverReason, PasswordChangeReason, UnitState
-from .models import HandoverRecord, Unit, User
+from .models import HandoverRecord, Unit, User, unit_path_below
 from .permissions import ensure_it_admin
 
 
 # ----- units ---------------------------------------------------------------------------------------
-
-def _unit_path(unit: Unit) -> str:
-    parent_path = unit.parent.path if unit.parent_id else "/"
-    return f"{parent_path}{unit.pk}/"
-
 
 @transaction.atomic
 def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None, request=None) -> Unit:
@@ -32,7 +27,7 @@ def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None, 
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
     unit.full_clean()
     unit.save()
-    unit.path = _unit_path(unit)
+    unit.path = unit_path_below(parent.path if parent else None, unit.pk)
     unit.save(update_fields=["path"])
     audit_event_record(kind=EventKind.UNIT_CREATED, actor=actor, unit=unit, request=request,
                        details={"new": {"code": code, "name": name, "kind": kind,
@@ -76,7 +71,7 @@ def unit_move(*, actor, unit: Unit, new_parent: Unit, request=None) -> Unit:
     old_parent = unit.parent
     unit.parent = new_parent
     unit.save(update_fields=["parent"])
-    _subtree_repath(unit, f"{new_parent.path}{unit.pk}/")
+    _subtree_repath(unit, unit_path_below(new_parent.path, unit.pk))
     audit_event_record(kind=EventKind.UNIT_MOVED, actor=actor, unit=unit, request=request,
                        details={"old": {"parent": old_parent.code if old_parent else None},
                                 "new": {"parent": new_parent.code}})
@@ -98,7 +93,7 @@ def unit_merge(*, actor, unit: Unit, into: Unit, request=None) -> Unit:
     for child in Unit.objects.filter(parent=unit):
         child.parent = into
         child.save(update_fields=["parent"])
-        _subtree_repath(child, f"{into.path}{child.pk}/")
+        _subtree_repath(child, unit_path_below(into.path, child.pk))
     unit.state = UnitState.MERGED
     unit.merged_into = into
     unit.state_changed_at = timezone.now()

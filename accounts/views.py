@@ -75,7 +75,8 @@ def account_create_view(request):
             form.add_error(None, error.message)
         else:
             return _issued_response(request, account, password, record)
-    return render(request, "accounts/account_form.html", {"form": form, "title": _("New account")})
+    return render(request, "accounts/account_form.html", {
+        "form": form, "title": _("New account"), "submit_label": _("Create the account and issue a one-time password")})
 
 
 @never_cache
@@ -211,7 +212,7 @@ def unit_rename_view(request, pk):
 
 @require_roles(Role.IT_ADMIN)
 def unit_move_view(request, pk):
-    return _unit_form_view(request, pk, UnitTargetForm, services.unit_move, _("Move unit"),
+    return _unit_form_view(request, pk, UnitTargetForm, services.unit_move, _("Change parent unit"),
                            _("The unit has been moved."), target="new_parent")
 
 

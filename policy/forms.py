@@ -44,8 +44,10 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Field names as Django's (`old_password`, `new_password1`, `new_password2`). The policy's
     validators run in policy.services.password_change, the one place every change goes through."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, one_time=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if one_time:
+            self.fields["old_password"].label = _("One-time password (from the IT Center)")
         for name in ("old_password", "new_password1", "new_password2"):
             self.fields[name].max_length = MAX_PASSWORD_LENGTH
             self.fields[name].widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH

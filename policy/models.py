@@ -21,7 +21,8 @@ class PasswordPolicy(models.Model):
         _("minimum length for IT admins"), validators=[MinValueValidator(8), MaxValueValidator(64)]
     )
     min_zxcvbn_score = models.PositiveSmallIntegerField(
-        _("minimum strength score (zxcvbn, 0–4)"), validators=[MinValueValidator(2), MaxValueValidator(4)]
+        _("minimum strength score (zxcvbn, 0–4)"), validators=[MinValueValidator(2), MaxValueValidator(4)],
+        help_text=_("Estimated guessing difficulty: 3 means about 10⁸ guesses, 4 means 10¹⁰ or more."),
     )
     history_count = models.PositiveSmallIntegerField(
         _("previous passwords that may not be reused"), validators=[MinValueValidator(1), MaxValueValidator(24)]

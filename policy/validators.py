@@ -253,4 +253,9 @@ class MinimumAgeValidator:
             )
 
     def get_help_text(self):
-        return ""
+        hours = int(current_policy().min_age_hours)
+        return ngettext(
+            "Not changed again within %(hours)d hour of the last change, unless the IT Center requires it.",
+            "Not changed again within %(hours)d hours of the last change, unless the IT Center requires it.",
+            hours,
+        ) % {"hours": hours}

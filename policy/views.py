@@ -24,13 +24,13 @@ class LoginView(auth_views.LoginView):
 @login_required
 def password_change_view(request):
     reason = password_change_reason(request.user)
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(request.user, request.POST or None, one_time=reason == "one_time")
     if request.method == "POST" and form.is_valid():
         try:
             password_change(actor=request.user, account=request.user,
                             new_password=form.cleaned_data["new_password1"], request=request)
         except ValidationError as error:
-            form.add_error("new_password2", error)
+            form.add_error("new_password1", error)
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password has been changed."))

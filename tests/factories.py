@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.choices import Role, UnitKind
-from accounts.models import Unit, User
+from accounts.models import Unit, User, unit_path_below
 
 DEFAULT_PASSWORD = "Quat-Mua-But-Chi-7!"
 
@@ -28,8 +28,7 @@ class UnitFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         unit = super()._create(model_class, *args, **kwargs)
-        parent_path = unit.parent.path if unit.parent_id else "/"
-        unit.path = f"{parent_path}{unit.pk}/"
+        unit.path = unit_path_below(unit.parent.path if unit.parent_id else None, unit.pk)
         unit.save(update_fields=["path"])
         return unit
 

@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.choices import UnitState
-from accounts.models import Unit
+from accounts.models import Unit, unit_path_below
 from accounts.services import unit_create, unit_merge, unit_move, unit_retire
 from audit.choices import EventKind
 from audit.models import SecurityEvent
@@ -16,7 +16,7 @@ def test_it_creates_a_unit_under_a_parent(admin_client, units):
         "code": "000.02.31.H19", "name": "UBND phường Trảng Dài", "kind": "ward", "parent": units["bien_hoa"].pk})
     assert response.status_code == 302
     unit = Unit.objects.get(code="000.02.31.H19")
-    assert unit.path == f"{units['bien_hoa'].path}{unit.pk}/"
+    assert unit.path == unit_path_below(units["bien_hoa"].path, unit.pk)
     assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, unit_code="000.02.31.H19").exists()
 
 

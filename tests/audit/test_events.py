@@ -64,3 +64,12 @@ def test_it_explains_a_malformed_date_and_shows_nothing(client, inspector, event
 def test_it_refuses_the_event_page_to_leaders(client, leader_bien_hoa):
     login(client, leader_bien_hoa)
     assert client.get(reverse("audit:events")).status_code == 403
+
+
+def test_it_shows_details_as_translated_lines(client, inspector, it_admin, officer_bien_hoa):
+    audit_event_record(kind=EventKind.ROLE_CHANGED, actor=it_admin, target=officer_bien_hoa,
+                       details={"old": {"role": "officer"}, "new": {"role": "unit_leader"}})
+    login(client, inspector)
+    page = client.get(reverse("audit:events")).content.decode()
+    assert "Vai trò:</span> Cán bộ → Lãnh đạo đơn vị" in page
+    assert "{&#x27;old&#x27;" not in page

@@ -15,6 +15,11 @@ def test_it_speaks_vietnamese_by_default(client, db):
     assert "Đăng nhập" in page and "Tên đăng nhập" in page
 
 
+def test_it_stays_vietnamese_for_an_english_browser(client, db):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Đăng nhập" in page
+
+
 def test_it_switches_to_english(client, db):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("login")).content.decode()

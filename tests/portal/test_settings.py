@@ -68,3 +68,8 @@ def test_it_answers_503_when_redis_is_down(client, db, settings):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["redis"] == "down"
+
+
+def test_it_has_a_migration_for_every_model_change():
+    result = _manage("makemigrations", "--check", "--dry-run", env_overrides={"DEBUG": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,101 @@
+"""Browser journeys: Playwright's sync API driving Debian's Chromium against pytest-django's live_server.
+
+Playwright's sync API keeps an asyncio event loop running in the test's thread, so Django's
+async-safety check would refuse every ORM call made by the test itself (fixtures, DB assertions).
+The live server answers in its own thread; the test only reads and writes between page actions, never
+concurrently with them, which is what the check is there to prevent. So DJANGO_ALLOW_ASYNC_UNSAFE is
+set while Playwright runs, and only then: the browser is started and stopped once for this package,
+and the variable is removed afterwards (`manage.py check --deploy`, run by tests/portal, warns about it).
+"""
+import re
+from pathlib import Path
+
+import pytest
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `playwright install` cannot download here
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+VIEWPORT = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="package")
+def browser():
+    # A missing browser is a failure, never a skip: `make test` installs it.
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make chromium).", pytrace=False)
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            try:
+                chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                      args=CHROMIUM_ARGS)
+            except PlaywrightError as error:
+                pytest.fail(f"Chromium at {CHROMIUM} does not start: {error}", pytrace=False)
+            yield chromium
+            chromium.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class Journey:
+    """One person's browser context: its pages, full-page screenshots, and every HTTP answer seen."""
+
+    def __init__(self, context, base_url, artifacts_dir, prefix):
+        self.context = context
+        self.base_url = base_url
+        self.artifacts = artifacts_dir
+        self.prefix = prefix
+        self.failed_responses = []
+        self.page_errors = []
+        context.on("response", self._on_response)
+        self.page = self.watch(context.new_page())
+
+    def _on_response(self, response):
+        # The browser's own favicon probe is not part of the journey.
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.failed_responses.append(f"{response.status} {response.request.method} {response.url}")
+
+    def watch(self, page):
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        return page
+
+    def url(self, path):
+        return f"{self.base_url}{path}"
+
+    def screenshot(self, name, page=None):
+        path = self.artifacts / f"{self.prefix}-{name}.png"
+        (page or self.page).screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 1000, f"empty screenshot {path}"
+        return path
+
+    def assert_clean(self, allowed=()):
+        """No server error, missing page or stylesheet and no script error along the way."""
+        unexpected = [line for line in self.failed_responses if not any(re.search(a, line) for a in allowed)]
+        assert not unexpected, f"failed HTTP answers during the journey: {unexpected}"
+        assert not self.page_errors, f"script errors during the journey: {self.page_errors}"
+
+
+@pytest.fixture
+def journey(browser, live_server, artifacts):
+    """A factory of fresh browser contexts (own cookies) on the live server; closed after the test.
+
+    The contexts send Accept-Language vi-VN, as an officer's browser set to Vietnamese does."""
+    contexts = []
+
+    def start(prefix):
+        context = browser.new_context(locale="vi-VN", viewport=VIEWPORT, timezone_id="Asia/Ho_Chi_Minh")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return Journey(context, live_server.url, artifacts, prefix)
+
+    yield start
+    for context in contexts:
+        context.close()
