@@ -83,7 +83,6 @@ UNKNOWN_LETTER_PENALTY_LOG10 = 1.0
 PERSONAL_NUMBER_LOG10 = 1.0
 UNTARGETED_GUESSES = {
     "year": 86,  # 1950-2035
-    "two_digit_year": 100,
     "date": 366 * 100,  # a day of a year, the year written with two or four digits
     "day_month": 366,
     "phone": 5 * 10**8,  # 0[35789] and eight digits
@@ -171,10 +170,14 @@ ZXCVBN_MESSAGES = frozenset(
     (
         gettext_noop("Use a few words, avoid common phrases."),  # Hãy dùng vài từ, tránh các cụm từ thông dụng.
         gettext_noop("No need for symbols, digits, or uppercase letters."),  # Không cần ký hiệu, chữ số hay chữ in hoa.
-        gettext_noop("Add another word or two. Uncommon words are better."),  # Thêm một hai từ nữa. Từ ít gặp thì tốt hơn.
+        gettext_noop(  # Thêm một hai từ nữa. Từ ít gặp thì tốt hơn.
+            "Add another word or two. Uncommon words are better."
+        ),
         gettext_noop("Straight rows of keys are easy to guess."),  # Các phím liền nhau trên một hàng rất dễ đoán.
         gettext_noop("Short keyboard patterns are easy to guess."),  # Các mẫu phím ngắn rất dễ đoán.
-        gettext_noop("Use a longer keyboard pattern with more turns."),  # Hãy dùng mẫu phím dài hơn, đổi hướng nhiều hơn.
+        gettext_noop(  # Hãy dùng mẫu phím dài hơn, đổi hướng nhiều hơn.
+            "Use a longer keyboard pattern with more turns."
+        ),
         gettext_noop('Repeats like "aaa" are easy to guess.'),  # Lặp lại như "aaa" rất dễ đoán.
         gettext_noop(  # Lặp lại như "abcabcabc" chỉ khó đoán hơn "abc" một chút.
             'Repeats like "abcabcabc" are only slightly harder to guess than "abc".'
@@ -547,8 +550,6 @@ def _classify_digits(start: int, end: int, digits: str, user_numbers: frozenset[
         return _Piece(start, end, "user_number", PERSONAL_NUMBER_LOG10, untargeted_log10=float(n))
     if n == 4 and int(digits) in YEAR_RANGE:
         return _personal(start, end, "year", "year")
-    if n == 2:  # "Hung87": two digits after a name are a birth year far more often than not
-        return _personal(start, end, "year", "two_digit_year")
     if n >= 3 and any(digits in run for run in DIGIT_RUNS):
         # zxcvbn's count: an obvious start (0, 1, 9) or any digit, times the length, times direction.
         starts = 4 if digits[0] in "019" else 10

@@ -197,7 +197,9 @@ class StrengthValidator:
     def validate(self, password, user=None):
         assessment = assess(password, user_attribute_texts(user))
         if assessment.guessable_only:
-            raise ValidationError(str(GUESSABLE_ONLY_MESSAGE), code="password_guessable_parts")
+            # feedback[0] is the main message; the rest name the parts found (places, own data, phone…).
+            raise ValidationError(" ".join(str(line) for line in assessment.feedback) or str(GUESSABLE_ONLY_MESSAGE),
+                                  code="password_guessable_parts")
         if assessment.score < policy_for(user).min_zxcvbn_score:
             message = _("This password is too easy to guess.")
             if assessment.feedback:
