@@ -2,14 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AccountState, Role, UnitKind
-from .models import Unit, User, agency_code_validator, username_validator
+from .models import Unit, User, agency_code_validator, normalise_username, username_validator
 
 
 class UsernameField(forms.CharField):
     """Usernames are lower-case: "Cb.Moi" is accepted as "cb.moi" before the format is checked."""
 
     def to_python(self, value):
-        return super().to_python(value).strip().lower()
+        return normalise_username(super().to_python(value))
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -49,7 +49,7 @@ class AccountCreateForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
+        if User.objects.filter(username=username).exists():
             raise forms.ValidationError(_("An account with this username already exists."))
         return username
 

@@ -13,7 +13,7 @@ from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed
 
 from .choices import HandoverReason, PasswordChangeReason, UnitState
-from .models import HandoverRecord, Unit, User, unit_path_below
+from .models import HandoverRecord, Unit, User, normalise_username, unit_path_below
 from .permissions import ensure_it_admin
 
 
@@ -143,8 +143,8 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
     ensure_it_admin(actor)
     if not unit.is_active:
         raise DomainError(_("Accounts can only be created in an active unit."))
-    username = username.strip().lower()
-    if User.objects.filter(username__iexact=username).exists():
+    username = normalise_username(username)
+    if User.objects.filter(username=username).exists():
         raise DomainError(_("An account with this username already exists."))
     account = User(username=username, full_name=full_name, email=email, phone=phone, unit=unit, role=role,
                    can_lookup=can_lookup)
@@ -268,13 +268,13 @@ def login_record_success(*, account: User, request=None) -> None:
 
 
 def login_record_failure(*, username: str, request=None) -> None:
-    account = User.objects.filter(username__iexact=username).select_related("unit").first() if username else None
+    account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
     audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, target_username=(username or "")[:64],
                        request=request)
 
 
 def lockout_record(*, username: str, request=None) -> None:
-    account = User.objects.filter(username__iexact=username).select_related("unit").first() if username else None
+    account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
     audit_event_record(kind=EventKind.LOCKOUT, target=account, target_username=(username or "")[:64],
                        request=request)
 

@@ -1,9 +1,19 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import normalise_username
 
 from .models import PasswordPolicy
 from .validators import MAX_PASSWORD_LENGTH
+
+
+def _limit_password_length(field) -> None:
+    """NIST 800-63B: accept long passphrases; 128 characters bound the hashing work of one request."""
+    field.max_length = MAX_PASSWORD_LENGTH
+    field.validators.append(MaxLengthValidator(MAX_PASSWORD_LENGTH))
+    field.widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -20,12 +30,11 @@ class LoginForm(auth_forms.AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.fields["password"].max_length = MAX_PASSWORD_LENGTH
-        self.fields["password"].widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
+        _limit_password_length(self.fields["password"])
 
     def clean_username(self):
         # One account, one lockout counter, whatever the case typed.
-        return self.cleaned_data["username"].strip().lower()
+        return normalise_username(self.cleaned_data["username"])
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
@@ -49,8 +58,7 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         if one_time:
             self.fields["old_password"].label = _("One-time password (from the IT Center)")
         for name in ("old_password", "new_password1", "new_password2"):
-            self.fields[name].max_length = MAX_PASSWORD_LENGTH
-            self.fields[name].widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
+            _limit_password_length(self.fields[name])
 
     def validate_password_for_user(self, user, password_field_name="password2"):
         """Deferred to the service (see the class docstring), so validators run once per attempt."""

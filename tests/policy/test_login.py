@@ -1,0 +1,37 @@
+"""Login through Django's auth view: usernames without case, one indexed lookup, events recorded."""
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from audit.choices import EventKind
+from audit.models import SecurityEvent
+
+
+def test_it_logs_in_whatever_the_case_typed(client, officer_bien_hoa, password):
+    response = client.post(reverse("login"), {"username": "  CB.TanPhong ", "password": password})
+    assert response.status_code == 302 and response.url == reverse("home")
+    event = SecurityEvent.objects.get(kind=EventKind.LOGIN_SUCCESS)
+    assert event.target == officer_bien_hoa and event.unit_code == officer_bien_hoa.unit.code
+
+
+def test_it_finds_the_account_through_the_unique_index(db, officer_bien_hoa):
+    """`iexact` would compare UPPER(username) and scan the whole table on every login."""
+    with CaptureQueriesContext(connection) as queries:
+        account = User.objects.get_by_natural_key("CB.TANPHONG")
+    assert account == officer_bien_hoa
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"]
+    assert "UPPER" not in sql and "LIKE" not in sql and "accounts_unit" in sql
+
+
+def test_it_records_a_failure_without_the_password(client, officer_bien_hoa):
+    client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": "Bi-Mat-Cua-Toi-77!"})
+    event = SecurityEvent.objects.get(kind=EventKind.LOGIN_FAILURE)
+    assert event.target == officer_bien_hoa
+    assert "Bi-Mat-Cua-Toi-77!" not in str(event.details)
+
+
+def test_it_accepts_a_128_character_passphrase_and_refuses_longer(client, officer_bien_hoa):
+    response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": "x" * 129})
+    assert response.status_code == 200 and "password" in response.context["form"].errors
