@@ -32,6 +32,6 @@ def test_it_records_a_failure_without_the_password(client, officer_bien_hoa):
     assert "Bi-Mat-Cua-Toi-77!" not in str(event.details)
 
 
-def test_it_accepts_a_128_character_passphrase_and_refuses_longer(client, officer_bien_hoa):
+def test_it_refuses_a_password_over_128_characters_at_login(client, officer_bien_hoa):
     response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": "x" * 129})
     assert response.status_code == 200 and "password" in response.context["form"].errors
