@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from audit.selectors import security_events_of_account
 from policy.selectors import (current_policy, days_until_password_expiry, password_change_reason,
                               password_expires_at)
 from policy.services import password_change_force
@@ -50,6 +51,7 @@ def account_detail_view(request, pk):
         "expires_in_days": days_until_password_expiry(account),
         "change_reason": password_change_reason(account),
         "handover_records": selectors.handover_records_for(account),
+        "events": security_events_of_account(account) if request.user.sees_everything else None,
         "reason_form": ReasonForm(),
     })
 

@@ -5,6 +5,11 @@ from accounts.selectors import units_visible_to
 from .models import SecurityEvent
 
 
+def security_events_of_account(account, *, limit=20):
+    """The latest events about one account, for its page (the caller has already checked scope)."""
+    return SecurityEvent.objects.filter(target=account).order_by("-id")[:limit]
+
+
 def security_events_visible_to(user, *, kind="", username="", unit_code="", date_from=None, date_to=None):
     """Events the user may read (it_admin and inspector: all; a leader: their subtree), filtered."""
     events = SecurityEvent.objects.all()

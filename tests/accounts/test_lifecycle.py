@@ -167,3 +167,14 @@ def test_it_forces_a_change_on_suspected_compromise(admin_client, officer_bien_h
     assert officer_bien_hoa.password_change_reason == PasswordChangeReason.FORCED
     client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": password})
     assert client.get(reverse("home")).url == reverse("password_change")
+
+
+def test_it_shows_the_accounts_latest_events_to_admins_not_leaders(client, admin_client, leader_bien_hoa, officer_bien_hoa):
+    admin_client.post(reverse("accounts:disable", args=[officer_bien_hoa.pk]), {"reason": "Nghỉ hưu sớm"})
+    response = admin_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk]))
+    assert [event.kind for event in response.context["events"]] == [EventKind.ACCOUNT_DISABLED]
+    assert "Lý do:</span> Nghỉ hưu sớm" in response.content.decode()
+    leader_client = Client()
+    login(leader_client, leader_bien_hoa)
+    response = leader_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk]))
+    assert response.status_code == 200 and response.context["events"] is None

@@ -1,4 +1,4 @@
-"""Issue #4: Vietnamese-aware password strength (policy/strength.py).
+"""Issue #4: Vietnamese-aware password strength (policy/strength/).
 
 Pure tests: no database. They run inside `make test` and also alone, without Django settings:
     .venv/bin/python -m pytest tests/policy/test_vietnamese_strength.py -p no:django --noconftest
