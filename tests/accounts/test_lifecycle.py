@@ -173,7 +173,10 @@ def test_it_shows_the_accounts_latest_events_to_admins_not_leaders(client, admin
     admin_client.post(reverse("accounts:disable", args=[officer_bien_hoa.pk]), {"reason": "Nghỉ hưu sớm"})
     response = admin_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk]))
     assert [event.kind for event in response.context["events"]] == [EventKind.ACCOUNT_DISABLED]
-    assert "Lý do:</span> Nghỉ hưu sớm" in response.content.decode()
+    page = response.content.decode()
+    assert "Lý do:</span> Nghỉ hưu sớm" in page
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert title.startswith(f"<title>{officer_bien_hoa.username} · ") and "<div" not in title
     leader_client = Client()
     login(leader_client, leader_bien_hoa)
     response = leader_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk]))
