@@ -211,6 +211,14 @@ def account_enable(*, actor, account: User, request=None) -> User:
     return account
 
 
+def _recordable(values: dict) -> dict:
+    """Values as an audit event stores them: a unit by its agency code."""
+    recorded = {}
+    for name, value in values.items():
+        recorded[name] = value.code if isinstance(value, Unit) else value
+    return recorded
+
+
 @transaction.atomic
 def account_update(*, actor, account: User, values: dict, request=None) -> User:
     """Change an account's details, role or unit; role and unit changes are their own events."""
@@ -225,8 +233,7 @@ def account_update(*, actor, account: User, values: dict, request=None) -> User:
         raise DomainError(_("Accounts can only be moved to an active unit."))
     account.full_clean(exclude=["password"])
     account.save(update_fields=list(fields))
-    as_text = lambda mapping: {k: (v.code if isinstance(v, Unit) else v) for k, v in mapping.items()}  # noqa: E731
-    changes = changes_between(as_text(old), as_text({name: getattr(account, name) for name in fields}))
+    changes = changes_between(_recordable(old), _recordable({name: getattr(account, name) for name in fields}))
     if "role" in changes["new"]:
         audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, request=request,
                            details={"old": {"role": old["role"]}, "new": {"role": account.role}})

@@ -145,3 +145,21 @@ def test_it_shows_the_rules_as_help_texts_in_vietnamese(db):
     with translation.override("vi"):
         texts = " ".join(password_validators_help_texts())
     assert "Ít nhất 8 ký tự" in texts
+
+
+def _shipped_blocklist():
+    lines = validators.BLOCKLIST_FILE.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_it_refuses_every_word_of_the_shipped_vietnamese_list(db):
+    accepted = []
+    for word in _shipped_blocklist():
+        for variant in (word, word.upper(), word.title()):
+            try:
+                validators.BlocklistValidator().validate(variant)
+            except ValidationError:
+                continue
+            accepted.append(variant)
+    assert accepted == []
+    assert len(_shipped_blocklist()) > 100
