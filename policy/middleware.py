@@ -1,5 +1,6 @@
 """Requests of an account that must change its password, and idle sessions."""
 import time
+from urllib.parse import urlencode
 
 from django.contrib.auth import logout
 from django.shortcuts import redirect
@@ -49,7 +50,7 @@ class SessionIdleTimeoutMiddleware:
             last = request.session.get(self.SESSION_KEY)
             if last is not None and now - last > idle_seconds:
                 logout(request)
-                return redirect(f"{reverse('login')}?idle=1&next={request.path}")
+                return redirect(f"{reverse('login')}?{urlencode({'idle': 1, 'next': request.get_full_path()})}")
             # Write at most once a minute: the timeout is in minutes, the session store stays quiet.
             if last is None or now - last >= 60:
                 request.session[self.SESSION_KEY] = now
