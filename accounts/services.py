@@ -1,7 +1,7 @@
 """What the accounts app does: units and the account lifecycle. Every flow is written once here and
 called by the views, the management commands and (later) the API and Celery tasks."""
 from axes.utils import reset as axes_reset
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -12,18 +12,39 @@ from audit.services import audit_event_record, changes_between
 from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed
 
-from .choices import HandoverReason, PasswordChangeReason, UnitState
+from .choices import HandoverReason, PasswordChangeReason, Role, UnitState
 from .models import HandoverRecord, Unit, User, normalise_username, unit_path_below
 from .permissions import ensure_it_admin
 
 
 # ----- units ---------------------------------------------------------------------------------------
 
+# Any change to the tree's shape (create, move, merge, retire) takes this transaction-scoped lock, so two
+# concurrent changes never compute paths from each other's half-written state.
+TREE_LOCK_KEY = 0x756E6974  # "unit"
+
+
+def _tree_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+    # SQLite (the single-machine trial) serialises every write transaction anyway.
+
+
+def _active_unit_locked(unit: Unit, message) -> Unit:
+    """Re-read the unit under a row lock and refuse if it is no longer active: a merge or retirement
+    committed since the form was shown must win over an account or unit created in it."""
+    locked = Unit.objects.select_for_update().get(pk=unit.pk)
+    if not locked.is_active:
+        raise DomainError(message)
+    return locked
+
 @transaction.atomic
 def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None, request=None) -> Unit:
     ensure_it_admin(actor)
-    if parent is not None and not parent.is_active:
-        raise DomainError(_("A unit cannot be created under a merged or retired unit."))
+    _tree_lock()
+    if parent is not None:
+        parent = _active_unit_locked(parent, _("A unit cannot be created under a merged or retired unit."))
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
     unit.full_clean()
     unit.save()
@@ -38,6 +59,7 @@ def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None, 
 @transaction.atomic
 def unit_rename(*, actor, unit: Unit, name: str, request=None) -> Unit:
     ensure_it_admin(actor)
+    unit = _active_unit_locked(unit, _("A merged or retired unit keeps the name it had."))
     old_name = unit.name
     if name == old_name:
         return unit
@@ -61,11 +83,11 @@ def _subtree_repath(unit: Unit, new_path: str) -> None:
 @transaction.atomic
 def unit_move(*, actor, unit: Unit, new_parent: Unit, request=None) -> Unit:
     ensure_it_admin(actor)
-    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    _tree_lock()
+    unit = _active_unit_locked(unit, _("Only an active unit can be moved."))
+    new_parent = _active_unit_locked(new_parent, _("A unit cannot be moved under a merged or retired unit."))
     if new_parent.path.startswith(unit.path):
         raise DomainError(_("A unit cannot be moved below itself."))
-    if not new_parent.is_active:
-        raise DomainError(_("A unit cannot be moved under a merged or retired unit."))
     if unit.parent_id == new_parent.pk:
         return unit
     old_parent = unit.parent
@@ -83,13 +105,12 @@ def unit_merge(*, actor, unit: Unit, into: Unit, request=None) -> Unit:
     """The 2025 reform merged units: the accounts and the sub-units move to the receiving unit, and
     the merged unit stays (state "merged") so that history keeps pointing at it as it was."""
     ensure_it_admin(actor)
-    unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    if not unit.is_active:
-        raise DomainError(_("Only an active unit can be merged."))
-    if not into.is_active or into.path.startswith(unit.path):
+    _tree_lock()
+    unit = _active_unit_locked(unit, _("Only an active unit can be merged."))
+    into = _active_unit_locked(into, _("Choose an active unit outside the merged unit's own subtree."))
+    if into.path.startswith(unit.path):
         raise DomainError(_("Choose an active unit outside the merged unit's own subtree."))
-    moved_usernames = list(User.objects.filter(unit=unit).values_list("username", flat=True))
-    User.objects.filter(unit=unit).update(unit=into)
+    moved_usernames = _accounts_move_on_merge(actor=actor, unit=unit, into=into, request=request)
     for child in Unit.objects.filter(parent=unit):
         child.parent = into
         child.save(update_fields=["parent"])
@@ -103,9 +124,32 @@ def unit_merge(*, actor, unit: Unit, into: Unit, request=None) -> Unit:
     return unit
 
 
+def _accounts_move_on_merge(*, actor, unit: Unit, into: Unit, request) -> list[str]:
+    """Each account of the merged unit moves to the receiving unit, recorded one by one. A leader of
+    the merged unit becomes an officer: leading a district must not turn into leading the province
+    it was merged into; the IT Center names the new unit's leaders explicitly."""
+    moved = []
+    for account in User.objects.select_for_update().filter(unit=unit).order_by("pk"):
+        old_role = account.role
+        account.unit = into
+        if account.role == Role.UNIT_LEADER:
+            account.role = Role.OFFICER
+        account.save(update_fields=["unit", "role"])
+        audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account, request=request,
+                           details={"old": {"unit": unit.code}, "new": {"unit": into.code},
+                                    "reason": "unit_merged"})
+        if account.role != old_role:
+            audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, request=request,
+                               details={"old": {"role": old_role}, "new": {"role": account.role},
+                                        "reason": "unit_merged"})
+        moved.append(account.username)
+    return moved
+
+
 @transaction.atomic
 def unit_retire(*, actor, unit: Unit, request=None) -> Unit:
     ensure_it_admin(actor)
+    _tree_lock()
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if not unit.is_active:
         return unit
@@ -141,8 +185,7 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
     """Letter point 2: the IT Center creates the account; the officer gets a one-time password,
     shown once and handed over with a signed record. Returns (account, one_time_password, record)."""
     ensure_it_admin(actor)
-    if not unit.is_active:
-        raise DomainError(_("Accounts can only be created in an active unit."))
+    unit = _active_unit_locked(unit, _("Accounts can only be created in an active unit."))
     username = normalise_username(username)
     if User.objects.filter(username=username).exists():
         raise DomainError(_("An account with this username already exists."))
@@ -199,8 +242,7 @@ def account_enable(*, actor, account: User, request=None) -> User:
     account = User.objects.select_for_update().get(pk=account.pk)
     if account.is_active:
         return account
-    if not account.unit.is_active:
-        raise DomainError(_("Move the account to an active unit before enabling it."))
+    _active_unit_locked(account.unit, _("Move the account to an active unit before enabling it."))
     old_reason = account.disabled_reason
     account.is_active = True
     account.disabled_reason = ""
@@ -229,8 +271,8 @@ def account_update(*, actor, account: User, values: dict, request=None) -> User:
     for name in fields:
         if name in values:
             setattr(account, name, values[name])
-    if "unit" in values and values["unit"].pk != old["unit"].pk and not values["unit"].is_active:
-        raise DomainError(_("Accounts can only be moved to an active unit."))
+    if "unit" in values and values["unit"].pk != old["unit"].pk:
+        account.unit = _active_unit_locked(values["unit"], _("Accounts can only be moved to an active unit."))
     account.full_clean(exclude=["password"])
     account.save(update_fields=list(fields))
     changes = changes_between(_recordable(old), _recordable({name: getattr(account, name) for name in fields}))

@@ -35,7 +35,7 @@ def test_it_renames_and_keeps_the_old_name_in_the_record(admin_client, units):
     assert event.details == {"old": {"name": "UBND phường Tân Phong"}, "new": {"name": "UBND phường Tân Phong mới"}}
 
 
-def test_it_moves_a_subtree(db, it_admin, units):
+def test_it_moves_a_subtree_under_the_new_parent(db, it_admin, units):
     child = UnitFactory(parent=units["xuan_an"])
     unit_move(actor=it_admin, unit=units["xuan_an"], new_parent=units["bien_hoa"])
     child.refresh_from_db()
@@ -98,3 +98,52 @@ def test_it_shows_the_tree_in_order(admin_client, units):
     page = admin_client.get(reverse("accounts:unit_list")).content.decode()
     assert page.index("UBND thành phố Biên Hòa") < page.index("UBND phường Tân Phong") < page.index(
         "UBND thành phố Long Khánh")
+
+
+def test_it_demotes_a_merged_units_leader_instead_of_widening_their_scope(db, it_admin, units):
+    from accounts.selectors import accounts_visible_to
+
+    leader = UserFactory(unit=units["long_khanh"], role="unit_leader")
+    unit_merge(actor=it_admin, unit=units["long_khanh"], into=units["province"])
+    leader.refresh_from_db()
+    assert leader.unit == units["province"] and leader.role == "officer"
+    assert list(accounts_visible_to(leader)) == [leader]
+    role_event = SecurityEvent.objects.get(kind=EventKind.ROLE_CHANGED, target=leader)
+    assert role_event.details["new"] == {"role": "officer"} and role_event.details["reason"] == "unit_merged"
+    unit_event = SecurityEvent.objects.get(kind=EventKind.UNIT_CHANGED, target=leader)
+    assert unit_event.details["old"] == {"unit": "000.00.32.H19"}
+
+
+def test_it_refuses_an_account_in_a_unit_merged_after_the_form_was_loaded(db, it_admin, units):
+    from accounts.services import account_create
+
+    stale = Unit.objects.get(pk=units["xuan_an"].pk)  # loaded while still active
+    unit_merge(actor=it_admin, unit=units["xuan_an"], into=units["long_khanh"])
+    with pytest.raises(DomainError):
+        account_create(actor=it_admin, username="cb.orphan", full_name="X", unit=stale, role="officer")
+
+
+@pytest.mark.parametrize("action", ["rename", "move"])
+def test_it_refuses_to_change_a_merged_unit(db, it_admin, units, action):
+    from accounts.services import unit_rename
+
+    stale = Unit.objects.get(pk=units["xuan_an"].pk)
+    unit_merge(actor=it_admin, unit=units["xuan_an"], into=units["long_khanh"])
+    with pytest.raises(DomainError):
+        if action == "rename":
+            unit_rename(actor=it_admin, unit=stale, name="Tên mới")
+        else:
+            unit_move(actor=it_admin, unit=stale, new_parent=units["bien_hoa"])
+
+
+def test_it_moves_exactly_the_subtree(db, it_admin, units):
+    from accounts.models import unit_path_below
+
+    child = UnitFactory(parent=units["xuan_an"])
+    untouched = {unit.pk: unit.path for unit in Unit.objects.exclude(path__startswith=units["xuan_an"].path)}
+    unit_move(actor=it_admin, unit=units["xuan_an"], new_parent=units["bien_hoa"])
+    moved = Unit.objects.get(pk=units["xuan_an"].pk)
+    assert moved.path == unit_path_below(units["bien_hoa"].path, moved.pk)
+    assert Unit.objects.get(pk=child.pk).path == unit_path_below(moved.path, child.pk)
+    for pk, path in untouched.items():
+        assert Unit.objects.get(pk=pk).path == path
