@@ -180,9 +180,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are recorded in audit.SecurityEvent
 AXES_VERBOSE = False
-# How many reverse proxies stand in front of the portal (production: one nginx). The client address
-# is the hop that the last trusted proxy appended to X-Forwarded-For.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+# How many reverse proxies stand in front of the portal. The client address is the hop that the last
+# trusted proxy appended to X-Forwarded-For. Production runs behind one nginx (default 1); `make run`
+# (DEBUG=1) has none, so there the header is not trusted at all unless this is set.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 # axes.W006 warns that username-only lockout lets one attacker lock a victim out; the mandate (5
 # failures lock the username) accepts that, and IT admins unlock from the account page.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -7,6 +7,11 @@ from audit.choices import EventKind
 from audit.models import SecurityEvent
 
 
+@pytest.fixture(autouse=True)
+def behind_one_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
 def _attempt(client, username, password, ip="10.0.0.1"):
     # Behind one reverse proxy the client address is the last X-Forwarded-For hop.
     return client.post(reverse("login"), {"username": username, "password": password},
