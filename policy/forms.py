@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.signals import user_login_failed
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -53,12 +54,23 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Field names as Django's (`old_password`, `new_password1`, `new_password2`). The policy's
     validators run in policy.services.password_change, the one place every change goes through."""
 
-    def __init__(self, *args, one_time=False, **kwargs):
+    def __init__(self, *args, request=None, one_time=False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request
         if one_time:
             self.fields["old_password"].label = _("One-time password (from the IT Center)")
         for name in ("old_password", "new_password1", "new_password2"):
             _limit_password_length(self.fields[name])
+
+    def clean_old_password(self):
+        try:
+            return super().clean_old_password()
+        except forms.ValidationError:
+            # Guessing the current password here must cost what guessing it at the login costs:
+            # django-axes counts this failure towards the username's lockout.
+            user_login_failed.send(sender=__name__, credentials={"username": self.user.username},
+                                   request=self.request)
+            raise
 
     def validate_password_for_user(self, user, password_field_name="password2"):
         """Deferred to the service (see the class docstring), so validators run once per attempt."""

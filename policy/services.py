@@ -104,8 +104,10 @@ def one_time_password_issue(account) -> str:
 
 @transaction.atomic
 def password_change_force(*, actor, account, reason: str, request=None):
-    """Suspected compromise (NIST 800-63B asks for this): the account must change its password at
-    its next request, whatever its age."""
+    """The account must change its password at its next request, whatever its age (a tightened
+    policy, a password seen on a shared screen). The officer proves themself with the current
+    password, so this is not the answer to a password known to be stolen: that is
+    `accounts.services.account_password_reset`, which kills the password and every session at once."""
     if not actor.is_it_admin:
         raise NotAllowed(_("Only IT Center administrators may force a password change."))
     if account.password_change_reason:

@@ -1,13 +1,16 @@
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.utils.translation import gettext as _
 
-from accounts.permissions import require_roles
 from accounts.choices import Role
+from accounts.permissions import require_roles
+from accounts.selectors import account_is_locked
 
 from .forms import LoginForm, PasswordChangeForm, PasswordPolicyForm
 from .lockout import cool_off
@@ -21,10 +24,16 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@sensitive_post_parameters()
+@never_cache
 @login_required
 def password_change_view(request):
     reason = password_change_reason(request.user)
-    form = PasswordChangeForm(request.user, request.POST or None, one_time=reason == "one_time")
+    form = PasswordChangeForm(request.user, request.POST or None, request=request, one_time=reason == "one_time")
+    if request.method == "POST" and not form.is_valid() and account_is_locked(request.user):
+        # Too many wrong current passwords: the session ends like a locked login would.
+        logout(request)
+        return lockout_response(request)
     if request.method == "POST" and form.is_valid():
         try:
             password_change(actor=request.user, account=request.user,

@@ -160,7 +160,7 @@ def test_it_records_role_and_unit_changes_with_old_and_new_values(admin_client, 
     assert unit_event.details == {"old": {"unit": "000.01.31.H19"}, "new": {"unit": "000.01.32.H19"}}
 
 
-def test_it_forces_a_change_on_suspected_compromise(admin_client, officer_bien_hoa, password):
+def test_it_requires_a_change_at_the_next_request(admin_client, officer_bien_hoa, password):
     admin_client.post(reverse("accounts:force_change", args=[officer_bien_hoa.pk]), {"reason": "Lộ mật khẩu"})
     client = Client()
     officer_bien_hoa.refresh_from_db()

@@ -116,3 +116,19 @@ def test_it_refuses_a_wrong_old_password(client, new_officer):
     account.refresh_from_db()
     assert account.password_change_reason == PasswordChangeReason.ONE_TIME
     assert account.check_password(one_time_password)
+
+
+def test_it_locks_out_guessing_of_the_current_password_on_the_change_page(client, officer_bien_hoa, password):
+    from tests.conftest import login
+
+    officer_bien_hoa.password_change_reason = PasswordChangeReason.FORCED
+    officer_bien_hoa.save(update_fields=["password_change_reason"])
+    login(client, officer_bien_hoa)
+    responses = [client.post(reverse("password_change"), {"old_password": f"Doan-{n}!x", "new_password1": NEW_PASSWORD,
+                                                          "new_password2": NEW_PASSWORD}) for n in range(5)]
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert responses[4].status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=officer_bien_hoa).count() == 5
+    response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": password})
+    assert response.status_code == 429
