@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from policy.selectors import current_policy
+from policy.selectors import current_policy, password_expired_q, password_expiring_q
 
 from .choices import AccountState, PasswordChangeReason, Role
 from .models import HandoverRecord, Unit, User
@@ -75,7 +75,6 @@ def account_is_locked(account, now=None) -> bool:
 def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     """The account list of the admin pages, scoped, filtered, with the figures each row shows."""
     now = now or timezone.now()
-    policy = current_policy()
     failures, threshold = _lockout_failures(now)
     accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=failures)
     if search:
@@ -88,20 +87,6 @@ def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
         accounts = accounts.filter(unit__path__startswith=unit.path) if unit else accounts.none()
     if role:
         accounts = accounts.filter(role=role)
-    admin_expiry = now - timedelta(days=policy.max_age_days_admin)
-    officer_expiry = now - timedelta(days=policy.max_age_days)
-    expired = (
-        Q(password_changed_at__isnull=True)
-        | Q(role=Role.IT_ADMIN, password_changed_at__lte=admin_expiry)
-        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__lte=officer_expiry))
-    )
-    warning = timedelta(days=policy.expiry_warning_days)
-    expiring = (
-        Q(role=Role.IT_ADMIN, password_changed_at__gt=admin_expiry,
-          password_changed_at__lte=admin_expiry + warning)
-        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__gt=officer_expiry,
-                                      password_changed_at__lte=officer_expiry + warning))
-    )
     if state == AccountState.ACTIVE:
         accounts = accounts.filter(is_active=True)
     elif state == AccountState.DISABLED:
@@ -109,9 +94,9 @@ def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     elif state == AccountState.MUST_CHANGE:
         accounts = accounts.filter(is_active=True).exclude(password_change_reason=PasswordChangeReason.NONE)
     elif state == AccountState.EXPIRING:
-        accounts = accounts.filter(expiring, is_active=True)
+        accounts = accounts.filter(password_expiring_q(now), is_active=True)
     elif state == AccountState.EXPIRED:
-        accounts = accounts.filter(expired, is_active=True)
+        accounts = accounts.filter(password_expired_q(now), is_active=True)
     elif state == AccountState.LOCKED:
         accounts = accounts.filter(lockout_failures__gte=threshold)
     return accounts.order_by("unit__path", "username")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -92,6 +93,34 @@ def password_change_reason(user, now=None) -> str:
     if expires_at is None or expires_at <= (now or timezone.now()):
         return PasswordChangeReason.EXPIRED
     return ""
+
+
+def _expiry_cutoffs(now):
+    """Accounts whose password was changed at or before these moments have expired."""
+    policy = current_policy()
+    return now - timedelta(days=policy.max_age_days_admin), now - timedelta(days=policy.max_age_days)
+
+
+def password_expired_q(now) -> Q:
+    """The database form of `password_change_reason(...) == EXPIRED` for accounts without another
+    stored reason (those are "must change" for that reason: one-time, forced)."""
+    admin_cutoff, officer_cutoff = _expiry_cutoffs(now)
+    return Q(password_change_reason=PasswordChangeReason.NONE) & (
+        Q(password_changed_at__isnull=True)
+        | Q(role=Role.IT_ADMIN, password_changed_at__lte=admin_cutoff)
+        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__lte=officer_cutoff))
+    )
+
+
+def password_expiring_q(now) -> Q:
+    """Within the warning window before expiry (the banner's window)."""
+    admin_cutoff, officer_cutoff = _expiry_cutoffs(now)
+    warning = timedelta(days=current_policy().expiry_warning_days)
+    return Q(password_change_reason=PasswordChangeReason.NONE) & (
+        Q(role=Role.IT_ADMIN, password_changed_at__gt=admin_cutoff, password_changed_at__lte=admin_cutoff + warning)
+        | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__gt=officer_cutoff,
+                                      password_changed_at__lte=officer_cutoff + warning))
+    )
 
 
 def days_until_password_expiry(user, now=None) -> int | None:

@@ -1,6 +1,5 @@
 """What the policy app does: change the policy, change and issue passwords."""
 import secrets
-import string
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password

@@ -20,7 +20,8 @@ def population(units):
         "expired": UserFactory(username="cb.expired", unit=units["xuan_an"], password_changed_at=now - timedelta(days=95)),
         "disabled": UserFactory(username="cb.disabled", unit=units["xuan_an"], is_active=False,
                                 disabled_reason="Nghỉ hưu"),
-        "one_time": UserFactory(username="cb.onetime", unit=units["bien_hoa"],
+        # A new account: no password of its own yet, so no change date; it is "must change", not "expired".
+        "one_time": UserFactory(username="cb.onetime", unit=units["bien_hoa"], password_changed_at=None,
                                 password_change_reason=PasswordChangeReason.ONE_TIME),
         "leader": UserFactory(username="ld.longkhanh", unit=units["long_khanh"], role="unit_leader"),
     }
