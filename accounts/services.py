@@ -316,6 +316,11 @@ def login_record_success(*, account: User, request=None) -> None:
                                details={"handover_records": numbers})
 
 
+def login_record_refused(*, account: User, reason: str, request=None) -> None:
+    """The password was right but the login is refused by a rule (an expired one-time password)."""
+    audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, request=request, details={"reason": reason})
+
+
 def login_record_failure(*, username: str, request=None) -> None:
     account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
     audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, target_username=(username or "")[:64],

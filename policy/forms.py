@@ -5,6 +5,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import normalise_username
+from accounts.services import login_record_refused
 
 from .models import PasswordPolicy
 from .validators import MAX_PASSWORD_LENGTH
@@ -41,11 +42,7 @@ class LoginForm(auth_forms.AuthenticationForm):
         super().confirm_login_allowed(user)
         # Letter point 3: a default password not changed in time no longer opens the account.
         if user.one_time_password_expired():
-            from audit.choices import EventKind
-            from audit.services import audit_event_record
-
-            audit_event_record(kind=EventKind.LOGIN_FAILURE, target=user, request=self.request,
-                               details={"reason": "one_time_password_expired"})
+            login_record_refused(account=user, reason="one_time_password_expired", request=self.request)
             raise forms.ValidationError(self.error_messages["one_time_password_expired"],
                                         code="one_time_password_expired")
 

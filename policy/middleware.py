@@ -27,6 +27,11 @@ class PasswordChangeRequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
+        if user.is_authenticated and user.one_time_password_expired():
+            # Letter point 3: an unchanged default password stops working after its validity, also
+            # for a session opened with it before it expired.
+            logout(request)
+            return redirect(f"{reverse('login')}?one_time_expired=1")
         if user.is_authenticated and password_change_reason(user):
             path = request.path_info
             if path not in self.allowed_paths() and not path.startswith("/static/"):

@@ -177,6 +177,9 @@ AXES_COOLOFF_TIME = "policy.lockout.cool_off"
 AXES_LOCKOUT_CALLABLE = "policy.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# The lockout lasts the policy's minutes from the lockout, not from the latest attempt: otherwise one
+# request every quarter hour would keep any officer (or IT admin) locked out for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are recorded in audit.SecurityEvent
 AXES_VERBOSE = False

@@ -132,3 +132,14 @@ def test_it_locks_out_guessing_of_the_current_password_on_the_change_page(client
     assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=officer_bien_hoa).count() == 5
     response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": password})
     assert response.status_code == 429
+
+
+def test_it_ends_a_session_opened_with_a_one_time_password_that_has_since_expired(client, new_officer):
+    account, one_time_password, _ = new_officer
+    _login(client, account.username, one_time_password)
+    account.one_time_password_expires_at = timezone.now() - timedelta(seconds=1)
+    account.save(update_fields=["one_time_password_expires_at"])
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 302 and "one_time_expired=1" in response.url
+    assert "_auth_user_id" not in client.session
+    assert "Hãy đề nghị Trung tâm CNTT" in client.get(response.url).content.decode()

@@ -103,3 +103,18 @@ def test_it_takes_the_threshold_from_the_policy(client, it_admin, officer_bien_h
     policy_update(actor=it_admin, values={"lockout_threshold": 3})
     _fail(client, officer_bien_hoa.username, 3)
     assert account_is_locked(officer_bien_hoa)
+
+
+def test_it_does_not_extend_the_lockout_with_each_new_attempt(client, officer_bien_hoa, password):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    _fail(client, officer_bien_hoa.username, 5)
+    locked_at = AccessAttempt.objects.get(username=officer_bien_hoa.username).attempt_time
+    _fail(client, officer_bien_hoa.username, 3)
+    assert AccessAttempt.objects.get(username=officer_bien_hoa.username).attempt_time == locked_at
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert not account_is_locked(officer_bien_hoa)
+    assert _attempt(client, officer_bien_hoa.username, password).status_code == 302
