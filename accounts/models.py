@@ -14,8 +14,9 @@ agency_code_validator = RegexValidator(
     r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$",
     _("Enter an agency code of the form NNN.NN.NN.HNN, for example 000.00.00.H19."),
 )
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 username_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9._-]{2,63}$",
+    USERNAME_PATTERN,
     _("A username has 3–64 lower-case letters without accents, digits, dots, hyphens or underscores."),
 )
 

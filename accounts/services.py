@@ -1,7 +1,9 @@
 """What the accounts app does: units and the account lifecycle. Every flow is written once here and
 called by the views, the management commands and (later) the API and Celery tasks."""
+import re
+
 from axes.utils import reset as axes_reset
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -13,8 +15,18 @@ from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed
 
 from .choices import HandoverReason, PasswordChangeReason, Role, UnitState
-from .models import HandoverRecord, Unit, User, normalise_username, unit_path_below
+from .models import USERNAME_PATTERN, HandoverRecord, Unit, User, normalise_username, unit_path_below
 from .permissions import ensure_it_admin
+
+
+def _insert_unique(instance, message) -> None:
+    """Insert a row whose uniqueness the form checked; a concurrent twin that won the race since then
+    is the same clear refusal, not a server error."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise DomainError(message) from error
 
 
 # ----- units ---------------------------------------------------------------------------------------
@@ -47,7 +59,7 @@ def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None, 
         parent = _active_unit_locked(parent, _("A unit cannot be created under a merged or retired unit."))
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
     unit.full_clean()
-    unit.save()
+    _insert_unique(unit, _("A unit with this agency code already exists."))
     unit.path = unit_path_below(parent.path if parent else None, unit.pk)
     unit.save(update_fields=["path"])
     audit_event_record(kind=EventKind.UNIT_CREATED, actor=actor, unit=unit, request=request,
@@ -172,9 +184,10 @@ def _handover_record_issue(*, actor, account: User, reason: str) -> HandoverReco
         number=f"pending-{account.pk}-{now.timestamp()}",
         account=account, reason=reason, unit=account.unit, unit_name=account.unit.name,
         unit_code=account.unit.code, officer_name=account.full_name, username=account.username,
-        issued_by=actor, issued_by_name=actor.full_name if actor else _("Command line"), issued_at=now,
+        # Empty when issued at the server's command line; the record prints that in the reader's language.
+        issued_by=actor, issued_by_name=actor.full_name if actor else "", issued_at=now,
     )
-    record.number = f"BB-{now:%Y}-{record.pk:06d}"
+    record.number = f"BB-{timezone.localtime(now):%Y}-{record.pk:06d}"
     record.save(update_fields=["number"])
     return record
 
@@ -193,7 +206,7 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
                    can_lookup=can_lookup)
     password = one_time_password_issue(account)
     account.full_clean(exclude=["password"])
-    account.save()
+    _insert_unique(account, _("An account with this username already exists."))
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.CREATED)
     audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account, request=request,
                        details={"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup},
@@ -230,7 +243,12 @@ def account_disable(*, actor, account: User, reason: str, request=None) -> User:
     account.is_active = False
     account.disabled_reason = reason
     account.disabled_at = timezone.now()
-    account.save(update_fields=["is_active", "disabled_reason", "disabled_at"])
+    update_fields = ["is_active", "disabled_reason", "disabled_at"]
+    if account.has_one_time_password:
+        # A one-time password handed out before the disabling must not work after a re-enabling.
+        account.one_time_password_expires_at = account.disabled_at
+        update_fields.append("one_time_password_expires_at")
+    account.save(update_fields=update_fields)
     audit_event_record(kind=EventKind.ACCOUNT_DISABLED, actor=actor, target=account, request=request,
                        details={"reason": reason})
     return account
@@ -308,10 +326,11 @@ def login_record_success(*, account: User, request=None) -> None:
     audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account, request=request)
     if account.password_change_reason == PasswordChangeReason.ONE_TIME:
         now = timezone.now()
-        pending = HandoverRecord.objects.filter(account=account, received_at__isnull=True)
+        # Lock the pending records: two first logins at once must not both claim them.
+        pending = HandoverRecord.objects.select_for_update().filter(account=account, received_at__isnull=True)
         numbers = list(pending.values_list("number", flat=True))
         if numbers:
-            pending.update(received_at=now)
+            HandoverRecord.objects.filter(number__in=numbers).update(received_at=now)
             audit_event_record(kind=EventKind.HANDOVER_RECEIVED, actor=account, target=account, request=request,
                                details={"handover_records": numbers})
 
@@ -321,15 +340,27 @@ def login_record_refused(*, account: User, reason: str, request=None) -> None:
     audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, request=request, details={"reason": reason})
 
 
+def _username_as_recorded(username: str) -> str:
+    """What the event keeps of a username typed at the login. Something that cannot be a username is
+    often a password typed into the wrong field: keep only enough of it to see the pattern."""
+    username = normalise_username(username)
+    if _USERNAME_SHAPE.match(username):
+        return username
+    return f"{username[:2]}…[{len(username)}]" if username else ""
+
+
+_USERNAME_SHAPE = re.compile(USERNAME_PATTERN)
+
+
 def login_record_failure(*, username: str, request=None) -> None:
     account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
-    audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, target_username=(username or "")[:64],
+    audit_event_record(kind=EventKind.LOGIN_FAILURE, target=account, target_username=_username_as_recorded(username),
                        request=request)
 
 
 def lockout_record(*, username: str, request=None) -> None:
     account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
-    audit_event_record(kind=EventKind.LOCKOUT, target=account, target_username=(username or "")[:64],
+    audit_event_record(kind=EventKind.LOCKOUT, target=account, target_username=_username_as_recorded(username),
                        request=request)
 
 

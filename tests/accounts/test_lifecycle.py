@@ -181,3 +181,25 @@ def test_it_shows_the_accounts_latest_events_to_admins_not_leaders(client, admin
     login(leader_client, leader_bien_hoa)
     response = leader_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk]))
     assert response.status_code == 200 and response.context["events"] is None
+
+
+def test_it_expires_a_pending_one_time_password_when_disabling(admin_client, it_admin, units):
+    from accounts.services import account_create, account_disable, account_enable
+
+    account, one_time_password, _ = account_create(actor=it_admin, username="cb.tam", full_name="Tạm",
+                                                    unit=units["tan_phong"], role="officer")
+    account_disable(actor=it_admin, account=account, reason="Nhầm đơn vị")
+    account_enable(actor=it_admin, account=account)
+    client = Client()
+    client.post(reverse("login"), {"username": "cb.tam", "password": one_time_password})
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_names_the_command_line_in_the_readers_language(client, db, it_admin, units):
+    from accounts.services import account_create
+
+    _, _, record = account_create(actor=None, username="cb.cli", full_name="Dòng Lệnh", unit=units["tan_phong"],
+                                  role="officer")
+    login(client, it_admin)
+    page = client.get(reverse("accounts:handover_record", args=[record.pk])).content.decode()
+    assert "Trung tâm CNTT (dòng lệnh trên máy chủ)" in page

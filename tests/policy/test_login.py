@@ -35,3 +35,10 @@ def test_it_records_a_failure_without_the_password(client, officer_bien_hoa):
 def test_it_refuses_a_password_over_128_characters_at_login(client, officer_bien_hoa):
     response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": "x" * 129})
     assert response.status_code == 200 and "password" in response.context["form"].errors
+
+
+def test_it_keeps_only_a_hint_of_an_unknown_username_that_looks_like_a_password(client, db):
+    client.post(reverse("login"), {"username": "Bi-Mat-Cua-Toi-77!", "password": "x"})
+    client.post(reverse("login"), {"username": "nguoi.la", "password": "x"})
+    recorded = set(SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE).values_list("target_username", flat=True))
+    assert recorded == {"bi…[18]", "nguoi.la"}
