@@ -126,31 +126,35 @@ def demo_accounts_seed(*, password: str, reset_existing: bool) -> list[tuple[str
     same password changes nothing). Returns (username, created) pairs."""
     from django.utils import timezone
 
+    from audit.choices import EventKind
+    from audit.services import audit_event_record
     from policy.services import password_history_record
 
     from .models import Unit, User
 
     results = []
     for username, full_name, role, unit_code, can_lookup in DEMO_ACCOUNTS:
-        unit = Unit.objects.get(code=unit_code)
         account = User.objects.filter(username=username).first()
         created = account is None
         if created:
-            account = User(username=username)
-        account.full_name = full_name
-        account.email = f"{username}@demo.dongnai.gov.vn"
-        account.role = role
-        account.unit = unit
-        account.can_lookup = can_lookup
-        account.is_active = True
+            # Only a new account is shaped here; an existing one keeps whatever the IT Center did to it
+            # since (disabled, moved, another role), so that re-running the command hides nothing.
+            account = User(username=username, full_name=full_name, email=f"{username}@demo.dongnai.gov.vn",
+                           role=role, unit=Unit.objects.get(code=unit_code), can_lookup=can_lookup)
         new_password = (created or reset_existing) and not (account.password and account.check_password(password))
         if new_password:
             account.set_password(password)
             account.password_changed_at = timezone.now()
             account.password_change_reason = ""
             account.one_time_password_expires_at = None
-        account.save()
+        if created or new_password:
+            account.save()
         if new_password:
             password_history_record(account)
+        if created:
+            audit_event_record(kind=EventKind.ACCOUNT_CREATED, target=account,
+                               details={"new": {"role": role, "unit": unit_code}, "by": "seed_demo"})
+        elif new_password:
+            audit_event_record(kind=EventKind.PASSWORD_RESET, target=account, details={"by": "seed_demo"})
         results.append((username, created))
     return results

@@ -235,7 +235,7 @@ def account_disable(*, actor, account: User, reason: str, request=None) -> User:
     """Letter point 2: a departed officer's account stops working at once. Django's ModelBackend
     refuses inactive users when it loads a session, so every open session ends at its next request."""
     ensure_it_admin(actor)
-    if actor.pk == account.pk:
+    if actor is not None and actor.pk == account.pk:
         raise NotAllowed(_("You cannot disable your own account."))
     account = User.objects.select_for_update().get(pk=account.pk)
     if not account.is_active:

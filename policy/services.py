@@ -2,6 +2,7 @@
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
@@ -56,6 +57,11 @@ def password_change(*, actor, account, new_password: str, request=None):
     so every path that changes a password obeys the same policy."""
     if actor.pk != account.pk:
         raise NotAllowed(_("You may only change your own password."))
+    # Lock the row and judge against its committed state: a reset by the IT Center or a second change
+    # in another tab must not be overwritten, nor slip past the history and minimum-age rules.
+    locked = get_user_model().objects.select_for_update().get(pk=account.pk)
+    for name in ("password", "password_changed_at", "password_change_reason", "one_time_password_expires_at"):
+        setattr(account, name, getattr(locked, name))
     required_because = password_change_reason(account)
     validate_password(new_password, user=account)
     account.set_password(new_password)

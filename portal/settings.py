@@ -91,14 +91,19 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL in production and tests, a SQLite file for the embedded default.
+# Database: PostgreSQL in production and tests, a SQLite file for the embedded default (DEBUG=1 only).
+if not DEBUG and not env.str("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=0 (PostgreSQL).")
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: caches and the Celery broker. Unset means a single-machine trial: local cache, eager tasks.
+# Redis: caches and the Celery broker. Unset means a single-machine trial (DEBUG=1 only): local cache,
+# tasks run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
+if not DEBUG and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when DEBUG=0 (cache and Celery broker).")
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -84,3 +84,25 @@ def test_it_refuses_bad_create_account_input(db, args, kwargs):
     with pytest.raises(CommandError):
         call_command("create_account", *args, stdout=StringIO(), **kwargs)
     assert User.objects.count() == before
+
+
+def test_it_leaves_what_the_it_center_changed_on_a_demo_account(db):
+    from accounts.services import account_disable
+    from audit.models import SecurityEvent
+
+    call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
+    officer = User.objects.get(username="demo.officer")
+    account_disable(actor=None, account=officer, reason="Nghỉ việc")
+    events = SecurityEvent.objects.count()
+    call_command("seed_demo", stdout=StringIO())
+    officer.refresh_from_db()
+    assert not officer.is_active and officer.disabled_reason == "Nghỉ việc"
+    assert SecurityEvent.objects.count() == events
+
+
+def test_it_records_the_demo_accounts_it_creates(db):
+    from audit.choices import EventKind
+    from audit.models import SecurityEvent
+
+    call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
+    assert SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_CREATED, target_username__startswith="demo.").count() == 4

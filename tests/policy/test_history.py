@@ -54,7 +54,7 @@ def test_it_accepts_a_password_older_than_the_history(db, officer_bien_hoa):
 
 
 def test_it_remembers_ten_passwords_for_it_admins(db, it_admin):
-    it_admin.password_changed_at = timezone.now() - timedelta(days=2)
+    _age(it_admin)
     strong = [f"Quat-Mua-But-Chi-Den-{n}!x" for n in range(7)]
     for new_password in strong:
         _change(it_admin, new_password)

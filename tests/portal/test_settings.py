@@ -41,6 +41,7 @@ def test_it_silences_no_security_check():
 
 @pytest.mark.parametrize("missing,value", [
     ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("ALLOWED_HOSTS", ""),
+    ("DATABASE_URL", ""), ("REDIS_URL", ""),
 ])
 def test_it_refuses_to_start_in_production_without_real_secrets(missing, value):
     result = _manage("check", env_overrides={**PRODUCTION_ENV, missing: value})
