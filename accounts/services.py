@@ -271,6 +271,10 @@ def account_enable(*, actor, account: User, request=None) -> User:
     return account
 
 
+def _is_last_it_admin(account: User) -> bool:
+    return not User.objects.filter(role=Role.IT_ADMIN, is_active=True).exclude(pk=account.pk).exists()
+
+
 def _recordable(values: dict) -> dict:
     """Values as an audit event stores them: a unit by its agency code."""
     recorded = {}
@@ -291,6 +295,13 @@ def account_update(*, actor, account: User, values: dict, request=None) -> User:
             setattr(account, name, values[name])
     if "unit" in values and values["unit"].pk != old["unit"].pk:
         account.unit = _active_unit_locked(values["unit"], _("Accounts can only be moved to an active unit."))
+    if old["role"] == Role.IT_ADMIN and account.role != Role.IT_ADMIN and _is_last_it_admin(account):
+        raise DomainError(_("The portal needs at least one active IT Center administrator."))
+    if account.role == Role.IT_ADMIN and old["role"] != Role.IT_ADMIN and not account.password_change_reason:
+        # IT admins hold stricter rules (12 characters, 10 remembered passwords): a promoted account
+        # chooses a password under them at its next request.
+        account.password_change_reason = PasswordChangeReason.FORCED
+        account.save(update_fields=["password_change_reason"])
     account.full_clean(exclude=["password"])
     account.save(update_fields=list(fields))
     changes = changes_between(_recordable(old), _recordable({name: getattr(account, name) for name in fields}))

@@ -1,10 +1,10 @@
 """Requests of an account that must change its password, and idle sessions."""
-import time
 from urllib.parse import urlencode
 
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from .selectors import password_change_reason, policy_for
 
@@ -50,7 +50,7 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated:
-            now = int(time.time())
+            now = int(timezone.now().timestamp())
             idle_seconds = policy_for(user).session_idle_minutes * 60
             last = request.session.get(self.SESSION_KEY)
             if last is not None and now - last > idle_seconds:

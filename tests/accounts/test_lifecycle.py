@@ -203,3 +203,21 @@ def test_it_names_the_command_line_in_the_readers_language(client, db, it_admin,
     login(client, it_admin)
     page = client.get(reverse("accounts:handover_record", args=[record.pk])).content.decode()
     assert "Trung tâm CNTT (dòng lệnh trên máy chủ)" in page
+
+
+def test_it_makes_a_promoted_it_admin_choose_a_password_under_the_admin_rules(db, it_admin, officer_bien_hoa):
+    from accounts.services import account_update
+
+    account_update(actor=it_admin, account=officer_bien_hoa, values={"role": "it_admin"})
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.password_change_reason == PasswordChangeReason.FORCED
+
+
+def test_it_keeps_at_least_one_it_admin(db, it_admin):
+    from accounts.services import account_update
+    from portal.errors import DomainError
+
+    with pytest.raises(DomainError):
+        account_update(actor=it_admin, account=it_admin, values={"role": "officer"})
+    it_admin.refresh_from_db()
+    assert it_admin.role == "it_admin"

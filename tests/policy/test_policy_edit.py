@@ -38,7 +38,7 @@ def test_it_records_nothing_when_nothing_changed(admin_client):
 
 @pytest.mark.parametrize("field,value", [("min_length", 7), ("max_age_days", 91), ("max_age_days_admin", 120),
                                          ("min_zxcvbn_score", 1), ("lockout_threshold", "nhiều")])
-def test_it_refuses_to_go_below_the_letter(admin_client, field, value):
+def test_it_refuses_values_below_the_letter_or_malformed(admin_client, field, value):
     response = admin_client.post(reverse("policy:edit"), _form_data(**{field: value}))
     assert response.status_code == 200 and field in response.context["form"].errors
     assert getattr(PasswordPolicy.objects.get(), field) == getattr(PasswordPolicy.from_defaults(), field)
