@@ -18,6 +18,18 @@ def pytest_sessionstart(session):
         pytest.exit("The suite runs with Redis: run it with `make test` (REDIS_URL).", returncode=2)
 
 
+# The statement trigger that refuses TRUNCATE on the audit table is off in the test database only:
+# pytest-django empties tables with TRUNCATE after transactional tests (the browser journeys).
+# tests/audit/test_events.py turns it back on inside a transaction to show that it works.
+AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE audit_securityevent DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()

@@ -28,6 +28,18 @@ def test_it_refuses_to_delete_an_event_in_postgresql(event):
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
 
 
+def test_it_refuses_to_truncate_the_events_in_postgresql(event):
+    from django.db import connection
+
+    from tests.conftest import AUDIT_TRUNCATE_TRIGGER
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE audit_securityevent ENABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
+            cursor.execute("TRUNCATE audit_securityevent")
+    assert SecurityEvent.objects.filter(pk=event.pk).exists()
+
+
 def test_it_snapshots_who_whom_and_the_unit(event, it_admin, officer_bien_hoa):
     assert event.actor_username == it_admin.username
     assert event.target_username == officer_bien_hoa.username
