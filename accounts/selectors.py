@@ -16,6 +16,7 @@ from policy.selectors import current_policy, password_expired_q, password_expiri
 
 from .choices import AccountState, PasswordChangeReason, Role
 from .models import HandoverRecord, Unit, User
+from .search import search_key, search_term
 
 
 def units_visible_to(user):
@@ -78,10 +79,8 @@ def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     failures, threshold = _lockout_failures(now)
     accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=failures)
     if search:
-        accounts = accounts.filter(
-            Q(username__icontains=search) | Q(full_name__icontains=search) | Q(email__icontains=search)
-            | Q(phone__icontains=search)
-        )
+        accounts = accounts.annotate(search_text=search_key("username", "full_name", "email", "phone")).filter(
+            search_text__contains=search_term(search))
     if unit_id:
         unit = units_visible_to(user).filter(pk=unit_id).first()
         accounts = accounts.filter(unit__path__startswith=unit.path) if unit else accounts.none()

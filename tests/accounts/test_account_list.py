@@ -75,3 +75,10 @@ def test_it_lists_with_a_constant_number_of_queries(admin_client, units, django_
     UserFactory.create_batch(40, unit=units["xuan_an"])
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(reverse("accounts:list"))
+
+
+@pytest.mark.parametrize("typed", ["nguyen thi", "NGUYỄN THỊ", "thi dong", "Thị Đông"])
+def test_it_searches_without_accents(admin_client, units, typed):
+    UserFactory(username="cb.nguyen", full_name="Nguyễn Thị Đông", unit=units["tan_phong"])
+    UserFactory(username="cb.tran", full_name="Trần Văn Bình", unit=units["tan_phong"])
+    assert _usernames(admin_client.get(reverse("accounts:list"), {"q": typed})) == {"cb.nguyen"}
