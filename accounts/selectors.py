@@ -7,7 +7,7 @@ functions, so an object outside scope simply does not exist for the reader (404)
 from datetime import timedelta
 
 from axes.models import AccessAttempt
-from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
