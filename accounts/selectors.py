@@ -50,18 +50,26 @@ def handover_record_get_visible(user, pk) -> HandoverRecord:
     )
 
 
-def _lockout_failures(now):
-    """Failures counted by django-axes for the username within the cool-off window."""
-    policy = current_policy()
-    window_start = now - timedelta(minutes=policy.lockout_minutes)
-    failures = (
-        AccessAttempt.objects.filter(username=OuterRef("username"), attempt_time__gte=window_start)
+def _recent_failures(now):
+    """django-axes' failure counts by username within the cool-off window (a small table)."""
+    window_start = now - timedelta(minutes=current_policy().lockout_minutes)
+    return (
+        AccessAttempt.objects.filter(attempt_time__gte=window_start)
         .order_by()
         .values("username")
         .annotate(total=Sum("failures_since_start"))
-        .values("total")
     )
-    return Coalesce(Subquery(failures, output_field=IntegerField()), 0), policy.lockout_threshold
+
+
+def _lockout_failures(now):
+    """Per listed account (a page of rows): its failures within the cool-off window."""
+    failures = _recent_failures(now).filter(username=OuterRef("username")).values("total")
+    return Coalesce(Subquery(failures, output_field=IntegerField()), 0)
+
+
+def locked_usernames(now):
+    """Usernames locked now, for filtering: computed from the attempts, not per account."""
+    return _recent_failures(now).filter(total__gte=current_policy().lockout_threshold).values("username")
 
 
 def account_is_locked(account, now=None) -> bool:
@@ -76,8 +84,7 @@ def account_is_locked(account, now=None) -> bool:
 def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     """The account list of the admin pages, scoped, filtered, with the figures each row shows."""
     now = now or timezone.now()
-    failures, threshold = _lockout_failures(now)
-    accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=failures)
+    accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=_lockout_failures(now))
     if search:
         accounts = accounts.annotate(search_text=search_key("username", "full_name", "email", "phone")).filter(
             search_text__contains=search_term(search))
@@ -97,7 +104,7 @@ def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     elif state == AccountState.EXPIRED:
         accounts = accounts.filter(password_expired_q(now), is_active=True)
     elif state == AccountState.LOCKED:
-        accounts = accounts.filter(lockout_failures__gte=threshold)
+        accounts = accounts.filter(username__in=locked_usernames(now))
     return accounts.order_by("unit__path", "username")
 
 
