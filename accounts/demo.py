@@ -2,6 +2,15 @@
 and 9 districts, a few wards and communes of each, and the IT Center. Codes follow the QCVN 102:2016
 structure (level-2 units in the third group, level-3 units in the second); they are demo values,
 except the province's 000.00.00.H19."""
+from django.utils import timezone
+
+from audit.choices import EventKind
+from audit.services import audit_event_record
+from policy.services import password_history_record
+
+from .models import Unit, User
+from .services import unit_create, unit_rename
+
 
 PROVINCE = ("000.00.00.H19", "UBND tỉnh Đồng Nai", "province")
 
@@ -89,9 +98,6 @@ DEMO_ACCOUNTS = [
 
 
 def _unit_upsert(code, name, kind, parent):
-    from .models import Unit
-    from .services import unit_create, unit_rename
-
     unit = Unit.objects.filter(code=code).first()
     if unit is None:
         return unit_create(actor=None, code=code, name=name, kind=kind, parent=parent), True
@@ -124,14 +130,6 @@ def demo_accounts_seed(*, password: str, reset_existing: bool) -> list[tuple[str
     """Ready-to-use demo accounts (not forced to change their password). New accounts get `password`;
     existing ones too when `reset_existing`, unless they already have it (so a second run with the
     same password changes nothing). Returns (username, created) pairs."""
-    from django.utils import timezone
-
-    from audit.choices import EventKind
-    from audit.services import audit_event_record
-    from policy.services import password_history_record
-
-    from .models import Unit, User
-
     results = []
     for username, full_name, role, unit_code, can_lookup in DEMO_ACCOUNTS:
         account = User.objects.filter(username=username).first()

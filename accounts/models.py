@@ -88,12 +88,6 @@ class UserManager(BaseUserManager):
         # every login — 80 ms at 200,000 accounts. The unit comes along for the login's audit event.
         return self.select_related("unit").get(username=normalise_username(username))
 
-    def create_user(self, username, password=None, **fields):
-        user = self.model(username=normalise_username(username), **fields)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
-
 
 class User(AbstractBaseUser):
     username = models.CharField(_("username"), max_length=64, unique=True, validators=[username_validator])

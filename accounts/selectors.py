@@ -7,7 +7,7 @@ functions, so an object outside scope simply does not exist for the reader (404)
 from datetime import timedelta
 
 from axes.models import AccessAttempt
-from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models import BooleanField, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -61,10 +61,11 @@ def _recent_failures(now):
     )
 
 
-def _lockout_failures(now):
-    """Per listed account (a page of rows): its failures within the cool-off window."""
+def _is_locked(now):
+    """Per listed account (a page of rows): has it reached the lockout threshold in the window?"""
     failures = _recent_failures(now).filter(username=OuterRef("username")).values("total")
-    return Coalesce(Subquery(failures, output_field=IntegerField()), 0)
+    reached = Q(lockout_failures__gte=current_policy().lockout_threshold)
+    return Coalesce(Subquery(failures, output_field=IntegerField()), 0), ExpressionWrapper(reached, BooleanField())
 
 
 def locked_usernames(now):
@@ -73,18 +74,14 @@ def locked_usernames(now):
 
 
 def account_is_locked(account, now=None) -> bool:
-    now = now or timezone.now()
-    policy = current_policy()
-    failures = AccessAttempt.objects.filter(
-        username=account.username, attempt_time__gte=now - timedelta(minutes=policy.lockout_minutes)
-    ).aggregate(total=Sum("failures_since_start"))["total"] or 0
-    return failures >= policy.lockout_threshold
+    return locked_usernames(now or timezone.now()).filter(username=account.username).exists()
 
 
 def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
     """The account list of the admin pages, scoped, filtered, with the figures each row shows."""
     now = now or timezone.now()
-    accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=_lockout_failures(now))
+    failures, locked = _is_locked(now)
+    accounts = accounts_visible_to(user).select_related("unit").annotate(lockout_failures=failures, is_locked=locked)
     if search:
         accounts = accounts.annotate(search_text=search_key("username", "full_name", "email", "phone")).filter(
             search_text__contains=search_term(search))
@@ -111,10 +108,6 @@ def account_list(user, *, search="", unit_id=None, role="", state="", now=None):
 def unit_tree(user):
     """Units in scope in tree order (the materialised path sorts parents before children)."""
     return units_visible_to(user).select_related("parent", "merged_into").order_by("path")
-
-
-def unit_has_open_children(unit) -> bool:
-    return Unit.objects.filter(parent=unit, state="active").exists()
 
 
 def handover_records_for(account):

@@ -8,15 +8,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.selectors import security_events_of_account
-from policy.selectors import (current_policy, days_until_password_expiry, password_change_reason,
-                              password_expires_at)
+from policy.selectors import days_until_password_expiry, password_change_reason, password_expires_at
 from policy.services import password_change_force
 from portal.errors import DomainError
 
 from . import selectors, services
 from .choices import Role
-from .forms import (AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm, UnitCreateForm,
-                    UnitRenameForm, UnitTargetForm)
+from .forms import (
+    AccountCreateForm,
+    AccountEditForm,
+    AccountFilterForm,
+    ReasonForm,
+    UnitCreateForm,
+    UnitRenameForm,
+    UnitTargetForm,
+)
 from .permissions import require_roles
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
@@ -37,7 +43,6 @@ def account_list_view(request):
     query.pop("page", None)
     return render(request, "accounts/account_list.html", {
         "form": form, "page": page, "query": query.urlencode(),
-        "lockout_threshold": current_policy().lockout_threshold,
     })
 
 

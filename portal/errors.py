@@ -11,7 +11,3 @@ class DomainError(Exception):
 
 class NotAllowed(DomainError):
     """The actor's role or scope does not permit the action."""
-
-
-class PolicyViolation(DomainError):
-    """The action would break the password policy or another rule."""
