@@ -221,3 +221,23 @@ def test_it_keeps_at_least_one_it_admin(db, it_admin):
         account_update(actor=it_admin, account=it_admin, values={"role": "officer"})
     it_admin.refresh_from_db()
     assert it_admin.role == "it_admin"
+
+
+@pytest.mark.parametrize("overrides,field", [({"email": "khong-phai-email"}, "email"), ({"role": "root"}, "role"),
+                                             ({"unit": 999999}, "unit"), ({"full_name": ""}, "full_name")])
+def test_it_refuses_bad_account_edits_and_changes_nothing(admin_client, officer_bien_hoa, units, overrides, field):
+    data = {"full_name": officer_bien_hoa.full_name, "email": officer_bien_hoa.email, "phone": "",
+            "unit": units["tan_phong"].pk, "role": "officer", **overrides}
+    before = User.objects.values().get(pk=officer_bien_hoa.pk)
+    response = admin_client.post(reverse("accounts:edit", args=[officer_bien_hoa.pk]), data)
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert User.objects.values().get(pk=officer_bien_hoa.pk) == before
+    assert not SecurityEvent.objects.filter(kind__in=[EventKind.ROLE_CHANGED, EventKind.ACCOUNT_UPDATED]).exists()
+
+
+def test_it_refuses_to_force_a_change_without_a_reason(admin_client, officer_bien_hoa):
+    response = admin_client.post(reverse("accounts:force_change", args=[officer_bien_hoa.pk]), {"reason": ""},
+                                 follow=True)
+    assert "Vui lòng nêu lý do." in response.content.decode()
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.password_change_reason == PasswordChangeReason.NONE

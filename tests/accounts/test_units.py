@@ -147,3 +147,18 @@ def test_it_moves_exactly_the_subtree(db, it_admin, units):
     assert Unit.objects.get(pk=child.pk).path == unit_path_below(moved.path, child.pk)
     for pk, path in untouched.items():
         assert Unit.objects.get(pk=pk).path == path
+
+
+@pytest.mark.parametrize("url_name", ["accounts:unit_move", "accounts:unit_merge"])
+def test_it_refuses_a_target_inside_the_units_own_subtree(admin_client, units, url_name):
+    before = list(Unit.objects.order_by("pk").values_list("pk", "parent_id", "path", "state"))
+    response = admin_client.post(reverse(url_name, args=[units["bien_hoa"].pk]), {"target": units["tan_phong"].pk})
+    assert response.status_code == 200 and "target" in response.context["form"].errors
+    assert list(Unit.objects.order_by("pk").values_list("pk", "parent_id", "path", "state")) == before
+
+
+def test_it_explains_why_a_unit_with_accounts_cannot_retire(admin_client, units, officer_bien_hoa):
+    response = admin_client.post(reverse("accounts:unit_retire", args=[units["tan_phong"].pk]), follow=True)
+    assert "Hãy vô hiệu hóa hoặc chuyển" in response.content.decode()
+    units["tan_phong"].refresh_from_db()
+    assert units["tan_phong"].state == UnitState.ACTIVE

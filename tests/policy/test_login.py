@@ -42,3 +42,10 @@ def test_it_keeps_only_a_hint_of_an_unknown_username_that_looks_like_a_password(
     client.post(reverse("login"), {"username": "nguoi.la", "password": "x"})
     recorded = set(SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE).values_list("target_username", flat=True))
     assert recorded == {"bi…[18]", "nguoi.la"}
+
+
+def test_it_asks_for_both_fields_and_records_nothing(client, db):
+    response = client.post(reverse("login"), {"username": "", "password": ""})
+    assert response.status_code == 200
+    assert {"username", "password"} <= set(response.context["form"].errors)
+    assert not SecurityEvent.objects.exists()

@@ -74,3 +74,16 @@ def test_it_answers_503_when_redis_is_down(client, db, settings):
 def test_it_has_a_migration_for_every_model_change():
     result = _manage("makemigrations", "--check", "--dry-run", env_overrides={"DEBUG": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_answers_503_when_the_broker_is_down(client, db):
+    from portal.celery import app
+
+    reachable = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there, as when the broker is down
+    try:
+        response = client.get(reverse("healthz"))
+    finally:
+        app.conf.broker_url = reachable
+    assert response.status_code == 503
+    assert response.json()["broker"] == "down" and response.json()["database"] == "up"
