@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-test messages chromium services bench check-deploy clean
+.PHONY: run test install install-test messages chromium services layers bench check-deploy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ services:
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_connect_timeout=3).ping()" \
 		|| (echo "Redis is not reachable on 127.0.0.1:6379" && exit 1)
 
-test: install-test messages chromium services
+# DESIGN.md's layering as import-linter contracts (.importlinter): an import that points up fails the run.
+layers: $(VENV)/.installed-test
+	$(VENV)/bin/lint-imports --no-cache
+
+test: install-test messages chromium services layers
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

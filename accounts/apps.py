@@ -7,9 +7,26 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and units")
 
     def ready(self):
-        # Infrastructure, not business: give SQLite (the single-machine trial) PostgreSQL's unaccent().
+        # Infrastructure, not business: give SQLite (the single-machine trial) PostgreSQL's unaccent(),
+        # and hook Django's and django-axes' sign-in signals (the receivers hand over to services).
         from django.db.backends.signals import connection_created
 
+        from . import receivers  # noqa: F401
         from .search import register_sqlite_unaccent
 
         connection_created.connect(register_sqlite_unaccent)
+
+    def audit_detail_labels(self):
+        """How the audit log names this app's fields and values in an event's details (audit asks
+        every app; it imports none)."""
+        from .choices import PasswordChangeReason, Role, UnitKind
+
+        labels = {
+            "role": _("Role"), "unit": _("Unit"), "can_lookup": _("May look up citizens"), "full_name": _("Full name"),
+            "email": _("E-mail"), "phone": _("Phone"), "handover_record": _("Handover record"),
+            "handover_records": _("Handover records"), "accounts_moved": _("Accounts moved"),
+            "attempts_cleared": _("Failed attempts cleared"), "required_because": _("Required because"),
+            "name": _("Name"), "parent": _("Parent unit"), "merged_into": _("Merged into"), "code": _("Agency code"),
+            "kind": _("Kind"), "disabled_reason": _("Reason disabled"),
+        }
+        return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason}

@@ -7,9 +7,10 @@ from django.utils import timezone
 from audit.choices import EventKind
 from audit.services import audit_event_record
 from policy.services import password_history_record
+from portal.actors import SEED_DEMO
 
 from .models import Unit, User
-from .services import unit_create, unit_rename
+from .services.units import unit_create, unit_rename
 
 
 PROVINCE = ("000.00.00.H19", "UBND tỉnh Đồng Nai", "province")
@@ -100,9 +101,9 @@ DEMO_ACCOUNTS = [
 def _unit_upsert(code, name, kind, parent):
     unit = Unit.objects.filter(code=code).first()
     if unit is None:
-        return unit_create(actor=None, code=code, name=name, kind=kind, parent=parent), True
+        return unit_create(actor=SEED_DEMO, code=code, name=name, kind=kind, parent=parent), True
     if unit.name != name:
-        unit_rename(actor=None, unit=unit, name=name)
+        unit_rename(actor=SEED_DEMO, unit=unit, name=name)
     return unit, False
 
 
@@ -150,9 +151,9 @@ def demo_accounts_seed(*, password: str, reset_existing: bool) -> list[tuple[str
         if new_password:
             password_history_record(account)
         if created:
-            audit_event_record(kind=EventKind.ACCOUNT_CREATED, target=account,
-                               details={"new": {"role": role, "unit": unit_code}, "by": "seed_demo"})
+            audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=SEED_DEMO, target=account,
+                               details={"new": {"role": role, "unit": unit_code}})
         elif new_password:
-            audit_event_record(kind=EventKind.PASSWORD_RESET, target=account, details={"by": "seed_demo"})
+            audit_event_record(kind=EventKind.PASSWORD_RESET, actor=SEED_DEMO, target=account)
         results.append((username, created))
     return results

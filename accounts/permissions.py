@@ -1,4 +1,8 @@
-"""Who may do what. Scope (which objects) lives in accounts.selectors; roles (which actions) here."""
+"""Who may do what. Scope (which objects) lives in accounts.scope; roles (which actions) here.
+
+One place decides for people and for named system actors alike (portal.actors): the operator at the
+server's shell, seeding and jobs act with the IT Center's authority — whoever runs them already holds
+the database credentials — and are recorded as such."""
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -8,6 +12,10 @@ from django.utils.translation import gettext as _
 from portal.errors import NotAllowed
 
 from .choices import Role
+
+
+def is_system_actor(actor) -> bool:
+    return getattr(actor, "is_system", False)
 
 
 def require_roles(*roles):
@@ -26,12 +34,11 @@ def require_roles(*roles):
     return decorator
 
 
-def ensure_it_admin(actor) -> None:
-    """Accounts and units are created, changed and removed by the IT Center (letter point 2).
-
-    `None` is the operator at the server's command line (manage.py create_account, seed_demo), who
-    holds the database credentials anyway; web requests always pass the logged-in user."""
+def ensure_it_admin(actor, message=None) -> None:
+    """Accounts, units and the policy are changed by the IT Center (letter point 2)."""
     if actor is None:
+        raise TypeError("The actor is never None: pass a User or a portal.actors.SystemActor.")
+    if is_system_actor(actor):
         return
     if not actor.is_active or actor.role != Role.IT_ADMIN:
-        raise NotAllowed(_("Only IT Center administrators may do this."))
+        raise NotAllowed(message or _("Only IT Center administrators may do this."))

@@ -2,7 +2,7 @@
 from django.db.models import CharField, F, Func, Value
 from django.db.models.functions import Concat, Lower
 
-from policy.strength import fold
+from portal.text import fold
 
 
 class Unaccent(Func):

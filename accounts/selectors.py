@@ -1,53 +1,17 @@
-"""What the accounts app reads for others, always within the reader's scope.
-
-Scope is decided here and only here: it_admin and inspector see everything, a unit leader their unit
-and every unit below it, an officer only themself. Every list, page and export goes through these
-functions, so an object outside scope simply does not exist for the reader (404).
-"""
+"""What the accounts app reads for others, always within the reader's scope (accounts.scope)."""
 from datetime import timedelta
 
 from axes.models import AccessAttempt
 from django.db.models import BooleanField, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from policy.selectors import current_policy, password_expired_q, password_expiring_q
 
-from .choices import AccountState, PasswordChangeReason, Role
-from .models import HandoverRecord, Unit, User
+from .choices import AccountState, PasswordChangeReason
+from .models import HandoverRecord
+from .scope import accounts_visible_to, units_visible_to
 from .search import search_key, search_term
-
-
-def units_visible_to(user):
-    if user.sees_everything:
-        return Unit.objects.all()
-    if user.role == Role.UNIT_LEADER:
-        return Unit.objects.filter(path__startswith=user.unit.path)
-    return Unit.objects.filter(pk=user.unit_id)
-
-
-def accounts_visible_to(user):
-    if user.sees_everything:
-        return User.objects.all()
-    if user.role == Role.UNIT_LEADER:
-        return User.objects.filter(unit__path__startswith=user.unit.path)
-    return User.objects.filter(pk=user.pk)
-
-
-def account_get_visible(user, pk) -> User:
-    return get_object_or_404(accounts_visible_to(user).select_related("unit"), pk=pk)
-
-
-def unit_get_visible(user, pk) -> Unit:
-    return get_object_or_404(units_visible_to(user), pk=pk)
-
-
-def handover_record_get_visible(user, pk) -> HandoverRecord:
-    return get_object_or_404(
-        HandoverRecord.objects.filter(account__in=accounts_visible_to(user)).select_related("account", "unit"),
-        pk=pk,
-    )
 
 
 def _recent_failures(now):

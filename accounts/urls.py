@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from .views import accounts as views
+from .views import units as unit_views
 
 app_name = "accounts"
 urlpatterns = [
@@ -14,10 +15,10 @@ urlpatterns = [
     path("<int:pk>/unlock/", views.account_unlock_view, name="unlock"),
     path("<int:pk>/force-change/", views.account_force_change_view, name="force_change"),
     path("handover/<int:pk>/", views.handover_record_view, name="handover_record"),
-    path("units/", views.unit_list_view, name="unit_list"),
-    path("units/new/", views.unit_create_view, name="unit_create"),
-    path("units/<int:pk>/rename/", views.unit_rename_view, name="unit_rename"),
-    path("units/<int:pk>/move/", views.unit_move_view, name="unit_move"),
-    path("units/<int:pk>/merge/", views.unit_merge_view, name="unit_merge"),
-    path("units/<int:pk>/retire/", views.unit_retire_view, name="unit_retire"),
+    path("units/", unit_views.unit_list_view, name="unit_list"),
+    path("units/new/", unit_views.unit_create_view, name="unit_create"),
+    path("units/<int:pk>/rename/", unit_views.unit_rename_view, name="unit_rename"),
+    path("units/<int:pk>/move/", unit_views.unit_move_view, name="unit_move"),
+    path("units/<int:pk>/merge/", unit_views.unit_merge_view, name="unit_merge"),
+    path("units/<int:pk>/retire/", unit_views.unit_retire_view, name="unit_retire"),
 ]

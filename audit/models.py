@@ -8,7 +8,7 @@ from .choices import EventKind
 
 class SecurityEvent(models.Model):
     """One security-relevant event. Append-only: PostgreSQL refuses UPDATE and DELETE on this table
-    (migration 0002), and a later sealing job chains blocks of rows by id with a keyed digest, so
+    (audit.operations.MakeAppendOnly), and a later sealing job chains blocks of rows by id with a keyed digest, so
     rows carry plain snapshots (usernames, unit code) that stay true after renames and merges.
     """
 
@@ -21,6 +21,7 @@ class SecurityEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
         db_constraint=False, related_name="+",
     )
+    # A person's username, or "system:<name>" for a named system actor (portal.actors).
     actor_username = models.CharField(_("by"), max_length=64, blank=True)
     target = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
@@ -33,6 +34,8 @@ class SecurityEvent(models.Model):
     unit_code = models.CharField(_("unit code"), max_length=13, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
+    # The request, API call or job the event belongs to (portal.audit_context), to tie its events together.
+    request_id = models.CharField(_("request id"), max_length=32, blank=True)
     # Old and new values where they apply ({"old": {...}, "new": {...}}), a reason, a record number.
     details = models.JSONField(default=dict, blank=True)
 

@@ -1,6 +1,6 @@
 from django.db.models import Q
 
-from accounts.selectors import units_visible_to
+from accounts.scope import units_visible_to
 
 from .models import SecurityEvent
 

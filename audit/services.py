@@ -1,8 +1,12 @@
 """Writing security events. Every service that changes something that matters calls
-`audit_event_record` inside its own transaction, so the change and its record commit together."""
+`audit_event_record` inside its own transaction, so the change and its record commit together.
+
+The client address, user agent and request id come from the audit context of the current request,
+API call or job (portal.audit_context); the actor is a User or a named SystemActor, never None."""
 from django.utils import timezone
 
-from portal.client_ip import client_ip
+from portal.actors import SystemActor
+from portal.audit_context import current_audit_context
 
 from .choices import EventKind
 from .models import SecurityEvent
@@ -11,28 +15,30 @@ from .models import SecurityEvent
 def audit_event_record(
     *,
     kind: EventKind,
-    actor=None,
+    actor,
     target=None,
     unit=None,
-    request=None,
     details: dict | None = None,
     target_username: str = "",
 ) -> SecurityEvent:
+    if actor is None:
+        raise ValueError("An audit event needs an actor: a User or a portal.actors.SystemActor.")
     if unit is None and target is not None:
         unit = target.unit
-    ip_address = client_ip(request) if request is not None else None
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else ""
+    person = None if isinstance(actor, SystemActor) else actor
+    context = current_audit_context()
     return SecurityEvent.objects.create(
         occurred_at=timezone.now(),
         kind=kind,
-        actor=actor,
-        actor_username=actor.username if actor is not None else "",
+        actor=person,
+        actor_username=actor.username,
         target=target,
         target_username=target.username if target is not None else target_username,
         unit=unit,
         unit_code=unit.code if unit is not None else "",
-        ip_address=ip_address,
-        user_agent=user_agent,
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+        request_id=context.request_id,
         details=details or {},
     )
 

@@ -4,14 +4,16 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import PasswordChangeReason
+from accounts.permissions import ensure_it_admin
 from audit.choices import EventKind
 from audit.services import audit_event_record, changes_between
-from portal.errors import NotAllowed
+from portal.errors import NotAllowed, PolicyViolation
 
 from .models import PasswordHistory, PasswordPolicy
 from .selectors import current_policy, password_change_reason, policy_cache_clear
@@ -20,9 +22,8 @@ HISTORY_KEPT = 24  # the most any policy may ask for (PasswordPolicy.history_cou
 
 
 @transaction.atomic
-def policy_update(*, actor, values: dict, request=None) -> PasswordPolicy:
-    if not actor.is_it_admin:
-        raise NotAllowed(_("Only IT Center administrators may change the password policy."))
+def policy_update(*, actor, values: dict) -> PasswordPolicy:
+    ensure_it_admin(actor, _("Only IT Center administrators may change the password policy."))
     policy = PasswordPolicy.objects.select_for_update().filter(id=PasswordPolicy.SINGLETON_ID).first()
     if policy is None:
         policy = PasswordPolicy.from_defaults()
@@ -34,10 +35,10 @@ def policy_update(*, actor, values: dict, request=None) -> PasswordPolicy:
     if not changes["new"]:
         return policy
     policy.updated_at = timezone.now()
-    policy.updated_by = actor
+    policy.updated_by = None if getattr(actor, "is_system", False) else actor
     policy.full_clean()
     policy.save()
-    audit_event_record(kind=EventKind.POLICY_CHANGED, actor=actor, unit=actor.unit, request=request, details=changes)
+    audit_event_record(kind=EventKind.POLICY_CHANGED, actor=actor, unit=actor.unit, details=changes)
     # Now for this process, and again after commit in case another request re-read the old row.
     policy_cache_clear()
     transaction.on_commit(policy_cache_clear)
@@ -52,7 +53,7 @@ def password_history_record(account) -> None:
 
 
 @transaction.atomic
-def password_change(*, actor, account, new_password: str, request=None):
+def password_change(*, actor, account, new_password: str):
     """The officer chooses a new password (self-service). Validators run here, not only in the form,
     so every path that changes a password obeys the same policy."""
     if actor.pk != account.pk:
@@ -63,7 +64,10 @@ def password_change(*, actor, account, new_password: str, request=None):
     for name in ("password", "password_changed_at", "password_change_reason", "one_time_password_expires_at"):
         setattr(account, name, getattr(locked, name))
     required_because = password_change_reason(account)
-    validate_password(new_password, user=account)
+    try:
+        validate_password(new_password, user=account)
+    except ValidationError as error:
+        raise PolicyViolation.from_validation_error(error, field="new_password") from error
     account.set_password(new_password)
     account.password_changed_at = timezone.now()
     account.password_change_reason = PasswordChangeReason.NONE
@@ -72,7 +76,7 @@ def password_change(*, actor, account, new_password: str, request=None):
                                 "one_time_password_expires_at"])
     password_history_record(account)
     audit_event_record(
-        kind=EventKind.PASSWORD_CHANGED, actor=actor, target=account, request=request,
+        kind=EventKind.PASSWORD_CHANGED, actor=actor, target=account,
         details={"required_because": required_because},
     )
     return account
@@ -108,18 +112,17 @@ def one_time_password_issue(account) -> str:
 
 
 @transaction.atomic
-def password_change_force(*, actor, account, reason: str, request=None):
+def password_change_force(*, actor, account, reason: str):
     """The account must change its password at its next request, whatever its age (a tightened
     policy, a password seen on a shared screen). The officer proves themself with the current
     password, so this is not the answer to a password known to be stolen: that is
     `accounts.services.account_password_reset`, which kills the password and every session at once."""
-    if not actor.is_it_admin:
-        raise NotAllowed(_("Only IT Center administrators may force a password change."))
+    ensure_it_admin(actor, _("Only IT Center administrators may force a password change."))
     if account.password_change_reason:
         return account
     account.password_change_reason = PasswordChangeReason.FORCED
     account.save(update_fields=["password_change_reason"])
-    audit_event_record(kind=EventKind.PASSWORD_FORCED, actor=actor, target=account, request=request,
+    audit_event_record(kind=EventKind.PASSWORD_FORCED, actor=actor, target=account,
                        details={"reason": reason})
     return account
 

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later layer (django-axes' signals included) records this request's audit context.
+    "portal.audit_context.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,9 +179,9 @@ POLICY_DEFAULTS = {
 
 # django-axes: lock the username, not the address (whole offices share one NAT address).
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_FAILURE_LIMIT = "policy.lockout.failure_limit"
-AXES_COOLOFF_TIME = "policy.lockout.cool_off"
-AXES_LOCKOUT_CALLABLE = "policy.views.lockout_response"
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "accounts.views.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # The lockout lasts the policy's minutes from the lockout, not from the latest attempt: otherwise one

@@ -1,17 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from policy import views as policy_views
+from accounts.views import signin as signin_views
 
 from . import views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("healthz", views.healthz_view, name="healthz"),
-    # Django's auth URLs and field names under /accounts/ (public contract); login and password
-    # change use the policy app's forms.
-    path("accounts/login/", policy_views.LoginView.as_view(), name="login"),
-    path("accounts/password_change/", policy_views.password_change_view, name="password_change"),
+    # Django's auth URLs and field names under /accounts/ (public contract), with the portal's forms.
+    path("accounts/login/", signin_views.LoginView.as_view(), name="login"),
+    path("accounts/password_change/", signin_views.password_change_view, name="password_change"),
     # No e-mailed reset links: a forgotten password is reset by the IT Center with a handover record.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,31 +1,34 @@
-"""Show an event's details as translated "label: old → new" lines instead of raw JSON."""
+"""Show an event's details as translated "label: old → new" lines instead of raw JSON.
+
+The labels come from each app (an `audit_detail_labels()` method on its AppConfig), so audit — the sink
+every app records into — imports none of them."""
+from functools import cache
+
 from django import template
-from django.core.exceptions import FieldDoesNotExist
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import PasswordChangeReason, Role, UnitKind
-from policy.models import PasswordPolicy
+from portal.actors import system_actor_label
 
 register = template.Library()
 
-FIELD_LABELS = {
-    "role": _("Role"), "unit": _("Unit"), "can_lookup": _("May look up citizens"), "full_name": _("Full name"),
-    "email": _("E-mail"), "phone": _("Phone"), "reason": _("Reason"), "handover_record": _("Handover record"),
-    "handover_records": _("Handover records"), "accounts_moved": _("Accounts moved"),
-    "attempts_cleared": _("Failed attempts cleared"), "required_because": _("Required because"),
-    "name": _("Name"), "parent": _("Parent unit"), "merged_into": _("Merged into"), "code": _("Agency code"),
-    "kind": _("Kind"), "disabled_reason": _("Reason disabled"),
-}
-VALUE_CHOICES = {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason}
+OWN_LABELS = {"reason": _("Reason")}
+
+
+@cache
+def _registry():
+    labels, choices = dict(OWN_LABELS), {}
+    for config in apps.get_app_configs():
+        provide = getattr(config, "audit_detail_labels", None)
+        if provide is not None:
+            app_labels, app_choices = provide()
+            labels.update(app_labels)
+            choices.update(app_choices)
+    return labels, choices
 
 
 def _label(key):
-    if key in FIELD_LABELS:
-        return FIELD_LABELS[key]
-    try:
-        return PasswordPolicy._meta.get_field(key).verbose_name
-    except FieldDoesNotExist:
-        return key
+    return _registry()[0].get(key, key)
 
 
 def _value(key, value):
@@ -35,7 +38,7 @@ def _value(key, value):
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    choices = VALUE_CHOICES.get(key)
+    choices = _registry()[1].get(key)
     if choices is not None and value in choices.values:
         return choices(value).label
     return str(value)
@@ -58,3 +61,10 @@ def event_details(details):
         if key not in ("old", "new"):
             lines.append((_label(key), _value(key, value)))
     return lines
+
+
+@register.filter
+def actor_name(recorded: str):
+    """A recorded actor as people read it: a system actor ("system:seed_demo") by its name."""
+    label = system_actor_label(recorded or "")
+    return label if label is not None else recorded

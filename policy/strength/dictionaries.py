@@ -6,12 +6,13 @@ Everything is compared in folded form (``fold``): lower-case, accents off, đ as
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal.text import fold, strip_marks  # noqa: F401  (re-exported for the strength package)
 
 # The lists stay beside the package, in policy/wordlists/.
 WORDLIST_DIR = Path(__file__).resolve().parent.parent / "wordlists"
@@ -42,21 +43,6 @@ MAX_WORD_LENGTH = 24
 MIN_WORD_LENGTH = 2
 
 
-def fold(text: str) -> str:
-    """Lower-case, accents off, đ as d: the form every list and comparison uses."""
-    return strip_marks(unicodedata.normalize("NFC", text)).lower()
-
-
-def strip_marks(text: str) -> str:
-    """Accents off, đ/Đ as d/D, case kept, one character out for each character in."""
-    out = []
-    for char in text:
-        if char in "đĐ":
-            out.append("D" if char == "Đ" else "d")
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-        out.append(base[:1] or char)
-    return "".join(out)
 
 
 def read_wordlist(stem: str) -> list[str]:

@@ -89,10 +89,11 @@ def test_it_refuses_bad_create_account_input(db, args, kwargs):
 def test_it_leaves_what_the_it_center_changed_on_a_demo_account(db):
     from accounts.services import account_disable
     from audit.models import SecurityEvent
+    from portal.actors import COMMAND_LINE
 
     call_command("seed_demo", password=DEMO_PASSWORD, stdout=StringIO())
     officer = User.objects.get(username="demo.officer")
-    account_disable(actor=None, account=officer, reason="Nghỉ việc")
+    account_disable(actor=COMMAND_LINE, account=officer, reason="Nghỉ việc")
     events = SecurityEvent.objects.count()
     call_command("seed_demo", stdout=StringIO())
     officer.refresh_from_db()

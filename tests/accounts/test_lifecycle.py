@@ -197,12 +197,13 @@ def test_it_expires_a_pending_one_time_password_when_disabling(admin_client, it_
 
 def test_it_names_the_command_line_in_the_readers_language(client, db, it_admin, units):
     from accounts.services import account_create
+    from portal.actors import COMMAND_LINE
 
-    _, _, record = account_create(actor=None, username="cb.cli", full_name="Dòng Lệnh", unit=units["tan_phong"],
+    _, _, record = account_create(actor=COMMAND_LINE, username="cb.cli", full_name="Dòng Lệnh", unit=units["tan_phong"],
                                   role="officer")
     login(client, it_admin)
     page = client.get(reverse("accounts:handover_record", args=[record.pk])).content.decode()
-    assert "Trung tâm CNTT (dòng lệnh trên máy chủ)" in page
+    assert "Quản trị viên tại dòng lệnh máy chủ" in page
 
 
 def test_it_makes_a_promoted_it_admin_choose_a_password_under_the_admin_rules(db, it_admin, officer_bien_hoa):

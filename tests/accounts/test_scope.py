@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.selectors import accounts_visible_to, units_visible_to
+from accounts.scope import accounts_visible_to, units_visible_to
 from tests.conftest import login
 from tests.factories import UserFactory
 

@@ -101,7 +101,7 @@ def test_it_shows_the_tree_in_order(admin_client, units):
 
 
 def test_it_demotes_a_merged_units_leader_instead_of_widening_their_scope(db, it_admin, units):
-    from accounts.selectors import accounts_visible_to
+    from accounts.scope import accounts_visible_to
 
     leader = UserFactory(unit=units["long_khanh"], role="unit_leader")
     unit_merge(actor=it_admin, unit=units["long_khanh"], into=units["province"])

@@ -2,12 +2,12 @@
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason
 from policy.models import PasswordHistory
 from policy.services import password_change
+from portal.errors import PolicyViolation
 
 PASSWORDS = [f"Quat-Mua-But-Chi-{n}!x" for n in range(12)]
 
@@ -31,16 +31,16 @@ def test_it_keeps_hashes_not_passwords(db, officer_bien_hoa):
 
 def test_it_refuses_the_current_password(db, officer_bien_hoa, password):
     _age(officer_bien_hoa)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(PolicyViolation) as error:
         password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=password)
-    assert error.value.error_list[0].code == "password_reused"
+    assert error.value.code == "password_reused"
 
 
 def test_it_refuses_any_of_the_last_five_passwords(db, officer_bien_hoa):
     _age(officer_bien_hoa)
     for new_password in PASSWORDS[:5]:
         _change(officer_bien_hoa, new_password)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(PolicyViolation) as error:
         password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
     assert "5" in error.value.messages[0]
 
@@ -58,16 +58,16 @@ def test_it_remembers_ten_passwords_for_it_admins(db, it_admin):
     strong = [f"Quat-Mua-But-Chi-Den-{n}!x" for n in range(7)]
     for new_password in strong:
         _change(it_admin, new_password)
-    with pytest.raises(ValidationError):
+    with pytest.raises(PolicyViolation):
         password_change(actor=it_admin, account=it_admin, new_password=strong[0])
 
 
 def test_it_refuses_a_second_change_within_the_minimum_age(db, officer_bien_hoa):
     _age(officer_bien_hoa)
     password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(PolicyViolation) as error:
         password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[1])
-    assert error.value.error_list[0].code == "password_too_young"
+    assert error.value.code == "password_too_young"
     officer_bien_hoa.refresh_from_db()
     assert officer_bien_hoa.check_password(PASSWORDS[0])
 

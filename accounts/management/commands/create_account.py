@@ -1,9 +1,10 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.choices import Role
 from accounts.models import Unit
-from accounts.services import account_create
+from accounts.services.lifecycle import account_create
+from portal.actors import COMMAND_LINE
+from portal.audit_context import audit_context
 from portal.errors import DomainError
 
 
@@ -25,13 +26,12 @@ class Command(BaseCommand):
         if unit is None:
             raise CommandError(f"No unit with agency code {options['unit']!r}.")
         try:
-            _, password, _ = account_create(
-                actor=None, username=options["username"], full_name=options["full_name"] or options["username"],
-                email=options["email"], phone=options["phone"], unit=unit, role=options["role"],
-                can_lookup=options["can_lookup"],
-            )
+            with audit_context():
+                _, password, _ = account_create(
+                    actor=COMMAND_LINE, username=options["username"],
+                    full_name=options["full_name"] or options["username"], email=options["email"],
+                    phone=options["phone"], unit=unit, role=options["role"], can_lookup=options["can_lookup"],
+                )
         except DomainError as error:
-            raise CommandError(str(error.message)) from error
-        except ValidationError as error:
-            raise CommandError("; ".join(error.messages)) from error
+            raise CommandError("; ".join(str(message) for message in error.messages)) from error
         self.stdout.write(password)

@@ -1,7 +1,7 @@
 """django-axes reads its threshold and cool-off from the editable policy through these callables."""
 from datetime import timedelta
 
-from .selectors import current_policy
+from policy.selectors import current_policy
 
 
 def failure_limit(request, credentials) -> int:

@@ -1,5 +1,5 @@
-"""Account and unit pages. Thin: parse, call a selector or service, render. Scope comes from
-accounts.selectors (404 outside it), roles from accounts.permissions (403)."""
+"""Account pages. Thin: parse, call a selector or service, render. Scope comes from accounts.scope
+(404 outside it), roles from accounts.permissions (403)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -10,20 +10,13 @@ from django.views.decorators.http import require_POST
 from audit.selectors import security_events_of_account
 from policy.selectors import days_until_password_expiry, password_change_reason, password_expires_at
 from policy.services import password_change_force
-from portal.errors import DomainError
+from portal.errors import DomainError, form_error, message_error
 
-from . import selectors, services
-from .choices import Role
-from .forms import (
-    AccountCreateForm,
-    AccountEditForm,
-    AccountFilterForm,
-    ReasonForm,
-    UnitCreateForm,
-    UnitRenameForm,
-    UnitTargetForm,
-)
-from .permissions import require_roles
+from .. import scope, selectors
+from ..choices import Role
+from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
+from ..permissions import require_roles
+from ..services import lifecycle as services
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
 PAGE_SIZE = 50
@@ -31,7 +24,7 @@ PAGE_SIZE = 50
 
 @require_roles(*READERS)
 def account_list_view(request):
-    units = selectors.units_visible_to(request.user)
+    units = scope.units_visible_to(request.user)
     form = AccountFilterForm(request.GET or None, units=units)
     filters = form.cleaned_data if form.is_valid() else {}
     accounts = selectors.account_list(
@@ -48,7 +41,7 @@ def account_list_view(request):
 
 @require_roles(*READERS)
 def account_detail_view(request, pk):
-    account = selectors.account_get_visible(request.user, pk)
+    account = scope.account_get_visible(request.user, pk)
     return render(request, "accounts/account_detail.html", {
         "account": account,
         "locked": selectors.account_is_locked(account),
@@ -73,13 +66,13 @@ def _issued_response(request, account, password, record):
 @never_cache
 @require_roles(Role.IT_ADMIN)
 def account_create_view(request):
-    form = AccountCreateForm(request.POST or None, units=selectors.units_visible_to(request.user))
+    form = AccountCreateForm(request.POST or None, units=scope.units_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            account, password, record = services.account_create(actor=request.user, request=request,
+            account, password, record = services.account_create(actor=request.user,
                                                                 **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            form_error(form, error)
         else:
             return _issued_response(request, account, password, record)
     return render(request, "accounts/account_form.html", {
@@ -90,11 +83,11 @@ def account_create_view(request):
 @require_POST
 @require_roles(Role.IT_ADMIN)
 def account_reset_view(request, pk):
-    account = selectors.account_get_visible(request.user, pk)
+    account = scope.account_get_visible(request.user, pk)
     try:
-        password, record = services.account_password_reset(actor=request.user, account=account, request=request)
+        password, record = services.account_password_reset(actor=request.user, account=account)
     except DomainError as error:
-        messages.error(request, error.message)
+        message_error(request, error)
         return redirect("accounts:detail", pk=account.pk)
     account.refresh_from_db()
     return _issued_response(request, account, password, record)
@@ -102,16 +95,15 @@ def account_reset_view(request, pk):
 
 @require_roles(Role.IT_ADMIN)
 def account_edit_view(request, pk):
-    account = selectors.account_get_visible(request.user, pk)
+    account = scope.account_get_visible(request.user, pk)
     initial = {"full_name": account.full_name, "email": account.email, "phone": account.phone,
                "unit": account.unit, "role": account.role, "can_lookup": account.can_lookup}
-    form = AccountEditForm(request.POST or None, initial=initial, units=selectors.units_visible_to(request.user))
+    form = AccountEditForm(request.POST or None, initial=initial, units=scope.units_visible_to(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_update(actor=request.user, account=account, values=form.cleaned_data,
-                                    request=request)
+            services.account_update(actor=request.user, account=account, values=form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            form_error(form, error)
         else:
             messages.success(request, _("The account has been saved."))
             return redirect("accounts:detail", pk=account.pk)
@@ -121,7 +113,7 @@ def account_edit_view(request, pk):
 
 
 def _account_action(request, pk, action, success_message, needs_reason=False):
-    account = selectors.account_get_visible(request.user, pk)
+    account = scope.account_get_visible(request.user, pk)
     extra = {}
     if needs_reason:
         form = ReasonForm(request.POST)
@@ -130,9 +122,9 @@ def _account_action(request, pk, action, success_message, needs_reason=False):
             return redirect("accounts:detail", pk=account.pk)
         extra["reason"] = form.cleaned_data["reason"]
     try:
-        action(actor=request.user, account=account, request=request, **extra)
+        action(actor=request.user, account=account, **extra)
     except DomainError as error:
-        messages.error(request, error.message)
+        message_error(request, error)
     else:
         messages.success(request, success_message)
     return redirect("accounts:detail", pk=account.pk)
@@ -165,71 +157,7 @@ def account_force_change_view(request, pk):
 
 @require_roles(*READERS)
 def handover_record_view(request, pk):
-    record = selectors.handover_record_get_visible(request.user, pk)
+    record = scope.handover_record_get_visible(request.user, pk)
     return render(request, "accounts/handover_record.html", {"record": record})
 
 
-# ----- units -----------------------------------------------------------------------------------------
-
-@require_roles(*READERS)
-def unit_list_view(request):
-    return render(request, "accounts/unit_list.html", {"units": selectors.unit_tree(request.user)})
-
-
-@require_roles(Role.IT_ADMIN)
-def unit_create_view(request):
-    form = UnitCreateForm(request.POST or None, units=selectors.units_visible_to(request.user),
-                          initial={"parent": request.GET.get("parent")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.unit_create(actor=request.user, request=request, **form.cleaned_data)
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Unit %(name)s has been created.") % {"name": unit.name})
-            return redirect("accounts:unit_list")
-    return render(request, "accounts/unit_form.html", {"form": form, "title": _("New unit")})
-
-
-def _unit_form_view(request, pk, form_class, service, title, success_message, **service_kwargs):
-    unit = selectors.unit_get_visible(request.user, pk)
-    kwargs = {"units": selectors.units_visible_to(request.user), "exclude": unit} if form_class is UnitTargetForm else {}
-    form = form_class(request.POST or None, **kwargs) if form_class else None
-    if request.method == "POST" and (form is None or form.is_valid()):
-        values = form.cleaned_data if form else {}
-        try:
-            service(actor=request.user, unit=unit, request=request, **{
-                service_kwargs.get(key, key): value for key, value in values.items()})
-        except DomainError as error:
-            if form is None:
-                messages.error(request, error.message)
-                return redirect("accounts:unit_list")
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, success_message)
-            return redirect("accounts:unit_list")
-    return render(request, "accounts/unit_form.html", {"form": form, "unit": unit, "title": title})
-
-
-@require_roles(Role.IT_ADMIN)
-def unit_rename_view(request, pk):
-    return _unit_form_view(request, pk, UnitRenameForm, services.unit_rename, _("Rename unit"),
-                           _("The unit has been renamed."))
-
-
-@require_roles(Role.IT_ADMIN)
-def unit_move_view(request, pk):
-    return _unit_form_view(request, pk, UnitTargetForm, services.unit_move, _("Change parent unit"),
-                           _("The unit has been moved."), target="new_parent")
-
-
-@require_roles(Role.IT_ADMIN)
-def unit_merge_view(request, pk):
-    return _unit_form_view(request, pk, UnitTargetForm, services.unit_merge, _("Merge unit"),
-                           _("The unit has been merged; its accounts and sub-units moved."), target="into")
-
-
-@require_roles(Role.IT_ADMIN)
-def unit_retire_view(request, pk):
-    return _unit_form_view(request, pk, None, services.unit_retire, _("Retire unit"),
-                           _("The unit has been retired."))

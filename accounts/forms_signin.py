@@ -1,0 +1,62 @@
+"""Sign-in forms: Django's login and password-change forms with the portal's rules. They parse and
+raise; recording what happened is the views' and services' work."""
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
+
+from policy.validators import MAX_PASSWORD_LENGTH
+
+from .models import normalise_username
+
+
+def _limit_password_length(field) -> None:
+    """NIST 800-63B: accept long passphrases; 128 characters bound the hashing work of one request."""
+    field.max_length = MAX_PASSWORD_LENGTH
+    field.validators.append(MaxLengthValidator(MAX_PASSWORD_LENGTH))
+    field.widget.attrs["maxlength"] = MAX_PASSWORD_LENGTH
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form (fields `username`, `password`) with the portal's rules on top."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong username or password. After several failures the account is locked for a while."),
+        "inactive": _("This account is disabled. Contact the IT Center."),
+        "one_time_password_expired": _(
+            "Your one-time password has expired unused. Ask the IT Center for a new one."
+        ),
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        _limit_password_length(self.fields["password"])
+
+    def clean_username(self):
+        # One account, one lockout counter, whatever the case typed.
+        return normalise_username(self.cleaned_data["username"])
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        # Letter point 3: a default password not changed in time no longer opens the account.
+        if user.one_time_password_expired():
+            raise forms.ValidationError(self.error_messages["one_time_password_expired"],
+                                        code="one_time_password_expired")
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Field names as Django's (`old_password`, `new_password1`, `new_password2`). The policy's
+    validators run in policy.services.password_change, the one place every change goes through."""
+
+    def __init__(self, *args, one_time=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if one_time:
+            self.fields["old_password"].label = _("One-time password (from the IT Center)")
+        for name in ("old_password", "new_password1", "new_password2"):
+            _limit_password_length(self.fields[name])
+
+    def validate_password_for_user(self, user, password_field_name="password2"):
+        """Deferred to the service (see the class docstring), so validators run once per attempt."""
+
+

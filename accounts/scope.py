@@ -1,0 +1,51 @@
+"""Scope: which units and accounts a user sees. Decided here and only here, for every app.
+
+it_admin and inspector see everything, a unit leader their unit and every unit below it (one indexed
+prefix query on the materialised path), an officer only themself. Every list, page, export and API
+answer goes through these functions, so an object outside scope simply does not exist for the reader
+(404). This module imports only the accounts app's models: every layer above may import it.
+"""
+from django.shortcuts import get_object_or_404
+
+from .choices import Role
+from .models import HandoverRecord, Unit, User
+
+
+def units_visible_to(user):
+    if user.sees_everything:
+        return Unit.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return Unit.objects.filter(path__startswith=user.unit.path)
+    return Unit.objects.filter(pk=user.unit_id)
+
+
+def accounts_visible_to(user):
+    if user.sees_everything:
+        return User.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return User.objects.filter(unit__path__startswith=user.unit.path)
+    return User.objects.filter(pk=user.pk)
+
+
+def unit_is_visible_to(user, unit: Unit) -> bool:
+    """For an object already loaded: is this unit inside the user's scope?"""
+    if user.sees_everything:
+        return True
+    if user.role == Role.UNIT_LEADER:
+        return unit.path.startswith(user.unit.path)
+    return unit.pk == user.unit_id
+
+
+def account_get_visible(user, pk) -> User:
+    return get_object_or_404(accounts_visible_to(user).select_related("unit"), pk=pk)
+
+
+def unit_get_visible(user, pk) -> Unit:
+    return get_object_or_404(units_visible_to(user), pk=pk)
+
+
+def handover_record_get_visible(user, pk) -> HandoverRecord:
+    return get_object_or_404(
+        HandoverRecord.objects.filter(account__in=accounts_visible_to(user)).select_related("account", "unit"),
+        pk=pk,
+    )

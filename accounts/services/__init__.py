@@ -1,0 +1,19 @@
+"""What the accounts app does, split by domain (as Zulip's zerver/actions/): units, the account
+lifecycle, sign-in events — and next turnover requests, dormancy and recertification. Every flow is
+written once here and called by the views, the management commands, the API and the Celery tasks."""
+from .lifecycle import (  # noqa: F401
+    account_create,
+    account_disable,
+    account_enable,
+    account_password_reset,
+    account_unlock,
+    account_update,
+)
+from .signin import (  # noqa: F401
+    lockout_record,
+    login_record_failure,
+    login_record_refused,
+    login_record_success,
+    logout_record,
+)
+from .units import unit_create, unit_merge, unit_move, unit_rename, unit_retire  # noqa: F401

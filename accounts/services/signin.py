@@ -1,0 +1,63 @@
+"""Sign-in events, handed over from Django's and django-axes' signals (accounts.receivers) and from
+the sign-in views. The client address comes from the audit context of the request."""
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.choices import EventKind
+from audit.services import audit_event_record
+from portal.actors import SystemActor
+
+from ..choices import PasswordChangeReason
+from ..models import USERNAME_PATTERN, HandoverRecord, User, normalise_username
+
+# Who acts when nobody has signed in yet: the person at the login form, unknown until the password is right.
+ANONYMOUS = SystemActor("anonymous")
+
+@transaction.atomic
+def login_record_success(*, account: User) -> None:
+    """Audit the login; a first login with a one-time password marks its handover record received."""
+    audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account)
+    if account.password_change_reason == PasswordChangeReason.ONE_TIME:
+        now = timezone.now()
+        # Lock the pending records: two first logins at once must not both claim them.
+        pending = HandoverRecord.objects.select_for_update().filter(account=account, received_at__isnull=True)
+        numbers = list(pending.values_list("number", flat=True))
+        if numbers:
+            HandoverRecord.objects.filter(number__in=numbers).update(received_at=now)
+            audit_event_record(kind=EventKind.HANDOVER_RECEIVED, actor=account, target=account,
+                               details={"handover_records": numbers})
+
+
+def login_record_refused(*, account: User, reason: str) -> None:
+    """The password was right but the login is refused by a rule (an expired one-time password)."""
+    audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=ANONYMOUS, target=account, details={"reason": reason})
+
+
+def _username_as_recorded(username: str) -> str:
+    """What the event keeps of a username typed at the login. Something that cannot be a username is
+    often a password typed into the wrong field: keep only enough of it to see the pattern."""
+    username = normalise_username(username)
+    if _USERNAME_SHAPE.match(username):
+        return username
+    return f"{username[:2]}…[{len(username)}]" if username else ""
+
+
+_USERNAME_SHAPE = re.compile(USERNAME_PATTERN)
+
+
+def login_record_failure(*, username: str) -> None:
+    account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
+    audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=ANONYMOUS, target=account,
+                       target_username=_username_as_recorded(username))
+
+
+def lockout_record(*, username: str) -> None:
+    account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
+    audit_event_record(kind=EventKind.LOCKOUT, actor=ANONYMOUS, target=account,
+                       target_username=_username_as_recorded(username))
+
+
+def logout_record(*, account: User) -> None:
+    audit_event_record(kind=EventKind.LOGOUT, actor=account, target=account)

@@ -1,0 +1,1 @@
+"""Pages of the accounts app, split by domain: accounts, units, sign-in."""
