@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -101,6 +102,9 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("reason disabled"), max_length=300, blank=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    # When the account was last enabled again: the dormancy clock of an account that never signed in
+    # since starts here (as it starts at creation), not at a login years ago.
+    enabled_at = models.DateTimeField(_("enabled again at"), null=True, blank=True)
 
     # Letter point 3: the default (one-time) password is changed at first login and expires unused;
     # every password is changed at least every 3 months.
@@ -195,3 +199,40 @@ class HandoverRecord(models.Model):
 
     def __str__(self):
         return self.number
+
+
+class AccountSession(AbstractBaseSession):
+    """Django's database session with the account it belongs to (Django's documented way to extend
+    the session model), so that every session of an account can be ended at once — for good: the
+    rows are deleted, and re-enabling the account brings none of them back."""
+
+    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .session_store import SessionStore
+
+        return SessionStore
+
+
+class DormancyExemption(models.Model):
+    """A service account that may stay unused (a monitoring login, a standby admin): the IT Center
+    exempts it from the dormant-account pass, with a reason and an end date — never for ever."""
+
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="dormancy_exemptions")
+    reason = models.CharField(_("reason"), max_length=300)
+    expires_at = models.DateTimeField(_("exempt until"))
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    granted_by_name = models.CharField(max_length=150)
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        verbose_name = _("dormancy exemption")
+        verbose_name_plural = _("dormancy exemptions")
+        indexes = [models.Index(fields=["account", "expires_at"])]

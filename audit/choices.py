@@ -24,3 +24,6 @@ class EventKind(models.TextChoices):
     UNIT_MOVED = "unit_moved", _("Unit moved")
     UNIT_MERGED = "unit_merged", _("Unit merged")
     UNIT_RETIRED = "unit_retired", _("Unit retired")
+    DORMANCY_EXEMPTED = "dormancy_exempted", _("Exempted from the dormant-account rule")
+    DORMANCY_EXEMPTION_REVOKED = "dormancy_exemption_revoked", _("Dormant-account exemption withdrawn")
+    DORMANT_ACCOUNTS_DISABLED = "dormant_accounts_disabled", _("Unused accounts of the unit disabled")

@@ -14,7 +14,8 @@ class SecurityEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
-    kind = models.CharField(_("event"), max_length=32, choices=EventKind.choices, db_index=True)
+    # EventKind values; no `choices=` on the column, so that each app's new kinds need no migration here.
+    kind = models.CharField(_("event"), max_length=32, db_index=True)
     # Foreign keys without database constraints: an append-only row must never block or be touched
     # by changes elsewhere; the snapshots below are what the record proves.
     actor = models.ForeignKey(
@@ -48,6 +49,9 @@ class SecurityEvent(models.Model):
             models.Index(fields=["unit_code", "-id"]),
             models.Index(fields=["kind", "-occurred_at"]),
         ]
+
+    def get_kind_display(self):
+        return EventKind(self.kind).label if self.kind in EventKind.values else self.kind
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind} {self.target_username}"

@@ -7,6 +7,7 @@ the process refuses to start rather than fall back to an insecure default.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -130,6 +131,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Default schedules; django-celery-beat's DatabaseScheduler copies them into its tables at start, where
+# the IT Center can change the times. One beat process (README, "Running in production").
+CELERY_BEAT_SCHEDULE = {
+    "disable-dormant-accounts": {
+        "task": "accounts.disable_dormant_accounts",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
 
 # Authentication
 AUTH_USER_MODEL = "accounts.User"
@@ -200,7 +209,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions live in the database (one indexed read a request) so that logins keep working when Redis is
 # down; they end after the policy's idle minutes (policy.middleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "accounts.session_store"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -95,3 +95,16 @@ def login(client, user):
 @pytest.fixture
 def admin_client(client, it_admin):
     return login(client, it_admin)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test database (tests/worker.py); tests using it need
+    `@pytest.mark.django_db(transaction=True)` so that the worker sees their rows."""
+    from .worker import Worker
+
+    worker = Worker()
+    with django_db_blocker.unblock():
+        worker.start()
+    yield worker
+    worker.stop()

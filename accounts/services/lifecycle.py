@@ -1,7 +1,7 @@
 """The account lifecycle: create with a one-time password and a handover record, reset, disable,
 enable, change, unlock — every step audited in the same transaction."""
 from axes.utils import reset as axes_reset
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,7 +11,7 @@ from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
-from ..models import HandoverRecord, Unit, User, normalise_username
+from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
 from ._common import active_unit_locked, full_clean_or_refuse, insert_unique
 
@@ -69,16 +69,34 @@ def account_password_reset(*, actor, account: User):
     return password, record
 
 
+def sessions_end_for(account: User) -> int:
+    """End every session of the account for good: the rows go, so no later re-enabling (and no
+    request in flight, whose save then fails) brings one back. Returns how many ended."""
+    ended, _ = AccountSession.objects.filter(account_id=account.pk).delete()
+    return ended
+
+
 @transaction.atomic
 def account_disable(*, actor, account: User, reason: str) -> User:
-    """Letter point 2: a departed officer's account stops working at once. Django's ModelBackend
-    refuses inactive users when it loads a session, so every open session ends at its next request."""
+    """Letter point 2: a departed officer's account stops working at once, everywhere: the account
+    is disabled, every session of it ends for good, its pending one-time password is void (and with
+    the account, its lookup right: the lookup decision refuses inactive officers). A second call is
+    a no-op."""
     ensure_it_admin(actor)
     if actor.pk == account.pk:
         raise NotAllowed(_("You cannot disable your own account."))
     account = User.objects.select_for_update().get(pk=account.pk)
     if not account.is_active:
         return account
+    if account.role == Role.IT_ADMIN and is_last_it_admin(account):
+        raise DomainError(_("The portal needs at least one active IT Center administrator."), code="last_it_admin")
+    account_disable_locked(actor=actor, account=account, reason=reason)
+    return account
+
+
+def account_disable_locked(*, actor, account: User, reason: str, details: dict | None = None) -> None:
+    """The disabling itself, on an active account row the caller has locked (select_for_update) and
+    judged: shared by the web page, the command line and the dormant-account job."""
     account.is_active = False
     account.disabled_reason = reason
     account.disabled_at = timezone.now()
@@ -88,9 +106,9 @@ def account_disable(*, actor, account: User, reason: str) -> User:
         account.one_time_password_expires_at = account.disabled_at
         update_fields.append("one_time_password_expires_at")
     account.save(update_fields=update_fields)
+    ended = sessions_end_for(account)
     audit_event_record(kind=EventKind.ACCOUNT_DISABLED, actor=actor, target=account,
-                       details={"reason": reason})
-    return account
+                       details={"reason": reason, "sessions_ended": ended, **(details or {})})
 
 
 @transaction.atomic
@@ -104,13 +122,22 @@ def account_enable(*, actor, account: User) -> User:
     account.is_active = True
     account.disabled_reason = ""
     account.disabled_at = None
-    account.save(update_fields=["is_active", "disabled_reason", "disabled_at"])
+    account.enabled_at = timezone.now()
+    account.save(update_fields=["is_active", "disabled_reason", "disabled_at", "enabled_at"])
     audit_event_record(kind=EventKind.ACCOUNT_ENABLED, actor=actor, target=account,
                        details={"old": {"disabled_reason": old_reason}})
     return account
 
 
-def _is_last_it_admin(account: User) -> bool:
+# Taken before "is this the last active IT admin?": two admins disabling or demoting each other at once
+# must not both pass the check (each would see the other still active).
+IT_ADMIN_SET_LOCK_KEY = 0x69746164  # "itad"
+
+
+def is_last_it_admin(account: User) -> bool:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IT_ADMIN_SET_LOCK_KEY])
     return not User.objects.filter(role=Role.IT_ADMIN, is_active=True).exclude(pk=account.pk).exists()
 
 
@@ -134,7 +161,7 @@ def account_update(*, actor, account: User, values: dict) -> User:
             setattr(account, name, values[name])
     if "unit" in values and values["unit"].pk != old["unit"].pk:
         account.unit = active_unit_locked(values["unit"], _("Accounts can only be moved to an active unit."))
-    if old["role"] == Role.IT_ADMIN and account.role != Role.IT_ADMIN and _is_last_it_admin(account):
+    if old["role"] == Role.IT_ADMIN and account.role != Role.IT_ADMIN and is_last_it_admin(account):
         raise DomainError(_("The portal needs at least one active IT Center administrator."))
     if account.role == Role.IT_ADMIN and old["role"] != Role.IT_ADMIN and not account.password_change_reason:
         # IT admins hold stricter rules (12 characters, 10 remembered passwords): a promoted account

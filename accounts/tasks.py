@@ -1,0 +1,15 @@
+"""Celery jobs of the accounts app: load what they need, call a service, nothing else."""
+from celery import shared_task
+
+from portal.actors import SystemActor
+from portal.audit_context import audit_context
+
+from .services.dormancy import dormant_accounts_disable
+
+
+@shared_task(name="accounts.disable_dormant_accounts", time_limit=30 * 60, soft_time_limit=25 * 60)
+def disable_dormant_accounts() -> int:
+    """The daily dormant-account pass (beat: portal.settings CELERY_BEAT_SCHEDULE). Idempotent: each
+    account is judged and disabled under its row lock, so a redelivered or doubled run does nothing twice."""
+    with audit_context():
+        return len(dormant_accounts_disable(actor=SystemActor("dormant_job")))

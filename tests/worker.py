@@ -1,0 +1,75 @@
+"""A real Celery worker for the tests that are about jobs (STYLE.md: eager mode is for `make run`
+only). It runs as its own process against the test database and the test Redis, consuming a queue
+of its own so that no other worker on the machine takes the tests' tasks, and stops with the session."""
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Worker:
+    def __init__(self):
+        self.queue = f"tests-{uuid.uuid4().hex[:12]}"
+        self.process = None
+
+    def start(self, timeout=60):
+        database = connection.settings_dict
+        environment = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "DB_CONN_MAX_AGE": "0",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
+             "-Q", self.queue, "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "--loglevel=WARNING"],
+            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        from portal.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The Celery worker exited: {self.process.stdout.read()}")
+            replies = app.control.ping(destination=[f"{self.queue}@{os.uname().nodename}"], timeout=1)
+            if replies:
+                return self
+        raise RuntimeError("The Celery worker did not answer within a minute.")
+
+    def send(self, task, *args, **kwargs):
+        return task.apply_async(args=args, kwargs=kwargs, queue=self.queue)
+
+    def runs_of(self, task) -> int:
+        """How many runs of `task` the worker has finished since it started (its own tally)."""
+        from portal.celery import app
+
+        name = f"{self.queue}@{os.uname().nodename}"
+        stats = app.control.inspect(destination=[name], timeout=1).stats() or {}
+        return stats.get(name, {}).get("total", {}).get(task.name, 0)
+
+    def wait_done(self, task, count: int, timeout=60) -> None:
+        """Until the worker has finished `count` runs of `task` in all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.runs_of(task) >= count:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"The Celery worker did not finish {count} run(s) of {task.name} within a minute.")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
