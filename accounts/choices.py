@@ -49,3 +49,30 @@ class AccountState(models.TextChoices):
     EXPIRING = "expiring", _("Password expiring")
     EXPIRED = "expired", _("Password expired")
     LOCKED = "locked", _("Locked")
+
+
+class TurnoverState(models.TextChoices):
+    """Letter point 2: a unit's official request to remove or change accounts, tracked to its execution."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted to the IT Center")
+    RETURNED = "returned", _("Returned to the unit")
+    ACCEPTED = "accepted", _("Accepted, awaiting its effective date")
+    EXECUTED = "executed", _("Executed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TurnoverAction(models.TextChoices):
+    DISABLE = "disable", _("Disable the account")
+    CHANGE_ROLE = "change_role", _("Change the role")
+    CHANGE_LOOKUP = "change_lookup", _("Change the right to look up citizens")
+    MOVE = "move", _("Move to another unit")
+    CREATE = "create", _("Create an account for a newcomer")
+
+
+class DepartureReason(models.TextChoices):
+    LEFT = "left", _("Left the unit")
+    RETIRED = "retired", _("Retired")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out of the province")
+    LONG_LEAVE = "long_leave", _("Long leave")
+    DUTIES_CHANGED = "duties_changed", _("No longer handles dossiers")
