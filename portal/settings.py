@@ -102,8 +102,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis: caches and the Celery broker. Unset means a single-machine trial (DEBUG=1 only): local cache,
-# tasks run in-process.
+# Redis plays three roles, each its own setting so that production can give each the server (or
+# database) its data needs. None of them may empty a database that another shares: the defaults put
+# all three in REDIS_URL's database, so the cache is cleared key by key (its KEY_PREFIX), never with
+# FLUSHDB (which is what Django's cache.clear() sends).
+#
+# REDIS_URL — the cache: short-lived copies of what PostgreSQL holds (the policy record); losing them
+# costs a read, never data. Unset means a single-machine trial (DEBUG=1 only): a local in-process cache,
+# tasks run in-process, quotas counted in the database.
 REDIS_URL = env.str("REDIS_URL", default="")
 if not DEBUG and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when DEBUG=0 (cache and Celery broker).")
@@ -120,7 +126,21 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# CELERY_BROKER_URL — the Celery broker: the queues of tasks not yet done (reminders, digests, alerts);
+# losing them loses work, so its Redis must not evict keys. Defaults to REDIS_URL ("memory://" in the
+# single-machine trial, where tasks run in-process anyway).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+if not DEBUG and (not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory://")):
+    raise ImproperlyConfigured("CELERY_BROKER_URL must name a real broker when DEBUG=0 (or be unset: REDIS_URL).")
+
+# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; DESIGN.md
+# "Numbers it must reach"): an evicted counter would let lookups past their limit, so production gives
+# them a Redis that never evicts (maxmemory-policy noeviction). Defaults to REDIS_URL; empty (only in
+# the single-machine trial) means counting in PostgreSQL.
+QUOTA_REDIS_URL = env.str("QUOTA_REDIS_URL", default=REDIS_URL)
+if not DEBUG and not QUOTA_REDIS_URL:
+    raise ImproperlyConfigured("QUOTA_REDIS_URL must not be empty when DEBUG=0 (or be unset: REDIS_URL).")
+
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,13 +1,20 @@
-"""Shared actors (STYLE.md): an IT admin, an inspector, a leader of Biên Hòa, an officer of a Biên Hòa
-ward and an officer of another district (Long Khánh), in a small Đồng Nai tree."""
+"""Fixtures and hooks only (plain helpers live in tests/helpers.py). Shared actors (STYLE.md): an IT
+admin, an inspector, a leader of Biên Hòa, an officer of a Biên Hòa ward and an officer of another
+district (Long Khánh), in a small Đồng Nai tree."""
+import copy
+import uuid
+
 import pytest
+import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 
 from accounts.choices import Role, UnitKind
 
 from .factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
+from .hashers import hashers_for_tests
+from .helpers import AUDIT_TRUNCATE_TRIGGER, login, redis_keys_delete
 
 
 def pytest_sessionstart(session):
@@ -18,23 +25,61 @@ def pytest_sessionstart(session):
         pytest.exit("The suite runs with Redis: run it with `make test` (REDIS_URL).", returncode=2)
 
 
-# The statement trigger that refuses TRUNCATE on the audit table is off in the test database only:
-# pytest-django empties tables with TRUNCATE after transactional tests (the browser journeys).
-# tests/audit/test_events.py turns it back on inside a transaction to show that it works.
-AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
+@pytest.fixture(scope="session")
+def test_run_id():
+    return uuid.uuid4().hex[:12]
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def cache_key_prefix(test_run_id):
+    """This run's cache keys start with a prefix of its own, so that emptying the cache between tests
+    deletes those keys and nothing else of the Redis database (the broker's queues, the quota counters,
+    another run's or a developer portal's cache)."""
+    return f"{settings.CACHES['default'].get('KEY_PREFIX') or 'portal'}-test-{test_run_id}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_run_settings(cache_key_prefix):
+    """The settings of the whole run, set before the test database exists and seen by every thread
+    (the live server's too): a cheap Argon2 (tests/hashers.py) and the run's own cache key prefix."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = cache_key_prefix
+    with override_settings(PASSWORD_HASHERS=hashers_for_tests(settings.PASSWORD_HASHERS), CACHES=caches):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_test_run_settings, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE audit_securityevent DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
 
 
+@pytest.fixture(scope="session")
+def _other_roles_sentinel(_test_run_settings, test_run_id):
+    """A key outside the cache's prefix that no test may lose: it stands for what the other roles (the
+    broker's queues, the quota counters) keep in the cache's Redis database."""
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    key = f"test-run:{test_run_id}:other-roles-sentinel"
+    client.set(key, "the broker's queues and the quota counters live here too")
+    yield client, key
+    client.delete(key)
+    client.close()
+
+
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
+def _clean_cache(_other_roles_sentinel, cache_key_prefix):
+    """Each test starts and ends with an empty cache: this run's cache keys are deleted, never the
+    database (Django's `cache.clear()` is FLUSHDB). A test that flushed it anyway fails here."""
+    location = settings.CACHES["default"]["LOCATION"]
+    redis_keys_delete(location, cache_key_prefix)
     yield
-    cache.clear()
+    redis_keys_delete(location, cache_key_prefix)
+    client, sentinel = _other_roles_sentinel
+    if not client.exists(sentinel):
+        client.set(sentinel, "restored")
+        pytest.fail("This test emptied the whole Redis database (FLUSHDB, e.g. cache.clear()): the Celery "
+                    "broker's queues and the quota counters share it. Delete the test's own keys instead.",
+                    pytrace=False)
 
 
 @pytest.fixture
@@ -85,11 +130,6 @@ def officer_bien_hoa(units):
 @pytest.fixture
 def officer_long_khanh(units):
     return UserFactory(username="cb.xuanan", full_name="Võ Văn Khánh", role=Role.OFFICER, unit=units["xuan_an"])
-
-
-def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
 
 
 @pytest.fixture

@@ -1,19 +1,10 @@
-from functools import lru_cache
-
 import factory
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.choices import Role, UnitKind
 from accounts.models import Unit, User, unit_path_below
 
 DEFAULT_PASSWORD = "Quat-Mua-But-Chi-7!"
-
-
-@lru_cache(maxsize=32)
-def password_hash(password: str) -> str:
-    """Argon2 costs ~0.1 s a hash by design; tests hash each distinct password once."""
-    return make_password(password)
 
 
 class UnitFactory(factory.django.DjangoModelFactory):
@@ -44,4 +35,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     unit = factory.SubFactory(UnitFactory)
     role = Role.OFFICER
     password_changed_at = factory.LazyFunction(timezone.now)
-    password = factory.LazyFunction(lambda: password_hash(DEFAULT_PASSWORD))
+    # Hashed for each account (its own salt) with the test run's cheap Argon2 (tests/hashers.py).
+    password = factory.django.Password(DEFAULT_PASSWORD)

@@ -60,7 +60,7 @@ def test_it_creates_an_account_whose_printed_password_works_once(client, db):
     call_command("create_account", "cb.hoanai", unit="000.01.31.H19", role="officer", full_name="Hồ Ánh Nai",
                  email="hoanai@dongnai.gov.vn", stdout=out)
     password = out.getvalue().strip()
-    assert "\n" not in password and len(password) >= 12
+    assert "\n" not in password and len(password) == 14  # policy.services.ONE_TIME_PASSWORD_LENGTH
     account = User.objects.get(username="cb.hoanai")
     assert HandoverRecord.objects.filter(account=account).count() == 1
     response = client.post(reverse("login"), {"username": "cb.hoanai", "password": password})

@@ -2,16 +2,19 @@
 sessions), enable, edit role/unit; every step audited."""
 import html
 import re
+import threading
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from accounts.choices import PasswordChangeReason
+from accounts.choices import PasswordChangeReason, Role
 from accounts.models import HandoverRecord, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
-from tests.conftest import login
+from tests.factories import UserFactory
+from tests.helpers import login, run_concurrently, wait_until_blocking_another_session
 
 
 def _create(admin_client, units, **overrides):
@@ -132,6 +135,35 @@ def test_it_disables_once_even_if_asked_twice(admin_client, officer_bien_hoa):
     for _ in range(2):
         admin_client.post(reverse("accounts:disable", args=[officer_bien_hoa.pk]), {"reason": "Nghỉ hưu"})
     assert SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_DISABLED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_disables_once_when_two_it_admins_disable_at_the_same_moment(it_admin, units, officer_bien_hoa):
+    from accounts.services import account_disable
+
+    other_admin = UserFactory(username="qt.admin2", role=Role.IT_ADMIN, unit=units["it_center"])
+    first_has_disabled = threading.Event()
+
+    def first_admin():
+        # Its transaction stays open until the second admin's disabling waits for it, so the two
+        # overlap on every run, not only when the scheduler allows.
+        with transaction.atomic():
+            account_disable(actor=it_admin, account=officer_bien_hoa, reason="Nghỉ hưu")
+            first_has_disabled.set()
+            wait_until_blocking_another_session()
+        return "committed"
+
+    def second_admin():
+        # Both admins opened the account page while it was active (officer_bien_hoa is that stale view).
+        if not first_has_disabled.wait(timeout=10):
+            raise AssertionError("the first admin did not disable the account")
+        return account_disable(actor=other_admin, account=officer_bien_hoa, reason="Chuyển công tác").is_active
+
+    assert run_concurrently(first_admin, second_admin) == ["committed", False]
+    events = SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_DISABLED, target=officer_bien_hoa)
+    assert list(events.values_list("actor_username", "details")) == [("qt.admin", {"reason": "Nghỉ hưu", "sessions_ended": 0})]
+    officer_bien_hoa.refresh_from_db()
+    assert (officer_bien_hoa.is_active, officer_bien_hoa.disabled_reason) == (False, "Nghỉ hưu")
 
 
 def test_it_refuses_a_disabled_account_at_login(admin_client, officer_bien_hoa, password):

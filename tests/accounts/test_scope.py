@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.scope import accounts_visible_to, units_visible_to
-from tests.conftest import login
+from tests.helpers import login
 from tests.factories import UserFactory
 
 

@@ -17,7 +17,7 @@ def test_it_creates_a_unit_under_a_parent(admin_client, units):
     assert response.status_code == 302
     unit = Unit.objects.get(code="000.02.31.H19")
     assert unit.path == unit_path_below(units["bien_hoa"].path, unit.pk)
-    assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, unit_code="000.02.31.H19").exists()
+    assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, unit_code="000.02.31.H19").count() == 1
 
 
 @pytest.mark.parametrize("code", ["31.H19", "000.00.31.h1", "000-00-31-H19", "000.00.31.H19"])

@@ -6,7 +6,7 @@ from django.urls import reverse
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record
-from tests.conftest import login
+from tests.helpers import login
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_it_refuses_to_delete_an_event_in_postgresql(event):
 def test_it_refuses_to_truncate_the_events_in_postgresql(event):
     from django.db import connection
 
-    from tests.conftest import AUDIT_TRUNCATE_TRIGGER
+    from tests.helpers import AUDIT_TRUNCATE_TRIGGER
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         with connection.cursor() as cursor:

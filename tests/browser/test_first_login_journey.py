@@ -141,6 +141,8 @@ def officer_first_login(journey, account, one_time_password, screenshot_number=1
     assert account.one_time_password_expires_at is None
     assert account.check_password(STRONG_PASSPHRASE)
     assert not account.check_password(one_time_password)
+    # The live server's thread hashed it with the test run's cheap Argon2 (tests/hashers.py) too.
+    assert account.password.startswith("argon2$argon2id$v=19$m=64,t=1,p=1$")
 
     # Now the portal lets the officer move: the home page stays the home page.
     response = page.goto(journey.url("/"))

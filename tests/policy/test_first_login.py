@@ -1,16 +1,20 @@
 """Letter point 3: the default (one-time) password is changed at first login, expires unused, and
 every password is changed at least every 90 days."""
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import HandoverReason, PasswordChangeReason
 from accounts.models import HandoverRecord
-from accounts.services import account_create
+from accounts.services import account_create, login_record_success
 from audit.choices import EventKind
 from audit.models import SecurityEvent
+from tests.helpers import run_concurrently, wait_until_blocking_another_session
 
 NEW_PASSWORD = "Song-Dong-Nai-Xanh-Mat-48!"
 
@@ -69,6 +73,36 @@ def test_it_marks_the_handover_record_received_at_first_login(client, new_office
     assert HandoverRecord.objects.filter(account=account, received_at__isnull=True).count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_marks_the_handover_record_received_once_for_two_first_logins_at_once(new_officer):
+    account, one_time_password, record = new_officer
+    first_has_claimed = threading.Event()
+
+    def first_login():
+        # The first login's claim stays uncommitted until the second login waits for it.
+        with transaction.atomic():
+            login_record_success(account=account)
+            first_has_claimed.set()
+            wait_until_blocking_another_session()
+        return "committed"
+
+    def second_login():
+        # The same one-time password typed in a second browser at the same moment.
+        if not first_has_claimed.wait(timeout=10):
+            raise AssertionError("the first login did not claim the handover record")
+        response = Client().post(reverse("login"), {"username": account.username, "password": one_time_password})
+        return response.status_code
+
+    assert run_concurrently(first_login, second_login) == ["committed", 302]
+    logins = SecurityEvent.objects.filter(kind=EventKind.LOGIN_SUCCESS, target=account).order_by("pk")
+    assert logins.count() == 2
+    received = SecurityEvent.objects.filter(kind=EventKind.HANDOVER_RECEIVED, target=account)
+    assert list(received.values_list("details", flat=True)) == [{"handover_records": [record.number]}]
+    # Stamped by the first login; the second one, which began after it, did not stamp it again.
+    record.refresh_from_db()
+    assert logins[0].occurred_at < record.received_at < logins[1].occurred_at
+
+
 def test_it_refuses_an_expired_one_time_password(client, new_officer):
     account, one_time_password, _ = new_officer
     account.one_time_password_expires_at = timezone.now() - timedelta(minutes=1)
@@ -77,8 +111,8 @@ def test_it_refuses_an_expired_one_time_password(client, new_officer):
     assert response.status_code == 200
     assert "Hãy đề nghị Trung tâm CNTT" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=account,
-                                        details__reason="one_time_password_expired").exists()
+    failures = SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=account)
+    assert list(failures.values_list("details", flat=True)) == [{"reason": "one_time_password_expired"}]
 
 
 def test_it_forces_the_change_of_an_expired_password(client, officer_bien_hoa, password):
@@ -119,7 +153,7 @@ def test_it_refuses_a_wrong_old_password(client, new_officer):
 
 
 def test_it_locks_out_guessing_of_the_current_password_on_the_change_page(client, officer_bien_hoa, password):
-    from tests.conftest import login
+    from tests.helpers import login
 
     officer_bien_hoa.password_change_reason = PasswordChangeReason.FORCED
     officer_bien_hoa.save(update_fields=["password_change_reason"])

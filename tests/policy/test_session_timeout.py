@@ -3,7 +3,7 @@ import time
 
 from django.urls import reverse
 
-from tests.conftest import login
+from tests.helpers import login
 
 
 def _idle(client, seconds):

@@ -1,5 +1,7 @@
-"""Configuration: production settings pass `check --deploy`, refuse weak secrets; Argon2 first;
-/healthz reports the services."""
+"""Configuration: production settings pass `check --deploy`, refuse weak secrets, hash with Argon2 at
+its full cost (the test run at a cheap one); each Redis role has its setting; /healthz reports the
+services."""
+import json
 import os
 import subprocess
 import sys
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.hashers import get_hasher
+from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, get_hasher
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +25,8 @@ PRODUCTION_ENV = {
 
 def _manage(*args, env_overrides):
     env = {key: value for key, value in os.environ.items()
-           if key not in ("DEBUG", "SECRET_KEY", "CITIZEN_ID_KEY", "ALLOWED_HOSTS")}
+           if key not in ("DEBUG", "SECRET_KEY", "CITIZEN_ID_KEY", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
+                          "QUOTA_REDIS_URL", "CACHE_KEY_PREFIX")}
     env.update(env_overrides)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
@@ -41,16 +44,59 @@ def test_it_silences_no_security_check():
 
 @pytest.mark.parametrize("missing,value", [
     ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("ALLOWED_HOSTS", ""),
-    ("DATABASE_URL", ""), ("REDIS_URL", ""),
+    ("DATABASE_URL", ""), ("REDIS_URL", ""), ("CELERY_BROKER_URL", ""), ("CELERY_BROKER_URL", "memory://"),
+    ("QUOTA_REDIS_URL", ""),
 ])
 def test_it_refuses_to_start_in_production_without_real_secrets(missing, value):
     result = _manage("check", env_overrides={**PRODUCTION_ENV, missing: value})
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert "ImproperlyConfigured" in result.stderr and missing in result.stderr
 
 
-def test_it_hashes_with_argon2_first():
-    assert get_hasher().algorithm == "argon2"
+def test_it_hashes_with_django_argon2_at_its_default_cost_in_production():
+    # The test run hashes cheaply (tests/hashers.py); a production process must not.
+    script = ("import json; from django.conf import settings; from django.contrib.auth.hashers import get_hasher, "
+              "make_password; hasher = get_hasher(); print(json.dumps({'hashers': settings.PASSWORD_HASHERS, "
+              "'class': f'{type(hasher).__module__}.{type(hasher).__qualname__}', "
+              "'hash': make_password('Quat-Mua-But-Chi-7!')}))")
+    result = _manage("shell", "--no-imports", "-c", script, env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    production = json.loads(result.stdout)
+    assert production["hashers"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert production["class"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    cost = Argon2PasswordHasher().decode(production["hash"])
+    # Django 5.2's defaults: time_cost 2, memory_cost 102400 KiB, parallelism 8.
+    assert (cost["variety"], cost["time_cost"], cost["memory_cost"], cost["parallelism"]) == (
+        "argon2id", Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost, Argon2PasswordHasher.parallelism)
+    # The same algorithm as in tests: a production hash verifies under the test run's hasher too.
+    assert check_password("Quat-Mua-But-Chi-7!", production["hash"])
+
+
+def test_it_hashes_the_test_run_with_a_cheap_argon2(db):
+    from tests.factories import UserFactory
+    from tests.hashers import CheapArgon2PasswordHasher
+
+    assert type(get_hasher()) is CheapArgon2PasswordHasher and get_hasher().algorithm == "argon2"
+    cost = get_hasher().decode(UserFactory().password)
+    assert (cost["variety"], cost["time_cost"], cost["memory_cost"], cost["parallelism"]) == ("argon2id", 1, 64, 1)
+    assert settings.PASSWORD_HASHERS == ["tests.hashers.CheapArgon2PasswordHasher",
+                                         "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+
+@pytest.mark.parametrize("overrides,expected", [
+    ({}, {"cache": "redis://127.0.0.1:6379/1", "broker": "redis://127.0.0.1:6379/1",
+          "quotas": "redis://127.0.0.1:6379/1"}),
+    ({"CELERY_BROKER_URL": "redis://10.0.0.5:6379/0", "QUOTA_REDIS_URL": "redis://10.0.0.6:6379/0"},
+     {"cache": "redis://127.0.0.1:6379/1", "broker": "redis://10.0.0.5:6379/0", "quotas": "redis://10.0.0.6:6379/0"}),
+])
+def test_it_gives_the_cache_the_broker_and_the_quota_counters_each_a_setting(overrides, expected):
+    # DESIGN.md: CELERY_BROKER_URL and QUOTA_REDIS_URL default to REDIS_URL; each can point elsewhere.
+    script = ("import json; from django.conf import settings; print(json.dumps({'cache': "
+              "settings.CACHES['default']['LOCATION'], 'broker': settings.CELERY_BROKER_URL, "
+              "'quotas': settings.QUOTA_REDIS_URL}))")
+    result = _manage("shell", "--no-imports", "-c", script, env_overrides={**PRODUCTION_ENV, **overrides})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == expected
 
 
 def test_it_runs_in_the_province_time_zone():

@@ -1,0 +1,103 @@
+"""Plain helpers of the test suite (STYLE.md "Tests"): imported by the tests, never from conftest.py,
+which holds only fixtures and hooks."""
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from django.db import connection, connections
+
+# The statement trigger that refuses TRUNCATE on the audit table is off in the test database only:
+# pytest-django empties tables with TRUNCATE after transactional tests (the browser journeys, the
+# concurrency tests). tests/audit/test_events.py turns it back on inside a transaction to show it works.
+AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
+
+
+def login(client, user):
+    """Sign the test client in as the user, skipping the login form (and its password hash)."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+# ----- real concurrency ------------------------------------------------------------------------------
+
+def run_concurrently(*calls: Callable[[], Any], timeout: float = 30.0) -> list[Any]:
+    """Run the calls at the same moment, each in a real thread with its own database connection.
+
+    The threads start together (a barrier releases them once all are running) and each closes its
+    connections when its call ends. Returns, in the order of the calls, what each returned or the
+    exception it raised, so that a test asserts on every outcome. The threads see only committed rows,
+    so the test needs `@pytest.mark.django_db(transaction=True)`."""
+    if connection.in_atomic_block:
+        raise RuntimeError("run_concurrently needs @pytest.mark.django_db(transaction=True): the threads "
+                           "have their own connections and cannot see this test's uncommitted rows.")
+    start_together = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            start_together.wait(timeout=timeout)
+            outcomes[index] = call()
+        except BaseException as error:  # handed back to the test as the call's outcome, never dropped
+            outcomes[index] = error
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    threads = [threading.Thread(target=run, args=(index, call), name=f"concurrent-call-{index}", daemon=True)
+               for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    if stuck:
+        raise AssertionError(f"concurrent calls still running after {timeout} s: {stuck}")
+    return outcomes
+
+
+def wait_until_blocking_another_session(*, timeout: float = 10.0) -> None:
+    """Inside an open transaction: return once another PostgreSQL session waits for a lock that this
+    one holds (a row locked by SELECT … FOR UPDATE or by an UPDATE, an advisory lock).
+
+    A test uses it to hold a transaction open until a racing one has reached the contested row, so
+    the race happens on every run rather than when the scheduler happens to allow it."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            # pg_locks is read afresh by every statement (pg_stat_activity would be a snapshot
+            # frozen for the whole transaction).
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                           " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no other session waited for this transaction's locks within {timeout} s")
+            time.sleep(0.005)
+
+
+# ----- Redis: the test cache's own keys ----------------------------------------------------------------
+
+def redis_keys_delete(url: str, prefix: str) -> int:
+    """Delete the keys that start with `prefix:` from the Redis database at `url`; return how many.
+
+    This, and never FLUSHDB (what Django's `cache.clear()` sends), is how a test empties its cache:
+    the same database may hold the Celery broker's queues and the lookup quota counters
+    (CELERY_BROKER_URL and QUOTA_REDIS_URL default to REDIS_URL)."""
+    if not prefix or any(char in prefix for char in "*?[]\\"):
+        raise ValueError(f"refusing to delete by a pattern from the prefix {prefix!r}")
+    client = redis.Redis.from_url(url)
+    try:
+        deleted = 0
+        batch = []
+        for key in client.scan_iter(match=f"{prefix}:*", count=500):
+            batch.append(key)
+            if len(batch) == 500:
+                deleted += client.delete(*batch)
+                batch = []
+        if batch:
+            deleted += client.delete(*batch)
+        return deleted
+    finally:
+        client.close()
