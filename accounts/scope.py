@@ -5,10 +5,11 @@ prefix query on the materialised path), an officer only themself. Every list, pa
 answer goes through these functions, so an object outside scope simply does not exist for the reader
 (404). This module imports only the accounts app's models: every layer above may import it.
 """
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from .choices import Role
-from .models import HandoverRecord, Unit, User
+from .models import HandoverRecord, TurnoverRequest, Unit, User
 
 
 def units_visible_to(user):
@@ -49,3 +50,19 @@ def handover_record_get_visible(user, pk) -> HandoverRecord:
         HandoverRecord.objects.filter(account__in=accounts_visible_to(user)).select_related("account", "unit"),
         pk=pk,
     )
+
+
+def turnover_requests_visible_to(user):
+    """A leader sees the requests of their subtree and those that move an officer into it (to
+    confirm the move); an officer the drafts they wrote; it_admin and inspector all."""
+    if user.sees_everything:
+        return TurnoverRequest.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        path = user.unit.path
+        return TurnoverRequest.objects.filter(
+            Q(unit__path__startswith=path) | Q(lines__new_unit__path__startswith=path)).distinct()
+    return TurnoverRequest.objects.filter(created_by=user)
+
+
+def turnover_request_get_visible(user, pk) -> TurnoverRequest:
+    return get_object_or_404(turnover_requests_visible_to(user).select_related("unit", "created_by"), pk=pk)

@@ -5,6 +5,7 @@ from portal.actors import SystemActor
 from portal.audit_context import audit_context
 
 from .services.dormancy import dormant_accounts_disable
+from .services.turnover import turnover_due_execute
 
 
 @shared_task(name="accounts.disable_dormant_accounts", time_limit=30 * 60, soft_time_limit=25 * 60)
@@ -13,3 +14,11 @@ def disable_dormant_accounts() -> int:
     account is judged and disabled under its row lock, so a redelivered or doubled run does nothing twice."""
     with audit_context():
         return len(dormant_accounts_disable(actor=SystemActor("dormant_job")))
+
+
+@shared_task(name="accounts.execute_due_turnover_requests", time_limit=30 * 60, soft_time_limit=25 * 60)
+def execute_due_turnover_requests() -> int:
+    """The daily pass over accepted turnover requests whose effective date has come. Idempotent: each
+    request is claimed (accepted → executed) by a conditional update before any line runs."""
+    with audit_context():
+        return len(turnover_due_execute(actor=SystemActor("turnover_job")))

@@ -7,10 +7,11 @@ never signed in is counted from its creation (Keycloak's login-driven workflows 
 one enabled again yesterday is not dormant because of a login years ago. An exempted service account
 (a current DormancyExemption) is not dormant.
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from accounts.models import DormancyExemption
 
@@ -48,3 +49,31 @@ def account_is_dormant(account, now: datetime) -> bool:
     if not account.is_active or account_last_activity(account) > dormancy_window(now):
         return False
     return not DormancyExemption.objects.filter(account=account, expires_at__gt=now, revoked_at__isnull=True).exists()
+
+
+# ----- service level of turnover requests ------------------------------------------------------------
+
+def is_working_day(day: date, holidays: set[date]) -> bool:
+    """Monday to Friday, except the public holidays the IT Center keeps."""
+    return day.weekday() < 5 and day not in holidays
+
+
+def service_deadline(start: datetime, working_days: int, holidays: set[date]) -> datetime:
+    """`working_days` working days after `start` (same time of day); a start on a weekend or holiday
+    counts from the beginning of the next working day. Friday 16:00 + 1 → Monday 16:00."""
+    local = timezone.localtime(start)
+    day = local.date()
+    if not is_working_day(day, holidays):
+        while not is_working_day(day, holidays):
+            day += timedelta(days=1)
+        local = timezone.make_aware(datetime.combine(day, time.min), local.tzinfo)
+    for _ in range(working_days):
+        day += timedelta(days=1)
+        while not is_working_day(day, holidays):
+            day += timedelta(days=1)
+    return datetime.combine(day, local.timetz())
+
+
+def request_overdue_q(now: datetime) -> Q:
+    """Turnover requests the IT Center has not finished within their service level."""
+    return Q(state__in=("submitted", "accepted"), due_at__lt=now)

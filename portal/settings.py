@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.disable_dormant_accounts",
         "schedule": crontab(hour=1, minute=30),
     },
+    "execute-due-turnover-requests": {
+        "task": "accounts.execute_due_turnover_requests",
+        "schedule": crontab(hour=0, minute=15),
+    },
 }
 
 # Authentication
@@ -263,6 +267,11 @@ FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded evidence (turnover letters): outside the web root, served only through views that check
+# the reader's scope. Production sets a path on a backed-up volume.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private"))
+# Letter point 2: the IT Center acts on a turnover request within this many working days.
+TURNOVER_SERVICE_DAYS = env.int("TURNOVER_SERVICE_DAYS", default=1)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
