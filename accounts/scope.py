@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from .choices import Role
-from .models import HandoverRecord, TurnoverRequest, Unit, User
+from .models import HandoverRecord, RosterImport, TurnoverRequest, Unit, User
 
 
 def units_visible_to(user):
@@ -66,3 +66,9 @@ def turnover_requests_visible_to(user):
 
 def turnover_request_get_visible(user, pk) -> TurnoverRequest:
     return get_object_or_404(turnover_requests_visible_to(user).select_related("unit", "created_by"), pk=pk)
+
+
+def roster_import_get_visible(user, pk) -> RosterImport:
+    """A roster import is seen by the one who uploaded it and by it_admin and inspector."""
+    imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
+    return get_object_or_404(imports, pk=pk)

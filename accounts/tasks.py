@@ -5,6 +5,7 @@ from portal.actors import SystemActor
 from portal.audit_context import audit_context
 
 from .services.dormancy import dormant_accounts_disable
+from .services.roster import roster_import_run
 from .services.turnover import turnover_due_execute
 
 
@@ -22,3 +23,10 @@ def execute_due_turnover_requests() -> int:
     request is claimed (accepted → executed) by a conditional update before any line runs."""
     with audit_context():
         return len(turnover_due_execute(actor=SystemActor("turnover_job")))
+
+
+@shared_task(name="accounts.reconcile_roster", time_limit=10 * 60, soft_time_limit=9 * 60)
+def reconcile_roster(import_id: int) -> None:
+    """Reconcile a large uploaded roster; claimed pending → running, so a redelivery does nothing twice."""
+    with audit_context():
+        roster_import_run(import_id=import_id)

@@ -35,3 +35,4 @@ class EventKind(models.TextChoices):
     TURNOVER_CANCELLED = "turnover_cancelled", _("Turnover request cancelled")
     TURNOVER_MOVE_CONFIRMED = "turnover_move_confirmed", _("Move confirmed by the receiving unit")
     TURNOVER_EXECUTION_FAILED = "turnover_execution_failed", _("Turnover request could not be executed")
+    ROSTER_UPLOADED = "roster_uploaded", _("Staff roster uploaded for reconciliation")

@@ -2,8 +2,10 @@
 only). It runs as its own process against the test database and the test Redis, consuming a queue
 of its own so that no other worker on the machine takes the tests' tasks, and stops with the session."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +20,9 @@ class Worker:
     def __init__(self):
         self.queue = f"tests-{uuid.uuid4().hex[:12]}"
         self.process = None
+        # Files the portal hands to a job (a large roster) go through the private folder: the worker
+        # and the tests that use it share one (tests set settings.PRIVATE_MEDIA_ROOT to it).
+        self.private_media_root = tempfile.mkdtemp(prefix="portal-worker-")
 
     def start(self, timeout=60):
         database = connection.settings_dict
@@ -28,10 +33,13 @@ class Worker:
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "DB_CONN_MAX_AGE": "0",
+            "PRIVATE_MEDIA_ROOT": self.private_media_root,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
-             "-Q", self.queue, "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
+             # Its own queue (send()), and the default one for what services enqueue after commit:
+             # each test run has a broker database of its own (REDIS_URL), so nothing else feeds it.
+             "-Q", f"{self.queue},celery", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel=WARNING"],
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
@@ -67,6 +75,7 @@ class Worker:
         raise TimeoutError(f"The Celery worker did not finish {count} run(s) of {task.name} within a minute.")
 
     def stop(self):
+        shutil.rmtree(self.private_media_root, ignore_errors=True)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -1,0 +1,179 @@
+"""Roster reconciliation: a unit's staff list against its accounts. It finds the accounts nobody on
+the roster owns (orphans), officers the roster says have left whose account still works, and
+officers without an account; from those a leader files turnover request lines in one step.
+
+Reading the file changes nothing. A small file is reconciled at once; a large one by a background
+job (accounts.tasks.reconcile_roster) that reports progress on its RosterImport row."""
+import hashlib
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.choices import EventKind
+from audit.services import audit_event_record
+from portal.errors import NotAllowed, PolicyViolation
+from portal.text import fold
+
+from .. import scope
+from ..choices import Role
+from ..models import RosterImport, User
+from ..roster import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
+
+# Above this size a roster is reconciled in the background (a few seconds of parsing).
+BACKGROUND_ABOVE_BYTES = 256 * 1024
+PROGRESS_EVERY = 1000
+
+
+@dataclass
+class Reconciliation:
+    matched: int = 0
+    orphans: list = field(default_factory=list)  # accounts without an officer on the roster
+    left_active: list = field(default_factory=list)  # (row, account): departed, account still active
+    without_account: list = field(default_factory=list)  # rows of active officers with no account
+    ambiguous: list = field(default_factory=list)  # rows matching several accounts by name
+
+    def as_json(self) -> dict:
+        def row(r: RosterRow):
+            return {"line": r.line, "full_name": r.full_name, "unit_code": r.unit_code, "position": r.position,
+                    "status": r.status, "email": r.email, "phone": r.phone}
+
+        return {
+            "matched": self.matched,
+            "orphans": [account.pk for account in self.orphans],
+            "left_active": [{"row": row(r), "account": account.pk} for r, account in self.left_active],
+            "without_account": [row(r) for r in self.without_account],
+            "ambiguous": [row(r) for r in self.ambiguous],
+        }
+
+
+def ensure_may_reconcile(actor) -> None:
+    if actor.role not in (Role.IT_ADMIN, Role.UNIT_LEADER):
+        raise NotAllowed(_("Only unit leaders and the IT Center reconcile rosters."))
+
+
+def _known_codes_for(actor):
+    def known(codes):
+        return set(scope.units_visible_to(actor).filter(code__in=codes).values_list("code", flat=True))
+    return known
+
+
+def _name_key(unit_code: str, name: str) -> tuple:
+    return unit_code, " ".join(fold(name).split())
+
+
+def roster_reconcile(*, actor, rows: list[RosterRow], progress=None) -> Reconciliation:
+    """Match roster rows to the accounts of the units the roster names: by e-mail, then phone, then
+    name within the unit (accent-insensitive). A constant number of queries whatever the size."""
+    codes = {row.unit_code for row in rows}
+    accounts = list(scope.accounts_visible_to(actor).filter(unit__code__in=codes).select_related("unit")
+                    .order_by("unit__path", "username"))
+    by_email = {account.email.lower(): account for account in accounts if account.email}
+    by_phone = {phone_digits(account.phone): account for account in accounts if phone_digits(account.phone)}
+    by_name = defaultdict(list)
+    for account in accounts:
+        by_name[_name_key(account.unit.code, account.full_name)].append(account)
+    matched_ids = set()
+    result = Reconciliation()
+    for index, row in enumerate(rows, start=1):
+        account = by_email.get(row.email) if row.email else None
+        if account is None and phone_digits(row.phone):
+            account = by_phone.get(phone_digits(row.phone))
+        if account is None:
+            candidates = [a for a in by_name.get(_name_key(row.unit_code, row.full_name), [])
+                          if a.pk not in matched_ids]
+            if len(candidates) > 1:
+                result.ambiguous.append(row)
+                continue
+            account = candidates[0] if candidates else None
+        if account is None or account.pk in matched_ids:
+            if row.status == "active":
+                result.without_account.append(row)
+            continue
+        matched_ids.add(account.pk)
+        result.matched += 1
+        if row.status != "active" and account.is_active:
+            result.left_active.append((row, account))
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index)
+    result.orphans = [account for account in accounts if account.is_active and account.pk not in matched_ids]
+    return result
+
+
+def _roster_path(digest: str, file_name: str) -> Path:
+    suffix = ".xlsx" if file_name.lower().endswith(".xlsx") else ".csv"
+    return Path(settings.PRIVATE_MEDIA_ROOT) / "roster" / f"{digest}{suffix}"
+
+
+def roster_import_start(*, actor, uploaded) -> RosterImport:
+    """Take the upload: reconcile at once when small, else store it (outside the web root) and
+    enqueue the job after commit. The caller shows the import's page."""
+    ensure_may_reconcile(actor)
+    size = getattr(uploaded, "size", 0) or 0
+    if size > MAX_FILE_BYTES:
+        raise PolicyViolation(_("The file is larger than 8 MB."), field="roster", code="roster_too_large")
+    data = b"".join(uploaded.chunks())
+    name = os.path.basename(uploaded.name or "roster.csv")[:200]
+    digest = hashlib.sha256(data).hexdigest()
+    roster_import = RosterImport.objects.create(uploaded_by=actor, file_name=name, sha256=digest)
+    audit_event_record(kind=EventKind.ROSTER_UPLOADED, actor=actor, unit=actor.unit,
+                       details={"file": name, "sha256": digest, "roster_import": roster_import.pk})
+    if len(data) <= BACKGROUND_ABOVE_BYTES:
+        _run(roster_import, actor, data)
+        return roster_import
+    path = _roster_path(digest, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    # By name: the task lives in the interface layer (accounts.tasks), which services never import.
+    transaction.on_commit(lambda: current_app.send_task("accounts.reconcile_roster", args=[roster_import.pk]))
+    return roster_import
+
+
+def roster_import_run(*, import_id: int) -> RosterImport | None:
+    """The background job: claim the pending import (pending → running, a conditional update, so a
+    redelivered task does it once), reconcile, store the result, remove the stored file."""
+    claimed = RosterImport.objects.filter(pk=import_id, state=RosterImport.State.PENDING).update(
+        state=RosterImport.State.RUNNING)
+    if not claimed:
+        return None
+    roster_import = RosterImport.objects.select_related("uploaded_by").get(pk=import_id)
+    path = _roster_path(roster_import.sha256, roster_import.file_name)
+    try:
+        _run(roster_import, roster_import.uploaded_by, path.read_bytes())
+    except OSError:
+        RosterImport.objects.filter(pk=import_id).update(state=RosterImport.State.FAILED, finished_at=timezone.now())
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+    return roster_import
+
+
+def _run(roster_import: RosterImport, actor, data: bytes) -> None:
+    roster = roster_read(data, roster_import.file_name, _known_codes_for(actor))
+    if not roster.ok:
+        RosterImport.objects.filter(pk=roster_import.pk).update(
+            state=RosterImport.State.REFUSED, problems=[list(problem) for problem in roster.problems[:500]],
+            finished_at=timezone.now())
+        roster_import.refresh_from_db()
+        return
+    RosterImport.objects.filter(pk=roster_import.pk).update(rows_total=len(roster.rows))
+
+    def progress(done):
+        RosterImport.objects.filter(pk=roster_import.pk).update(rows_done=done)
+
+    result = roster_reconcile(actor=actor, rows=roster.rows, progress=progress)
+    RosterImport.objects.filter(pk=roster_import.pk).update(
+        state=RosterImport.State.DONE, rows_done=len(roster.rows), result=result.as_json(), finished_at=timezone.now())
+    roster_import.refresh_from_db()
+
+
+def roster_result_accounts(roster_import: RosterImport) -> dict[int, User]:
+    ids = set(roster_import.result.get("orphans", []))
+    ids |= {item["account"] for item in roster_import.result.get("left_active", [])}
+    return {account.pk: account for account in User.objects.filter(pk__in=ids).select_related("unit")}
