@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 
 class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
@@ -15,3 +16,26 @@ class VietnameseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class NoStoreForSignedInMiddleware:
+    """Every response to a signed-in user says `Cache-Control: no-store`: account lists, details,
+    handover records and the audit log carry personal data, and offices share computers (a browser's
+    back button or disk cache, or a proxy, must not show them to the next person).
+
+    After AuthenticationMiddleware (it reads request.user). Static files keep their own caching:
+    WhiteNoise answers them before this, and a static path it does not have is left alone here."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # Asked before the view too: a request that ends the session (logout, idle) still answers a
+        # signed-in user's browser.
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if request.path_info.startswith(settings.STATIC_URL):
+            return response  # a static path WhiteNoise did not have (a 404): no personal data
+        if signed_in or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the user is known, outside everything that may answer for a signed-in user.
+    "portal.middleware.NoStoreForSignedInMiddleware",
     "policy.middleware.SessionIdleTimeoutMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
