@@ -24,3 +24,12 @@ class EventKind(models.TextChoices):
     UNIT_MOVED = "unit_moved", _("Unit moved")
     UNIT_MERGED = "unit_merged", _("Unit merged")
     UNIT_RETIRED = "unit_retired", _("Unit retired")
+
+
+class SessionEndReason(models.TextChoices):
+    """Why the portal ended a session by itself: the code a LOGOUT event keeps in its details
+    ("ended_because"). A logout the person asked for has none."""
+
+    IDLE_TIMEOUT = "idle_timeout", _("No activity for longer than allowed")
+    SESSION_LIFETIME = "session_lifetime", _("Maximum session length reached")
+    ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("One-time password expired unused")

@@ -201,9 +201,13 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions live in the database (one indexed read a request) so that logins keep working when Redis is
-# down; they end after the policy's idle minutes (policy.middleware).
+# down; they end after the policy's idle minutes, and at the latest these hours after the login however
+# active (policy.middleware): a working day, shorter for IT admins who hold the keys.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_ABSOLUTE_HOURS_ADMIN = env.int("SESSION_ABSOLUTE_HOURS_ADMIN", default=8)
+# The stored session outlives no lifetime (the middleware ends it first; `clearsessions` drops the rest).
+SESSION_COOKIE_AGE = 60 * 60 * max(SESSION_ABSOLUTE_HOURS, SESSION_ABSOLUTE_HOURS_ADMIN)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
