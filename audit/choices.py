@@ -24,6 +24,7 @@ class EventKind(models.TextChoices):
     UNIT_MOVED = "unit_moved", _("Unit moved")
     UNIT_MERGED = "unit_merged", _("Unit merged")
     UNIT_RETIRED = "unit_retired", _("Unit retired")
+    ACCESS_DENIED = "access_denied", _("Access refused")
 
 
 class SessionEndReason(models.TextChoices):
@@ -33,3 +34,11 @@ class SessionEndReason(models.TextChoices):
     IDLE_TIMEOUT = "idle_timeout", _("No activity for longer than allowed")
     SESSION_LIFETIME = "session_lifetime", _("Maximum session length reached")
     ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("One-time password expired unused")
+
+
+class AccessRefusal(models.TextChoices):
+    """Why a request was refused: the code an ACCESS_DENIED event keeps in its details ("refused_because")."""
+
+    ROLE = "role", _("Role may not open the page")
+    NOT_FOUND = "not_found", _("Not found or outside the reader's scope")
+    CSRF = "csrf", _("Form without a valid security token")

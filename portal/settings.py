@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "policy.middleware.SessionIdleTimeoutMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The portal's 404 page also under DEBUG=1 (make run); inside CommonMiddleware's slash redirect.
+    "portal.middleware.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",

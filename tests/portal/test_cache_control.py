@@ -78,7 +78,10 @@ def test_it_leaves_static_files_cacheable_for_a_signed_in_user(client, it_admin,
 
 
 def test_it_leaves_a_missing_static_file_to_the_static_rules(client, it_admin):
+    from audit.models import SecurityEvent
+
     login(client, it_admin)
     response = client.get("/static/css/missing.css")
     assert response.status_code == 404
     assert "no-store" not in _directives(response)
+    assert SecurityEvent.objects.count() == 0  # a missing file is not a refused access
