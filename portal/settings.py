@@ -215,6 +215,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+# The language switch is a form post: no script reads the cookie.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Security headers; production (DEBUG=0) passes `manage.py check --deploy` with no warnings.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -227,6 +230,13 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    # `__Host-`: the browser keeps these only when Secure, for Path=/ and without a Domain, so no other
+    # host under gov.vn can plant or overwrite them (session fixation, CSRF token planting). Only with
+    # DEBUG=0: `make run` is plain http, where a Secure cookie never comes back. Renaming the session
+    # cookie signs everybody out once, at the deployment that introduces it.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
