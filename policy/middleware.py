@@ -90,7 +90,8 @@ class SessionIdleTimeoutMiddleware:
             deadlines.append((last + policy_for(user).session_idle_minutes * 60, SessionEndReason.IDLE_TIMEOUT))
         started = session.get(self.STARTED_KEY)
         if started is not None:
-            hours = settings.SESSION_ABSOLUTE_HOURS_ADMIN if user.role == Role.IT_ADMIN else settings.SESSION_ABSOLUTE_HOURS
+            is_admin = user.role == Role.IT_ADMIN
+            hours = settings.SESSION_ABSOLUTE_HOURS_ADMIN if is_admin else settings.SESSION_ABSOLUTE_HOURS
             deadlines.append((started + hours * 3600, SessionEndReason.SESSION_LIFETIME))
         passed = [(deadline, reason) for deadline, reason in deadlines if now > deadline]
         return min(passed)[1] if passed else None

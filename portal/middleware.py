@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import Http404
-from django.urls import get_resolver, get_urlconf, is_valid_path
 from django.middleware.locale import LocaleMiddleware
+from django.urls import get_resolver, get_urlconf, is_valid_path
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 

@@ -66,6 +66,7 @@ def healthz_view(request):
 
 # Refused requests (403, 404, CSRF): the portal's pages, and one ACCESS_DENIED event each. Django calls
 # these for DEBUG=0; portal.middleware.PortalErrorPagesMiddleware calls the 404 one under DEBUG=1 too.
+MAX_RECORDED_PATH = 300  # bots send long paths; the event keeps enough to see what was asked
 
 def _access_refused_record(request, *, status: int, because: AccessRefusal) -> None:
     user = getattr(request, "user", None)
@@ -78,9 +79,6 @@ def _access_refused_record(request, *, status: int, because: AccessRefusal) -> N
     audit_event_record(kind=EventKind.ACCESS_DENIED, actor=actor, unit=actor.unit,
                        details={"path": request.path[:MAX_RECORDED_PATH], "status": status,
                                 "refused_because": because.value})
-
-
-MAX_RECORDED_PATH = 300
 
 
 def _redirects_with_slash(request) -> bool:
