@@ -19,6 +19,8 @@ class AccountsConfig(AppConfig):
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks
         every app; it imports none)."""
+        from audit.choices import AccessRefusal, SessionEndReason
+
         from .choices import PasswordChangeReason, Role, UnitKind
 
         labels = {
@@ -28,5 +30,9 @@ class AccountsConfig(AppConfig):
             "attempts_cleared": _("Failed attempts cleared"), "required_because": _("Required because"),
             "name": _("Name"), "parent": _("Parent unit"), "merged_into": _("Merged into"), "code": _("Agency code"),
             "kind": _("Kind"), "disabled_reason": _("Reason disabled"),
+            # Sessions the portal ended and refused accesses (sign-in, roles and scope are this app's).
+            "ended_because": _("Reason the session ended"), "path": _("Address"), "status": _("HTTP status code"),
+            "refused_because": _("Reason refused"),
         }
-        return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason}
+        return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
+                        "ended_because": SessionEndReason, "refused_because": AccessRefusal}

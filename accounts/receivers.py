@@ -23,5 +23,6 @@ def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs
 
 @receiver(user_logged_out)
 def on_user_logged_out(sender, request, user, **kwargs):
+    # A logout the portal made (policy.middleware) sets request.logout_reason before calling logout().
     if user is not None:
-        signin.logout_record(account=user)
+        signin.logout_record(account=user, reason=getattr(request, "logout_reason", ""))

@@ -36,3 +36,21 @@ class EventKind(models.TextChoices):
     TURNOVER_MOVE_CONFIRMED = "turnover_move_confirmed", _("Move confirmed by the receiving unit")
     TURNOVER_EXECUTION_FAILED = "turnover_execution_failed", _("Turnover request could not be executed")
     ROSTER_UPLOADED = "roster_uploaded", _("Staff roster uploaded for reconciliation")
+    ACCESS_DENIED = "access_denied", _("Access refused")
+
+
+class SessionEndReason(models.TextChoices):
+    """Why the portal ended a session by itself: the code a LOGOUT event keeps in its details
+    ("ended_because"). A logout the person asked for has none."""
+
+    IDLE_TIMEOUT = "idle_timeout", _("No activity for longer than allowed")
+    SESSION_LIFETIME = "session_lifetime", _("Maximum session length reached")
+    ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("One-time password expired unused")
+
+
+class AccessRefusal(models.TextChoices):
+    """Why a request was refused: the code an ACCESS_DENIED event keeps in its details ("refused_because")."""
+
+    ROLE = "role", _("Role may not open the page")
+    NOT_FOUND = "not_found", _("Not found or outside the reader's scope")
+    CSRF = "csrf", _("Form without a valid security token")

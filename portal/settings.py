@@ -64,9 +64,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after the user is known, outside everything that may answer for a signed-in user.
+    "portal.middleware.NoStoreForSignedInMiddleware",
     "policy.middleware.SessionIdleTimeoutMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The portal's 404 page also under DEBUG=1 (make run); inside CommonMiddleware's slash redirect.
+    "portal.middleware.PortalErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -232,14 +236,21 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions live in the database (one indexed read a request) so that logins keep working when Redis is
-# down; they end after the policy's idle minutes (policy.middleware).
+# down; they end after the policy's idle minutes, and at the latest these hours after the login however
+# active (policy.middleware): a working day, shorter for IT admins who hold the keys.
 SESSION_ENGINE = "accounts.session_store"
-SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_ABSOLUTE_HOURS_ADMIN = env.int("SESSION_ABSOLUTE_HOURS_ADMIN", default=8)
+# The stored session outlives no lifetime (the middleware ends it first; `clearsessions` drops the rest).
+SESSION_COOKIE_AGE = 60 * 60 * max(SESSION_ABSOLUTE_HOURS, SESSION_ABSOLUTE_HOURS_ADMIN)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+# The language switch is a form post: no script reads the cookie.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Security headers; production (DEBUG=0) passes `manage.py check --deploy` with no warnings.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -252,6 +263,13 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    # `__Host-`: the browser keeps these only when Secure, for Path=/ and without a Domain, so no other
+    # host under gov.vn can plant or overwrite them (session fixation, CSRF token planting). Only with
+    # DEBUG=0: `make run` is plain http, where a Secure cookie never comes back. Renaming the session
+    # cookie signs everybody out once, at the deployment that introduces it.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

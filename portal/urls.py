@@ -18,3 +18,8 @@ urlpatterns = [
     path("admin/policy/", include("policy.urls")),
     path("admin/audit/", include("audit.urls")),
 ]
+
+# The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's
+# default handler's, a page that needs nothing that could fail again.
+handler403 = "portal.views.permission_denied_view"
+handler404 = "portal.views.not_found_view"

@@ -3,10 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
 from kombu.exceptions import OperationalError
 
 from accounts.choices import Role
+from accounts.services.signin import ANONYMOUS
+from audit.choices import AccessRefusal, EventKind
+from audit.services import audit_event_record
 
 
 @login_required
@@ -60,5 +64,42 @@ def healthz_view(request):
     return JsonResponse({"status": "ok" if healthy else "fail", **body}, status=200 if healthy else 503)
 
 
+# Refused requests (403, 404, CSRF): the portal's pages, and one ACCESS_DENIED event each. Django calls
+# these for DEBUG=0; portal.middleware.PortalErrorPagesMiddleware calls the 404 one under DEBUG=1 too.
+MAX_RECORDED_PATH = 300  # bots send long paths; the event keeps enough to see what was asked
+
+def _access_refused_record(request, *, status: int, because: AccessRefusal) -> None:
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    if because == AccessRefusal.NOT_FOUND and not signed_in:
+        return  # anonymous 404s are bots probing addresses: noise that would bury the real events
+    if because == AccessRefusal.NOT_FOUND and request.path_info.startswith(settings.STATIC_URL):
+        return  # a stylesheet an old cached page still names: nothing was refused
+    actor = user if signed_in else ANONYMOUS
+    audit_event_record(kind=EventKind.ACCESS_DENIED, actor=actor, unit=actor.unit,
+                       details={"path": request.path[:MAX_RECORDED_PATH], "status": status,
+                                "refused_because": because.value})
+
+
+def _redirects_with_slash(request) -> bool:
+    """CommonMiddleware turns this 404 into a redirect to the address with a slash (its
+    should_redirect_with_slash rule): nothing was refused."""
+    path, urlconf = request.path_info, getattr(request, "urlconf", None)
+    return (settings.APPEND_SLASH and not path.endswith("/") and not is_valid_path(path, urlconf)
+            and bool(is_valid_path(f"{path}/", urlconf)))
+
+
+def not_found_view(request, exception=None):
+    if not _redirects_with_slash(request):
+        _access_refused_record(request, status=404, because=AccessRefusal.NOT_FOUND)
+    return render(request, "404.html", status=404)
+
+
+def permission_denied_view(request, exception=None):
+    _access_refused_record(request, status=403, because=AccessRefusal.ROLE)
+    return render(request, "403.html", status=403)
+
+
 def csrf_failure(request, reason=""):
+    _access_refused_record(request, status=403, because=AccessRefusal.CSRF)
     return render(request, "403_csrf.html", status=403)

@@ -5,7 +5,7 @@ import re
 from django.db import transaction
 from django.utils import timezone
 
-from audit.choices import EventKind
+from audit.choices import EventKind, SessionEndReason
 from audit.services import audit_event_record
 from portal.actors import SystemActor
 
@@ -14,6 +14,8 @@ from ..models import USERNAME_PATTERN, HandoverRecord, User, normalise_username
 
 # Who acts when nobody has signed in yet: the person at the login form, unknown until the password is right.
 ANONYMOUS = SystemActor("anonymous")
+# Who ends a session that ran out (idle, lifetime, an expired one-time password): nobody asked for it.
+THE_PORTAL = SystemActor("system")
 
 @transaction.atomic
 def login_record_success(*, account: User) -> None:
@@ -59,5 +61,11 @@ def lockout_record(*, username: str) -> None:
                        target_username=_username_as_recorded(username))
 
 
-def logout_record(*, account: User) -> None:
-    audit_event_record(kind=EventKind.LOGOUT, actor=account, target=account)
+def logout_record(*, account: User, reason: str = "") -> None:
+    """A logout the person asked for, or one the portal made (`reason`: a SessionEndReason code; the
+    portal is then the actor, the account only its target)."""
+    if not reason:
+        audit_event_record(kind=EventKind.LOGOUT, actor=account, target=account)
+        return
+    audit_event_record(kind=EventKind.LOGOUT, actor=THE_PORTAL, target=account,
+                       details={"ended_because": SessionEndReason(reason).value})

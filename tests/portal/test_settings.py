@@ -133,3 +133,51 @@ def test_it_answers_503_when_the_broker_is_down(client, db):
         app.conf.broker_url = reachable
     assert response.status_code == 503
     assert response.json()["broker"] == "down" and response.json()["database"] == "up"
+
+
+PRODUCTION_COOKIES_SCRIPT = """
+import json
+from django.conf import settings
+from django.test import Client, override_settings
+
+client = Client(HTTP_HOST="antoan.dongnai.gov.vn")
+# Without `collectstatic` there is no manifest: only the static storage differs from production here.
+plain_static = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+with override_settings(STORAGES=plain_static):
+    login_page = client.get("/accounts/login/", secure=True)
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True)
+assert login_page.status_code == 200, login_page.status_code
+cookies = {**login_page.cookies, **switched.cookies}
+print(json.dumps({
+    "session_cookie": [settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE, settings.SESSION_COOKIE_PATH,
+                       settings.SESSION_COOKIE_DOMAIN],
+    "set": {name: {"secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"]),
+                   "samesite": morsel["samesite"], "path": morsel["path"], "domain": morsel["domain"]}
+            for name, morsel in cookies.items()},
+}))
+"""
+
+
+def test_it_gives_production_cookies_the_host_prefix_and_every_flag():
+    """DEBUG=0: `__Host-` names (the browser then refuses them without Secure, with a Domain or another
+    Path, so a sibling sub-domain cannot plant or overwrite them), and the language cookie is Secure,
+    HttpOnly and SameSite too."""
+    import json
+
+    result = _manage("shell", "-c", PRODUCTION_COOKIES_SCRIPT, env_overrides=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["session_cookie"] == ["__Host-sessionid", True, "/", None]
+    host_only = {"secure": True, "path": "/", "domain": ""}
+    assert answer["set"] == {
+        "__Host-csrftoken": {**host_only, "httponly": True, "samesite": "Lax"},
+        "django_language": {**host_only, "httponly": True, "samesite": "Lax"},
+    }
+
+
+def test_it_keeps_plain_cookie_names_for_the_http_trial(settings, client, db):
+    """`make run` is plain http on 127.0.0.1: a Secure or `__Host-` cookie would never come back."""
+    assert (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME) == ("sessionid", "csrftoken")
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    morsel = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert (bool(morsel["secure"]), bool(morsel["httponly"]), morsel["samesite"]) == (False, True, "Lax")
