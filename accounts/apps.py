@@ -19,7 +19,7 @@ class AccountsConfig(AppConfig):
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks
         every app; it imports none)."""
-        from .choices import PasswordChangeReason, Role, UnitKind
+        from .choices import EventReason, PasswordChangeReason, Role, UnitKind
 
         labels = {
             "role": _("Role"), "unit": _("Unit"), "can_lookup": _("May look up citizens"), "full_name": _("Full name"),
@@ -28,5 +28,8 @@ class AccountsConfig(AppConfig):
             "attempts_cleared": _("Failed attempts cleared"), "required_because": _("Required because"),
             "name": _("Name"), "parent": _("Parent unit"), "merged_into": _("Merged into"), "code": _("Agency code"),
             "kind": _("Kind"), "disabled_reason": _("Reason disabled"),
+            "already_required": _("Already had to change the password because"),
+            "one_time_password_voided": _("Pending one-time password voided"),
         }
-        return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason}
+        return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
+                        "already_required": PasswordChangeReason, "reason": EventReason}

@@ -49,3 +49,11 @@ class AccountState(models.TextChoices):
     EXPIRING = "expiring", _("Password expiring")
     EXPIRED = "expired", _("Password expired")
     LOCKED = "locked", _("Locked")
+
+
+class EventReason(models.TextChoices):
+    """Machine reasons some events record (details["reason"]); the audit log shows their labels.
+    Free-text reasons typed by an administrator are shown as typed."""
+
+    ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("The one-time password had expired")
+    UNIT_MERGED = "unit_merged", _("The unit was merged into another")

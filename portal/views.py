@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from kombu.exceptions import OperationalError
 
 from accounts.choices import Role
+from policy.selectors import policy_for
 
 
 @login_required
@@ -14,7 +15,8 @@ def home_view(request):
     """Each role lands where its work is."""
     if request.user.role in (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER):
         return redirect("accounts:list")
-    return render(request, "home.html")
+    # The officer's own rotation period from the policy (IT admins have a shorter one), not a fixed "90".
+    return render(request, "home.html", {"max_age_days": policy_for(request.user).max_age.days})
 
 
 def _database_up() -> bool:
