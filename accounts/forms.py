@@ -108,7 +108,12 @@ class AccountEditForm(forms.Form):
 
 class ReasonForm(forms.Form):
     # One line, as on the account page (an <input>): a reason is one cell of the audit log and its exports.
-    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, validators=[reject_control_characters])
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, validators=[reject_control_characters],
+                             error_messages={
+                                 "required": _("Give a reason."),
+                                 "max_length": _("A reason has at most %(limit_value)d characters (this one has "
+                                                 "%(show_value)d)."),
+                             })
 
 
 class UnitCreateForm(forms.Form):

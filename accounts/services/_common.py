@@ -52,8 +52,8 @@ def plain_text_or_refuse(text: str, *, field: str, max_length: int | None = None
     except ValidationError as error:
         raise PolicyViolation.from_validation_error(error, field=field) from error
     if max_length is not None and len(text) > max_length:
-        raise PolicyViolation(_("At most %(limit)d characters (this text has %(length)d).") % {
-            "limit": max_length, "length": len(text)}, field=field, code="too_long")
+        raise PolicyViolation(_("A reason has at most %(limit_value)d characters (this one has %(show_value)d).") % {
+            "limit_value": max_length, "show_value": len(text)}, field=field, code="too_long")
     return text
 
 

@@ -121,7 +121,7 @@ def _account_action(request, pk, action, success_message, needs_reason=False):
         if not form.is_valid():
             # The field's own error: missing, too long, or a control character — each says what to fix.
             for error in form.errors["reason"]:
-                messages.error(request, _("Reason: %(error)s") % {"error": error})
+                messages.error(request, error)
             return redirect("accounts:detail", pk=account.pk)
         extra["reason"] = form.cleaned_data["reason"]
     try:
