@@ -70,6 +70,15 @@ def test_it_refuses_an_email_over_254_characters_on_edit(admin_client, officer_b
     assert User.objects.values().get(pk=officer_bien_hoa.pk) == before
 
 
+def test_the_forms_themselves_refuse_an_email_over_254_characters(db, units):
+    from accounts.forms import AccountCreateForm, AccountEditForm
+
+    for form_class in (AccountCreateForm, AccountEditForm):
+        form = form_class(_create_data(units, email=LONG_EMAIL), units=Unit.objects.all())
+        assert not form.is_valid()
+        assert form.errors["email"] == ["Giá trị này chỉ có tối đa 254 kí tự (hiện có 255)"]
+
+
 def test_the_service_refuses_an_email_over_254_characters(db, it_admin, units):
     with pytest.raises(PolicyViolation) as refusal:
         account_create(actor=it_admin, username="cb.dai", full_name="Email Dài", unit=units["tan_phong"],
