@@ -21,7 +21,7 @@ class AccountsConfig(AppConfig):
         every app; it imports none)."""
         from audit.choices import AccessRefusal, SessionEndReason
 
-        from .choices import PasswordChangeReason, Role, UnitKind
+        from .choices import EventReason, PasswordChangeReason, Role, UnitKind
 
         labels = {
             "role": _("Role"), "unit": _("Unit"), "can_lookup": _("May look up citizens"), "full_name": _("Full name"),
@@ -33,6 +33,14 @@ class AccountsConfig(AppConfig):
             # Sessions the portal ended and refused accesses (sign-in, roles and scope are this app's).
             "ended_because": _("Reason the session ended"), "path": _("Address"), "status": _("HTTP status code"),
             "refused_because": _("Reason refused"),
+            "already_required": _("Already had to change the password because"),
+            "one_time_password_voided": _("Pending one-time password voided"),
+            "sessions_ended": _("Sessions ended"), "dormant_days": _("Days without use"),
+            "last_activity": _("Last activity"), "accounts_disabled": _("Accounts disabled"),
+            "turnover_request": _("Turnover request"), "letter": _("Official letter"), "lines": _("Lines"),
+            "record": _("Record"), "due_at": _("Due by"), "new_unit": _("New unit"), "account": _("Account"),
+            "expires_at": _("Until"), "file": _("File"), "sha256": _("SHA-256"), "roster_import": _("Roster import"),
         }
         return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
+                        "already_required": PasswordChangeReason, "reason": EventReason,
                         "ended_because": SessionEndReason, "refused_because": AccessRefusal}

@@ -76,3 +76,11 @@ class DepartureReason(models.TextChoices):
     TRANSFERRED_OUT = "transferred_out", _("Transferred out of the province")
     LONG_LEAVE = "long_leave", _("Long leave")
     DUTIES_CHANGED = "duties_changed", _("No longer handles dossiers")
+
+
+class EventReason(models.TextChoices):
+    """Machine reasons some events record (details["reason"]); the audit log shows their labels.
+    Free-text reasons typed by an administrator are shown as typed."""
+
+    ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("The one-time password had expired")
+    UNIT_MERGED = "unit_merged", _("The unit was merged into another")

@@ -10,16 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import HandoverReason, PasswordChangeReason, Role, UnitKind, UnitState
 
+# Patterns end with \Z, not $: "$" also matches before a trailing newline, so "cb.moi\n" would pass.
 # QCVN 102:2016 electronic agency code, e.g. 000.00.00.H19 (Đồng Nai's People's Committee).
 agency_code_validator = RegexValidator(
-    r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$",
+    r"\A\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\Z",
     _("Enter an agency code of the form NNN.NN.NN.HNN, for example 000.00.00.H19."),
 )
-USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+USERNAME_PATTERN = r"\A[a-z0-9][a-z0-9._-]{2,63}\Z"
 username_validator = RegexValidator(
     USERNAME_PATTERN,
     _("A username has 3–64 lower-case letters without accents, digits, dots, hyphens or underscores."),
 )
+
+PHONE_PATTERN = r"\A\+?[0-9 .]{9,15}\Z"
+phone_validator = RegexValidator(PHONE_PATTERN, _("Enter a phone number of 9–15 digits."))
 
 
 PATH_SEGMENT_WIDTH = 8
@@ -94,7 +98,7 @@ class User(AbstractBaseUser):
     username = models.CharField(_("username"), max_length=64, unique=True, validators=[username_validator])
     full_name = models.CharField(_("full name"), max_length=150)
     email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="accounts")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICER)
     can_lookup = models.BooleanField(_("may look up citizens"), default=False)

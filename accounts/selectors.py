@@ -1,14 +1,26 @@
 """What the accounts app reads for others, always within the reader's scope (accounts.scope)."""
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt
 from django.db.models import BooleanField, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from policy.selectors import current_policy, password_expired_q, password_expiring_q
+from audit.choices import EventKind
+from audit.models import SecurityEvent
+from policy.selectors import (
+    current_policy,
+    password_change_reason,
+    password_expired_q,
+    password_expires_at,
+    password_expiring_q,
+)
 
 from .choices import AccountState, PasswordChangeReason
+from .lockout import cool_off
 from .models import HandoverRecord
 from .scope import accounts_visible_to, units_visible_to
 from .search import search_key, search_term
@@ -39,6 +51,90 @@ def locked_usernames(now):
 
 def account_is_locked(account, now=None) -> bool:
     return locked_usernames(now or timezone.now()).filter(username=account.username).exists()
+
+
+def account_locked_until(account, now=None) -> datetime | None:
+    """When the account's lockout ends, None when it is not locked. The same window and threshold as
+    account_is_locked, read through the django-axes callables (accounts.lockout): the lockout ends when
+    the failures still inside the cool-off window fall below the threshold."""
+    now = now or timezone.now()
+    window = cool_off()
+    attempts = AccessAttempt.objects.filter(username=account.username, attempt_time__gte=now - window)
+    total = 0
+    for attempt_time, failures in attempts.order_by("-attempt_time").values_list("attempt_time", "failures_since_start"):
+        total += failures
+        if total >= current_policy().lockout_threshold:
+            return attempt_time + window
+    return None
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """The one state line of an account page and the actions that make sense next."""
+
+    code: str  # active, locked, disabled, first_change, one_time_expired, one_time_voided, forced, expired
+    tone: str  # ok, warn, bad (the tag's colour)
+    text: str
+    actions: frozenset  # of "reset", "disable", "enable", "unlock", "force_change"
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "H:i d/m/Y")
+
+
+def _one_time_password_voided(account) -> bool:
+    """Was the pending one-time password cut short by a disabling (account_disable records it), after
+    the latest one was issued? A reset since then issued a new one and a new handover record."""
+    issued = HandoverRecord.objects.filter(account=account).order_by("-issued_at").values_list(
+        "issued_at", flat=True).first()
+    events = SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_DISABLED, target=account,
+                                          details__one_time_password_voided=True)
+    if issued is not None:
+        events = events.filter(occurred_at__gte=issued)
+    return events.exists()
+
+
+def account_status(account, now=None) -> AccountStatus:
+    """One state per account, the most pressing first: disabled, locked, a one-time password pending,
+    expired or voided, a change required, active."""
+    now = now or timezone.now()
+    if not account.is_active:
+        text = _("Disabled on %(when)s — reason: %(reason)s") % {
+            "when": _when(account.disabled_at) if account.disabled_at else "—",
+            "reason": account.disabled_reason or "—"}
+        return AccountStatus("disabled", "bad", text, frozenset({"enable"}))
+    change_reason = password_change_reason(account, now)
+    locked_until = account_locked_until(account, now)
+    actions = {"reset", "disable"}
+    if not change_reason:
+        actions.add("force_change")
+    if locked_until is not None:
+        actions.add("unlock")
+        failures = current_policy().lockout_threshold
+        text = ngettext("Locked until %(time)s (after %(failures)d failed login)",
+                        "Locked until %(time)s (after %(failures)d failed logins)", failures) % {
+            "time": _when(locked_until), "failures": failures}
+        return AccountStatus("locked", "bad", text, frozenset(actions))
+    if account.has_one_time_password:
+        expires = account.one_time_password_expires_at
+        if not account.one_time_password_expired(now):
+            text = _("Awaiting the first password change — the one-time password expires at %(when)s") % {
+                "when": _when(expires) if expires else "—"}
+            return AccountStatus("first_change", "warn", text, frozenset(actions))
+        if _one_time_password_voided(account):
+            text = _("The one-time password was voided when the account was disabled — issue a new one")
+            return AccountStatus("one_time_voided", "bad", text, frozenset(actions))
+        text = _("The one-time password expired at %(when)s — issue a new one") % {"when": _when(expires)}
+        return AccountStatus("one_time_expired", "bad", text, frozenset(actions))
+    if change_reason == PasswordChangeReason.FORCED:
+        text = _("Must change the password at the next sign-in (required by an administrator)")
+        return AccountStatus("forced", "warn", text, frozenset(actions))
+    if change_reason == PasswordChangeReason.EXPIRED:
+        expired_at = password_expires_at(account)
+        text = (_("Password expired at %(when)s — must change it at the next sign-in") % {"when": _when(expired_at)}
+                if expired_at else _("Password never changed — must change it at the next sign-in"))
+        return AccountStatus("expired", "warn", text, frozenset(actions))
+    return AccountStatus("active", "ok", _("Active"), frozenset(actions))
 
 
 def account_list(user, *, search="", unit_id=None, role="", state="", now=None):

@@ -21,8 +21,9 @@ class PasswordPolicy(models.Model):
         _("minimum length for IT admins"), validators=[MinValueValidator(8), MaxValueValidator(64)]
     )
     min_zxcvbn_score = models.PositiveSmallIntegerField(
-        _("minimum strength score (zxcvbn, 0–4)"), validators=[MinValueValidator(2), MaxValueValidator(4)],
-        help_text=_("Estimated guessing difficulty: 3 means about 10⁸ guesses, 4 means 10¹⁰ or more."),
+        _("minimum password strength (2–4)"), validators=[MinValueValidator(2), MaxValueValidator(4)],
+        help_text=_("How hard a password must be to guess: 2 fair, 3 strong (about a hundred million guesses), "
+                    "4 very strong (ten billion guesses or more)."),
     )
     history_count = models.PositiveSmallIntegerField(
         _("previous passwords that may not be reused"), validators=[MinValueValidator(1), MaxValueValidator(24)]
@@ -52,11 +53,14 @@ class PasswordPolicy(models.Model):
     lockout_minutes = models.PositiveSmallIntegerField(
         _("lockout duration (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
+    # The two jobs below are not built yet: the form says so, so nobody believes a value here acts today.
     dormant_days = models.PositiveSmallIntegerField(
-        _("disable accounts unused for (days)"), validators=[MinValueValidator(7), MaxValueValidator(365)]
+        _("disable accounts unused for (days)"), validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text=_("Not in effect yet: applies once the dormant-account job is deployed."),
     )
     recertify_months = models.PositiveSmallIntegerField(
-        _("units recertify their accounts every (months)"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+        _("units recertify their accounts every (months)"), validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("Not in effect yet: applies once the recertification job is deployed."),
     )
     session_idle_minutes = models.PositiveSmallIntegerField(
         _("idle session timeout (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(120)]

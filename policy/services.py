@@ -14,6 +14,7 @@ from accounts.permissions import ensure_it_admin
 from audit.choices import EventKind
 from audit.services import audit_event_record, changes_between
 from portal.errors import NotAllowed, PolicyViolation
+from portal.text import reject_control_characters
 
 from .models import PasswordHistory, PasswordPolicy
 from .selectors import current_policy, password_change_reason, policy_cache_clear
@@ -111,18 +112,37 @@ def one_time_password_issue(account) -> str:
     return password
 
 
+FORCE_REASON_MAX_LENGTH = 300
+
+
 @transaction.atomic
-def password_change_force(*, actor, account, reason: str):
+def password_change_force(*, actor, account, reason: str) -> str:
     """The account must change its password at its next request, whatever its age (a tightened
     policy, a password seen on a shared screen). The officer proves themself with the current
     password, so this is not the answer to a password known to be stolen: that is
-    `accounts.services.account_password_reset`, which kills the password and every session at once."""
-    ensure_it_admin(actor, _("Only IT Center administrators may force a password change."))
-    if account.password_change_reason:
-        return account
-    account.password_change_reason = PasswordChangeReason.FORCED
-    account.save(update_fields=["password_change_reason"])
-    audit_event_record(kind=EventKind.PASSWORD_FORCED, actor=actor, target=account,
-                       details={"reason": reason})
-    return account
+    `accounts.services.account_password_reset`, which kills the password and every session at once.
 
+    An account that must already change (a pending one-time password, an expired or already forced
+    password) keeps the reason it has — a one-time password keeps its expiry — but the request is still
+    recorded with its reason and what was already required: the administrator asked for something on
+    the record, and the log must show it. Returns the reason that was already in force, or ""."""
+    ensure_it_admin(actor, _("Only IT Center administrators may force a password change."))
+    reason = (reason or "").strip()
+    try:
+        reject_control_characters(reason)
+    except ValidationError as error:
+        raise PolicyViolation.from_validation_error(error, field="reason") from error
+    if not reason or len(reason) > FORCE_REASON_MAX_LENGTH:
+        raise PolicyViolation(_("Give a reason of at most %(limit)d characters.") % {
+            "limit": FORCE_REASON_MAX_LENGTH}, field="reason", code="reason_invalid")
+    locked = get_user_model().objects.select_for_update().get(pk=account.pk)
+    already_required = password_change_reason(locked)
+    if not locked.password_change_reason:
+        locked.password_change_reason = PasswordChangeReason.FORCED
+        locked.save(update_fields=["password_change_reason"])
+    account.password_change_reason = locked.password_change_reason
+    details = {"reason": reason}
+    if already_required:
+        details["already_required"] = already_required
+    audit_event_record(kind=EventKind.PASSWORD_FORCED, actor=actor, target=locked, details=details)
+    return already_required

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 # What each system actor is called where people read it (audit log, handover records).
 SYSTEM_ACTOR_LABELS = {
     "command_line": _("Operator at the server's command line"),
-    "seed_demo": _("Demo data set-up (seed_demo)"),
+    "seed_demo": _("Demo data set-up"),
     "dormant_job": _("Dormant-account job"),
     "turnover_job": _("Turnover effective-date job"),
     "reminder_job": _("Reminder job"),

@@ -11,6 +11,7 @@ from accounts.choices import Role
 from accounts.services.signin import ANONYMOUS
 from audit.choices import AccessRefusal, EventKind
 from audit.services import audit_event_record
+from policy.selectors import policy_for
 
 
 @login_required
@@ -18,7 +19,8 @@ def home_view(request):
     """Each role lands where its work is."""
     if request.user.role in (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER):
         return redirect("accounts:list")
-    return render(request, "home.html")
+    # The officer's own rotation period from the policy (IT admins have a shorter one), not a fixed "90".
+    return render(request, "home.html", {"max_age_days": policy_for(request.user).max_age.days})
 
 
 def _database_up() -> bool:

@@ -1,8 +1,10 @@
 """Pieces the accounts services share."""
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from portal.errors import DomainError, PolicyViolation
+from portal.text import name_normalise, reject_control_characters
 
 from ..models import Unit
 
@@ -38,3 +40,23 @@ def active_unit_locked(unit: Unit, message) -> Unit:
     if not locked.is_active:
         raise DomainError(message, code="unit_inactive")
     return locked
+
+
+def plain_text_or_refuse(text: str, *, field: str, max_length: int | None = None) -> str:
+    """A reason as the service keeps it: refused (field by field) when it holds invisible or direction
+    characters or is too long, whoever calls — the form checks too, but a command or the API must not
+    slip past."""
+    text = (text or "").strip()
+    try:
+        reject_control_characters(text)
+    except ValidationError as error:
+        raise PolicyViolation.from_validation_error(error, field=field) from error
+    if max_length is not None and len(text) > max_length:
+        raise PolicyViolation(_("A reason has at most %(limit_value)d characters (this one has %(show_value)d).") % {
+            "limit_value": max_length, "show_value": len(text)}, field=field, code="too_long")
+    return text
+
+
+def name_or_refuse(name: str, *, field: str) -> str:
+    """A person's or a unit's name as stored: NFC, trimmed, and plain text (plain_text_or_refuse)."""
+    return plain_text_or_refuse(name_normalise(name), field=field)

@@ -12,12 +12,12 @@ from audit.choices import EventKind
 from audit.services import audit_event_record
 from policy.compliance import account_is_dormant, account_last_activity, dormant_q, last_activity_expression
 from policy.selectors import current_policy
-from portal.errors import PolicyViolation
+from portal.errors import DomainError, PolicyViolation
 
 from ..choices import Role
 from ..models import DormancyExemption, User
 from ..permissions import ensure_it_admin, is_system_actor
-from .lifecycle import account_disable_locked, is_last_it_admin
+from .lifecycle import account_disable_locked, ensure_a_signed_in_it_admin_remains, it_admins_lock
 
 # An exemption is reviewed at least yearly: a forgotten service account must come back to someone.
 EXEMPTION_LONGEST = timedelta(days=366)
@@ -41,12 +41,16 @@ def dormant_accounts_disable(*, actor, now=None) -> list[User]:
     disabled = []
     for pk in list(dormant_accounts(now).values_list("pk", flat=True)):
         with transaction.atomic():
+            it_admins_lock()  # before the row lock, in the same order as every other admin removal
             account = User.objects.select_for_update().select_related("unit").get(pk=pk)
             # Signed in, re-enabled, exempted or disabled since the candidates were read: not dormant now.
             if not account_is_dormant(account, now):
                 continue
-            if account.role == Role.IT_ADMIN and is_last_it_admin(account):
-                continue
+            if account.role == Role.IT_ADMIN:
+                try:
+                    ensure_a_signed_in_it_admin_remains(account)
+                except DomainError:
+                    continue  # never the last (signed-in) IT admin
             account_disable_locked(actor=actor, account=account, reason=reason, details={
                 "dormant_days": days, "last_activity": account_last_activity(account).isoformat()})
             disabled.append(account)

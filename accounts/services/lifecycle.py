@@ -6,14 +6,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
+from audit.models import SecurityEvent
 from audit.services import audit_event_record, changes_between
 from policy.services import one_time_password_issue
-from portal.errors import DomainError, NotAllowed
+from portal.errors import DomainError, NotAllowed, PolicyViolation
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
 from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
-from ._common import active_unit_locked, full_clean_or_refuse, insert_unique
+from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse, plain_text_or_refuse
+
+REASON_MAX_LENGTH = 300  # User.disabled_reason
+# Changes that can take an IT admin away (demotion, disabling) take this transaction-scoped lock first,
+# so two admins demoting or disabling each other at once are judged one after the other.
+IT_ADMINS_LOCK_KEY = 0x61646D6E  # "admn"
+
+
+def it_admins_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IT_ADMINS_LOCK_KEY])
+    # SQLite (the single-machine trial) serialises every write transaction anyway.
+
 
 def _handover_record_issue(*, actor, account: User, reason: str) -> HandoverRecord:
     now = timezone.now()
@@ -39,6 +53,7 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
     ensure_it_admin(actor)
     unit = active_unit_locked(unit, _("Accounts can only be created in an active unit."))
     username = normalise_username(username)
+    full_name = name_or_refuse(full_name, field="full_name")
     if User.objects.filter(username=username).exists():
         raise DomainError(_("An account with this username already exists."))
     account = User(username=username, full_name=full_name, email=email, phone=phone, unit=unit, role=role,
@@ -85,18 +100,23 @@ def account_disable(*, actor, account: User, reason: str) -> User:
     ensure_it_admin(actor)
     if actor.pk == account.pk:
         raise NotAllowed(_("You cannot disable your own account."))
+    reason = plain_text_or_refuse(reason, field="reason", max_length=REASON_MAX_LENGTH)
+    if not reason:
+        raise PolicyViolation(_("Give the reason for disabling the account."), field="reason", code="reason_missing")
+    it_admins_lock()
     account = User.objects.select_for_update().get(pk=account.pk)
     if not account.is_active:
         return account
-    if account.role == Role.IT_ADMIN and is_last_it_admin(account):
-        raise DomainError(_("The portal needs at least one active IT Center administrator."), code="last_it_admin")
+    if account.role == Role.IT_ADMIN:
+        ensure_a_signed_in_it_admin_remains(account)
     account_disable_locked(actor=actor, account=account, reason=reason)
     return account
 
 
 def account_disable_locked(*, actor, account: User, reason: str, details: dict | None = None) -> None:
     """The disabling itself, on an active account row the caller has locked (select_for_update) and
-    judged: shared by the web page, the command line and the dormant-account job."""
+    judged: shared by the web page, the command line, turnover requests and the dormant-account job."""
+    voided = account.has_one_time_password and not account.one_time_password_expired()
     account.is_active = False
     account.disabled_reason = reason
     account.disabled_at = timezone.now()
@@ -107,8 +127,11 @@ def account_disable_locked(*, actor, account: User, reason: str, details: dict |
         update_fields.append("one_time_password_expires_at")
     account.save(update_fields=update_fields)
     ended = sessions_end_for(account)
-    audit_event_record(kind=EventKind.ACCOUNT_DISABLED, actor=actor, target=account,
-                       details={"reason": reason, "sessions_ended": ended, **(details or {})})
+    recorded = {"reason": reason, "sessions_ended": ended, **(details or {})}
+    if voided:
+        # The account page says so after a re-enabling: the password handed over no longer works.
+        recorded["one_time_password_voided"] = True
+    audit_event_record(kind=EventKind.ACCOUNT_DISABLED, actor=actor, target=account, details=recorded)
 
 
 @transaction.atomic
@@ -129,16 +152,19 @@ def account_enable(*, actor, account: User) -> User:
     return account
 
 
-# Taken before "is this the last active IT admin?": two admins disabling or demoting each other at once
-# must not both pass the check (each would see the other still active).
-IT_ADMIN_SET_LOCK_KEY = 0x69746164  # "itad"
-
-
-def is_last_it_admin(account: User) -> bool:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IT_ADMIN_SET_LOCK_KEY])
-    return not User.objects.filter(role=Role.IT_ADMIN, is_active=True).exclude(pk=account.pk).exists()
+def ensure_a_signed_in_it_admin_remains(account: User) -> None:
+    """Demoting or disabling an IT admin (one's own role included) must leave another active IT admin
+    who has actually signed in — a login event names them. An admin account created for the purpose
+    but never used may have lost its one-time password or never passed its first login; the portal
+    would be left without anyone able to act. Called under it_admins_lock."""
+    others = User.objects.filter(role=Role.IT_ADMIN, is_active=True).exclude(pk=account.pk)
+    if not others.exists():
+        raise DomainError(_("The portal needs at least one active IT Center administrator."), code="last_it_admin")
+    signed_in = SecurityEvent.objects.filter(kind=EventKind.LOGIN_SUCCESS, target__in=others.values("pk"))
+    if not signed_in.exists():
+        raise DomainError(_(
+            "No other active IT Center administrator has signed in yet. Ask one of them to sign in first, so "
+            "that the portal is never left without an administrator who can act."), code="last_signed_in_it_admin")
 
 
 def _recordable(values: dict) -> dict:
@@ -153,6 +179,10 @@ def _recordable(values: dict) -> dict:
 def account_update(*, actor, account: User, values: dict) -> User:
     """Change an account's details, role or unit; role and unit changes are their own events."""
     ensure_it_admin(actor)
+    values = dict(values)
+    if "full_name" in values:
+        values["full_name"] = name_or_refuse(values["full_name"], field="full_name")
+    it_admins_lock()
     account = User.objects.select_for_update().get(pk=account.pk)
     fields = ("full_name", "email", "phone", "role", "unit", "can_lookup")
     old = {name: getattr(account, name) for name in fields}
@@ -161,8 +191,8 @@ def account_update(*, actor, account: User, values: dict) -> User:
             setattr(account, name, values[name])
     if "unit" in values and values["unit"].pk != old["unit"].pk:
         account.unit = active_unit_locked(values["unit"], _("Accounts can only be moved to an active unit."))
-    if old["role"] == Role.IT_ADMIN and account.role != Role.IT_ADMIN and is_last_it_admin(account):
-        raise DomainError(_("The portal needs at least one active IT Center administrator."))
+    if old["role"] == Role.IT_ADMIN and account.role != Role.IT_ADMIN and account.is_active:
+        ensure_a_signed_in_it_admin_remains(account)
     if account.role == Role.IT_ADMIN and old["role"] != Role.IT_ADMIN and not account.password_change_reason:
         # IT admins hold stricter rules (12 characters, 10 remembered passwords): a promoted account
         # chooses a password under them at its next request.

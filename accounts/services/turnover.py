@@ -25,7 +25,13 @@ from ..choices import Role, TurnoverAction, TurnoverState
 from ..models import USERNAME_PATTERN, Holiday, TurnoverLine, TurnoverRequest, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
 from ._common import full_clean_or_refuse
-from .lifecycle import account_create, account_disable_locked, account_update, is_last_it_admin
+from .lifecycle import (
+    account_create,
+    account_disable_locked,
+    account_update,
+    ensure_a_signed_in_it_admin_remains,
+    it_admins_lock,
+)
 
 
 @dataclass
@@ -284,8 +290,8 @@ def _execute_line(actor, line: TurnoverLine, result: ExecutionResult) -> str:
     if line.action == TurnoverAction.DISABLE:
         if not account.is_active:
             return _("already disabled")
-        if account.role == Role.IT_ADMIN and is_last_it_admin(account):
-            raise DomainError(_("The portal needs at least one active IT Center administrator."), code="last_it_admin")
+        if account.role == Role.IT_ADMIN:
+            ensure_a_signed_in_it_admin_remains(account)
         account_disable_locked(actor=actor, account=account,
                                reason=_("Turnover request %(letter)s: %(why)s") % {
                                    "letter": line.request.letter_number, "why": line.get_departure_reason_display()},
@@ -310,6 +316,7 @@ def turnover_request_execute(*, actor, request: TurnoverRequest) -> ExecutionRes
     stays accepted. Claimed first, so a second admin or a second run does nothing twice."""
     ensure_it_admin(actor)
     now = timezone.now()
+    it_admins_lock()  # before any account row lock, in the order every admin removal takes them
     request = _transition(request, from_states=[TurnoverState.ACCEPTED], state=TurnoverState.EXECUTED,
                           executed_at=now, executed_by_name=_actor_name(actor))
     result = ExecutionResult(request=request)

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.errors import DomainError
+from portal.errors import DomainError, PolicyViolation
 
 from ..choices import Role, UnitState
 from ..models import Unit, User, unit_path_below
 from ..permissions import ensure_it_admin
-from ._common import active_unit_locked, full_clean_or_refuse, insert_unique
+from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse
 
 # Any change to the tree's shape (create, move, merge, retire) takes this transaction-scoped lock, so two
 # concurrent changes never compute paths from each other's half-written state.
@@ -30,12 +30,19 @@ def _tree_lock() -> None:
 @transaction.atomic
 def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None) -> Unit:
     ensure_it_admin(actor)
+    code = (code or "").strip().upper()
+    name = name_or_refuse(name, field="name")
+    duplicate = _("A unit with this agency code already exists.")
     _tree_lock()
     if parent is not None:
         parent = active_unit_locked(parent, _("A unit cannot be created under a merged or retired unit."))
+    # Checked under the tree lock, with the form's own words (Django's unique check would say it
+    # differently); insert_unique is the last word should a writer without the lock get there first.
+    if Unit.objects.filter(code=code).exists():
+        raise PolicyViolation(duplicate, field="code", code="duplicate")
     unit = Unit(code=code, name=name, kind=kind, parent=parent)
-    full_clean_or_refuse(unit)
-    insert_unique(unit, _("A unit with this agency code already exists."))
+    full_clean_or_refuse(unit, validate_unique=False)
+    insert_unique(unit, duplicate)
     unit.path = unit_path_below(parent.path if parent else None, unit.pk)
     unit.save(update_fields=["path"])
     audit_event_record(kind=EventKind.UNIT_CREATED, actor=actor, unit=unit,
@@ -47,6 +54,7 @@ def unit_create(*, actor, code: str, name: str, kind: str, parent: Unit | None) 
 @transaction.atomic
 def unit_rename(*, actor, unit: Unit, name: str) -> Unit:
     ensure_it_admin(actor)
+    name = name_or_refuse(name, field="name")
     unit = active_unit_locked(unit, _("A merged or retired unit keeps the name it had."))
     old_name = unit.name
     if name == old_name:

@@ -8,12 +8,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.selectors import security_events_of_account
-from policy.selectors import days_until_password_expiry, password_change_reason, password_expires_at
+from policy.selectors import days_until_password_expiry, password_expires_at
 from policy.services import password_change_force
 from portal.errors import DomainError, form_error, message_error
 
 from .. import scope, selectors
-from ..choices import Role
+from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
 from ..permissions import require_roles
 from ..services import lifecycle as services
@@ -44,10 +44,9 @@ def account_detail_view(request, pk):
     account = scope.account_get_visible(request.user, pk)
     return render(request, "accounts/account_detail.html", {
         "account": account,
-        "locked": selectors.account_is_locked(account),
+        "status": selectors.account_status(account),
         "expires_at": password_expires_at(account),
         "expires_in_days": days_until_password_expiry(account),
-        "change_reason": password_change_reason(account),
         "handover_records": selectors.handover_records_for(account),
         "events": security_events_of_account(account) if request.user.sees_everything else None,
         "reason_form": ReasonForm(),
@@ -98,7 +97,9 @@ def account_edit_view(request, pk):
     account = scope.account_get_visible(request.user, pk)
     initial = {"full_name": account.full_name, "email": account.email, "phone": account.phone,
                "unit": account.unit, "role": account.role, "can_lookup": account.can_lookup}
-    form = AccountEditForm(request.POST or None, initial=initial, units=scope.units_visible_to(request.user))
+    own_admin_account = account.pk == request.user.pk and account.role == Role.IT_ADMIN
+    form = AccountEditForm(request.POST or None, initial=initial, units=scope.units_visible_to(request.user),
+                           own_admin_account=own_admin_account)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(actor=request.user, account=account, values=form.cleaned_data)
@@ -118,15 +119,17 @@ def _account_action(request, pk, action, success_message, needs_reason=False):
     if needs_reason:
         form = ReasonForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Give a reason."))
+            # The field's own error: missing, too long, or a control character — each says what to fix.
+            for error in form.errors["reason"]:
+                messages.error(request, error)
             return redirect("accounts:detail", pk=account.pk)
         extra["reason"] = form.cleaned_data["reason"]
     try:
-        action(actor=request.user, account=account, **extra)
+        outcome = action(actor=request.user, account=account, **extra)
     except DomainError as error:
         message_error(request, error)
     else:
-        messages.success(request, success_message)
+        messages.success(request, success_message(outcome) if callable(success_message) else success_message)
     return redirect("accounts:detail", pk=account.pk)
 
 
@@ -151,8 +154,14 @@ def account_unlock_view(request, pk):
 @require_POST
 @require_roles(Role.IT_ADMIN)
 def account_force_change_view(request, pk):
-    return _account_action(request, pk, password_change_force,
-                           _("The officer must change the password at the next request."), True)
+    return _account_action(request, pk, password_change_force, _forced_message, True)
+
+
+def _forced_message(already_required: str) -> str:
+    if not already_required:
+        return _("The officer must change the password at the next request.")
+    return _("The officer already had to change the password (%(why)s); your request and its reason have "
+             "been recorded.") % {"why": PasswordChangeReason(already_required).label}
 
 
 @require_roles(*READERS)

@@ -103,6 +103,9 @@ def test_it_never_disables_the_last_active_it_admin(db, it_admin):
     second = UserFactory(username="qt.admin2", role=Role.IT_ADMIN, unit=it_admin.unit)
     _unused_for(it_admin, 100)
     _unused_for(second, 100)
+    for admin in (it_admin, second):  # both have signed in, a hundred days ago
+        SecurityEvent.objects.create(kind=EventKind.LOGIN_SUCCESS, actor=admin, target=admin,
+                                     occurred_at=timezone.now() - timedelta(days=100))
     disabled = dormant_accounts_disable(actor=JOB)
     assert len(disabled) == 1
     assert User.objects.filter(role=Role.IT_ADMIN, is_active=True).count() == 1

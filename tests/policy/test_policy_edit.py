@@ -1,5 +1,7 @@
 """One policy record, editable by IT admins in the portal, each change audited with old and new values;
 the letter's rules are a floor."""
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -43,3 +45,22 @@ def test_it_refuses_values_below_the_letter_or_malformed(admin_client, field, va
     assert response.status_code == 200 and field in response.context["form"].errors
     assert getattr(PasswordPolicy.objects.get(), field) == getattr(PasswordPolicy.from_defaults(), field)
     assert not SecurityEvent.objects.filter(kind=EventKind.POLICY_CHANGED).exists()
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("min_length", 7, "Độ dài tối thiểu: nhập một số nguyên từ 8 đến 64 ký tự."),
+    ("max_age_days", 91, "Thời hạn tối đa của mật khẩu (ngày): nhập một số nguyên từ 7 đến 90 ngày."),
+    ("lockout_threshold", "nhiều", "Số lần đăng nhập sai trước khi khóa tạm thời: nhập một số nguyên từ 3 đến 10 lần."),
+    ("min_zxcvbn_score", "", "Độ mạnh tối thiểu của mật khẩu (2–4): nhập một số nguyên từ 2 đến 4 (mức độ mạnh)."),
+])
+def test_it_explains_each_refused_value_with_its_field_and_range(admin_client, field, value, message):
+    response = admin_client.post(reverse("policy:edit"), _form_data(**{field: value}))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+
+
+def test_the_policy_page_speaks_plainly_and_marks_the_jobs_not_yet_running(admin_client):
+    page = admin_client.get(reverse("policy:edit")).content.decode()
+    visible = re.sub(r"<[^>]*>", " ", page)  # the text people read, not the field names in the markup
+    assert "zxcvbn" not in visible
+    assert page.count("Chưa áp dụng: áp dụng khi tác vụ") == 2
