@@ -17,6 +17,7 @@ from portal.errors import DomainError, PolicyViolation
 from ..choices import Role
 from ..models import DormancyExemption, User
 from ..permissions import ensure_it_admin, is_system_actor
+from ._common import plain_text_or_refuse
 from .lifecycle import account_disable_locked, ensure_a_signed_in_it_admin_remains, it_admins_lock
 
 # An exemption is reviewed at least yearly: a forgotten service account must come back to someone.
@@ -72,7 +73,7 @@ def _units_told(*, actor, accounts: list[User]) -> None:
 @transaction.atomic
 def dormancy_exemption_grant(*, actor, account: User, reason: str, expires_at) -> DormancyExemption:
     ensure_it_admin(actor, _("Only IT Center administrators may exempt an account from the dormant-account rule."))
-    reason = reason.strip()
+    reason = plain_text_or_refuse(reason, field="reason", max_length=300)
     if not reason:
         raise PolicyViolation(_("Give a reason."), field="reason", code="reason_missing")
     now = timezone.now()

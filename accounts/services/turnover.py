@@ -24,7 +24,7 @@ from .. import scope
 from ..choices import Role, TurnoverAction, TurnoverState
 from ..models import USERNAME_PATTERN, Holiday, TurnoverLine, TurnoverRequest, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
-from ._common import full_clean_or_refuse
+from ._common import full_clean_or_refuse, name_or_refuse, plain_text_or_refuse
 from .lifecycle import (
     account_create,
     account_disable_locked,
@@ -101,7 +101,7 @@ def _line_build(request: TurnoverRequest, values: dict, actor) -> TurnoverLine:
     line = TurnoverLine(request=request, action=action)
     if action == TurnoverAction.CREATE:
         line.username = normalise_username(values.get("username", ""))
-        line.full_name = (values.get("full_name") or "").strip()
+        line.full_name = name_or_refuse(values.get("full_name") or "", field="full_name")
         line.email = (values.get("email") or "").strip()
         line.phone = (values.get("phone") or "").strip()
         line.new_role = values.get("new_role") or Role.OFFICER
@@ -159,6 +159,10 @@ def turnover_request_create(*, actor, unit: Unit, letter_number: str, letter_dat
     problems = _letter_refusals(letter_number=letter_number, letter_date=letter_date, effective_date=effective_date,
                                 signer_name=signer_name, signer_position=signer_position,
                                 issuing_unit_name=issuing_unit_name, today=today)
+    letter_number = plain_text_or_refuse(letter_number, field="letter_number")
+    issuing_unit_name = name_or_refuse(issuing_unit_name, field="issuing_unit_name")
+    signer_name = name_or_refuse(signer_name, field="signer_name")
+    signer_position = name_or_refuse(signer_position, field="signer_position")
     if problems:
         first = next(iter(problems))
         raise PolicyViolation(messages=list(problems.values()), field=first, code="letter_incomplete")
@@ -219,6 +223,7 @@ def turnover_request_submit(*, actor, request: TurnoverRequest) -> TurnoverReque
 @transaction.atomic
 def turnover_request_cancel(*, actor, request: TurnoverRequest, reason: str) -> TurnoverRequest:
     _ensure_filer(actor, request)
+    reason = plain_text_or_refuse(reason, field="reason", max_length=300)
     request = _transition(request, from_states=[TurnoverState.DRAFT, TurnoverState.RETURNED, TurnoverState.SUBMITTED],
                           state=TurnoverState.CANCELLED, cancelled_at=timezone.now())
     _record(EventKind.TURNOVER_CANCELLED, actor=actor, request=request, reason=reason)
@@ -230,7 +235,7 @@ def turnover_request_cancel(*, actor, request: TurnoverRequest, reason: str) -> 
 @transaction.atomic
 def turnover_request_return(*, actor, request: TurnoverRequest, reason: str) -> TurnoverRequest:
     ensure_it_admin(actor, _("Only the IT Center returns or accepts requests."))
-    reason = (reason or "").strip()
+    reason = plain_text_or_refuse(reason, field="reason", max_length=300)
     if not reason:
         raise PolicyViolation(_("Say why the request goes back to the unit."), field="reason", code="reason_missing")
     request = _transition(request, from_states=[TurnoverState.SUBMITTED], state=TurnoverState.RETURNED,

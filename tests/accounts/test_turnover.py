@@ -298,3 +298,12 @@ def test_the_daily_job_run_twice_on_a_real_worker_executes_once(celery_worker, u
     celery_worker.wait_done(execute_due_turnover_requests, before + 2)
     assert TurnoverRequest.objects.get().state == TurnoverState.EXECUTED
     assert _events(EventKind.TURNOVER_EXECUTED) == 1 and _events(EventKind.ACCOUNT_DISABLED) == 1
+
+
+def test_it_refuses_direction_characters_in_the_letter_and_files_nothing(db, units, leader_bien_hoa,
+                                                                         officer_bien_hoa, letter):
+    with pytest.raises(PolicyViolation) as error:
+        _file(leader_bien_hoa, units["bien_hoa"], letter, [_disable_line(officer_bien_hoa)],
+              signer_name="Trần\u202eVăn Bình")
+    assert error.value.field == "signer_name"
+    assert TurnoverRequest.objects.count() == 0
