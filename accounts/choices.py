@@ -84,3 +84,19 @@ class EventReason(models.TextChoices):
 
     ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("The one-time password had expired")
     UNIT_MERGED = "unit_merged", _("The unit was merged into another")
+
+
+class RecertificationDecision(models.TextChoices):
+    PENDING = "pending", _("Not reviewed yet")
+    KEEP = "keep", _("Still needed as it is")
+    CHANGE = "change", _("Needed, with changes")
+    REMOVE = "remove", _("No longer needed")
+
+
+class RecertificationOutcome(models.TextChoices):
+    """What happens at a campaign's end to the accounts nobody certified (a visible policy choice).
+    Silence must not quietly keep access to citizen data: the default withdraws the lookup right."""
+
+    WITHDRAW_LOOKUP = "withdraw_lookup", _("Withdraw the right to look up citizens")
+    DISABLE = "disable", _("Disable the account")
+    KEEP_AND_FLAG = "keep_and_flag", _("Keep the account and flag it as uncertified")
