@@ -12,7 +12,6 @@ from pathlib import Path
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator, get_default_password_validators
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 

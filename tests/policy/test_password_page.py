@@ -1,11 +1,9 @@
 """The password change page (templates/registration/password_change_form.html): the rules that apply to
 this account, said before anything is typed, and each refusal next to its field."""
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import re
-
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
