@@ -12,7 +12,8 @@
     upper: function (password) { return /\p{Lu}/u.test(password); },
     lower: function (password) { return /\p{Ll}/u.test(password); },
     digit: function (password) { return /\p{Nd}/u.test(password); },
-    special: function (password) { return /[^\p{L}\p{N}\s]/u.test(password); },
+    // A combining accent (an NFD keyboard's "e" + "`") is part of its letter, not a special character.
+    special: function (password) { return /[^\p{L}\p{M}\p{N}\s]/u.test(password); },
     match: function (password, value, confirmation) { return password !== "" && password === confirmation; }
   };
 
@@ -27,7 +28,10 @@
       items.forEach(function (item) {
         var check = checks[item.dataset.check];
         if (!check) { return; }
-        var met = check(password.value, Number(item.dataset.value), confirmation ? confirmation.value : "");
+        // NFC, the form the portal compares text in (portal/text.py): "Đèn" typed as NFD is 3 letters, not 4.
+        var typed = password.value.normalize("NFC");
+        var confirmed = confirmation ? confirmation.value.normalize("NFC") : "";
+        var met = check(typed, Number(item.dataset.value), confirmed);
         item.classList.toggle("met", met);
         item.classList.toggle("unmet", !met);
         item.querySelector(".rule-state").textContent = "(" + (met ? states.dataset.met : states.dataset.unmet) + ")";
