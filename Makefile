@@ -30,10 +30,12 @@ messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || (apt-get install -y -q gettext >/dev/null)
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
 
+# Quiet migrations, then seed_demo's framed "open this, sign in as that" as the last lines before the
+# server's own few; the generated password is shown only there, once.
 run: install messages
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	@DEBUG=1 $(PY) manage.py seed_demo
+	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:

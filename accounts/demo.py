@@ -2,13 +2,17 @@
 and 9 districts, a few wards and communes of each, and the IT Center. Codes follow the QCVN 102:2016
 structure (level-2 units in the third group, level-3 units in the second); they are demo values,
 except the province's 000.00.00.H19."""
+from django.contrib.auth.password_validation import get_default_password_validators, validate_password
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
 from policy.services import password_history_record
+from policy.validators import MinimumAgeValidator
 from portal.actors import SEED_DEMO
 
+from .choices import PasswordChangeReason
 from .models import Unit, User
 from .services.units import unit_create, unit_rename
 
@@ -91,10 +95,10 @@ def ward_code(district_code: str, index: int) -> str:
 
 # Demo accounts (DESIGN.md public contract): username, full name, role, unit code, may look up.
 DEMO_ACCOUNTS = [
-    ("demo.admin", "Nguyễn Văn Quản", "it_admin", IT_CENTER[0], False),
-    ("demo.inspector", "Trần Thị Thanh", "inspector", "000.00.17.H19", False),
-    ("demo.leader", "Lê Minh Lãnh", "unit_leader", "000.00.31.H19", False),
-    ("demo.officer", "Phạm Thị Cán", "officer", ward_code("000.00.31.H19", 1), True),
+    ("demo.admin", "Nguyễn Văn Hùng", "it_admin", IT_CENTER[0], False),
+    ("demo.inspector", "Trần Thị Mai", "inspector", "000.00.17.H19", False),
+    ("demo.leader", "Lê Minh Tuấn", "unit_leader", "000.00.31.H19", False),
+    ("demo.officer", "Phạm Thị Hương", "officer", ward_code("000.00.31.H19", 1), True),
 ]
 
 
@@ -127,24 +131,59 @@ def demo_units_seed() -> int:
     return created
 
 
-def demo_accounts_seed(*, password: str, reset_existing: bool) -> list[tuple[str, bool]]:
-    """Ready-to-use demo accounts (not forced to change their password). New accounts get `password`;
-    existing ones too when `reset_existing`, unless they already have it (so a second run with the
-    same password changes nothing). Returns (username, created) pairs."""
+def _demo_account(username, full_name, role, unit_code, can_lookup) -> tuple[User, bool]:
+    account = User.objects.filter(username=username).first()
+    if account is not None:
+        return account, False
+    # Only a new account is shaped here; an existing one keeps whatever the IT Center did to it
+    # since (disabled, moved, another role), so that re-running the command hides nothing.
+    return User(username=username, full_name=full_name, email=f"{username}@demo.dongnai.gov.vn",
+                role=role, unit=Unit.objects.get(code=unit_code), can_lookup=can_lookup), True
+
+
+def _gets_new_password(account, created: bool, password: str, reset_existing: bool) -> bool:
+    return (created or reset_existing) and not (account.password and account.check_password(password))
+
+
+# The minimum age is the owner's rule between their own changes, not a property of the password;
+# an operator setting a password is not held back by it (as an IT Center reset is not).
+_OWNER_ONLY_VALIDATORS = (MinimumAgeValidator,)
+
+
+def demo_password_problems(*, password: str, reset_existing: bool) -> list[str]:
+    """The whole policy applied to `password` for every demo account that would get it (its own
+    minimum length, history and similarity to its own details): one line per refusal, [] when none.
+    Needs the demo units (for the unit names the password must not resemble)."""
+    validators = [validator for validator in get_default_password_validators()
+                  if not isinstance(validator, _OWNER_ONLY_VALIDATORS)]
+    problems = []
+    for row in DEMO_ACCOUNTS:
+        account, created = _demo_account(*row)
+        if not _gets_new_password(account, created, password, reset_existing):
+            continue
+        try:
+            validate_password(password, user=account, password_validators=validators)
+        except ValidationError as error:
+            problems.extend(f"{account.username}: {message}" for message in error.messages)
+    return problems
+
+
+def demo_accounts_seed(*, password: str, reset_existing: bool, must_change: bool = False) -> list[tuple[str, bool]]:
+    """Demo accounts with `password`, set by the operator. New accounts get it; existing ones too when
+    `reset_existing`, unless they already have it (so a second run with the same password changes
+    nothing). Ready to use on a trial machine; with `must_change` (production) each must change it at
+    its first sign-in. Returns (username, created) pairs."""
     results = []
-    for username, full_name, role, unit_code, can_lookup in DEMO_ACCOUNTS:
-        account = User.objects.filter(username=username).first()
-        created = account is None
-        if created:
-            # Only a new account is shaped here; an existing one keeps whatever the IT Center did to it
-            # since (disabled, moved, another role), so that re-running the command hides nothing.
-            account = User(username=username, full_name=full_name, email=f"{username}@demo.dongnai.gov.vn",
-                           role=role, unit=Unit.objects.get(code=unit_code), can_lookup=can_lookup)
-        new_password = (created or reset_existing) and not (account.password and account.check_password(password))
+    for row in DEMO_ACCOUNTS:
+        username, _full_name, role, unit_code, _can_lookup = row
+        account, created = _demo_account(*row)
+        new_password = _gets_new_password(account, created, password, reset_existing)
         if new_password:
             account.set_password(password)
             account.password_changed_at = timezone.now()
-            account.password_change_reason = ""
+            # The operator chose it, not the officer: it does not start the minimum age (policy.selectors).
+            account.password_set_by_self = False
+            account.password_change_reason = PasswordChangeReason.FORCED if must_change else PasswordChangeReason.NONE
             account.one_time_password_expires_at = None
         if created or new_password:
             account.save()

@@ -117,6 +117,10 @@ class User(AbstractBaseUser):
         _("must change password because"), max_length=16, choices=PasswordChangeReason.choices, blank=True, default=""
     )
     one_time_password_expires_at = models.DateTimeField(_("one-time password expires at"), null=True, blank=True)
+    # Whether the officer chose the current password (policy.services.password_change) rather than the
+    # IT Center (one-time, reset) or the operator (seed_demo): only an own choice starts the minimum
+    # age, which is there so the history cannot be cycled through.
+    password_set_by_self = models.BooleanField(_("password chosen by its owner"), default=False)
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 

@@ -83,6 +83,20 @@ def password_expires_at(user) -> datetime | None:
     return user.password_changed_at + policy_for(user).max_age
 
 
+def password_change_allowed_from(user, now=None) -> datetime | None:
+    """When the owner may change the password again, while the minimum age holds; else None.
+
+    The minimum age exists so that the history cannot be cycled through (change five times in a row,
+    back to the old password): only a password the officer chose starts it. One the IT Center or the
+    operator set (one-time, reset, seeded) does not, nor does it hold back a required change."""
+    if user is None or user.pk is None or not user.password_set_by_self or user.password_change_reason:
+        return None
+    if user.password_changed_at is None:
+        return None
+    allowed_from = user.password_changed_at + policy_for(user).min_age
+    return allowed_from if allowed_from > (now or timezone.now()) else None
+
+
 def password_change_reason(user, now=None) -> str:
     """Why the account must change its password before anything else, or "" when it need not."""
     if user.password_change_reason:

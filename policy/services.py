@@ -62,7 +62,8 @@ def password_change(*, actor, account, new_password: str):
     # Lock the row and judge against its committed state: a reset by the IT Center or a second change
     # in another tab must not be overwritten, nor slip past the history and minimum-age rules.
     locked = get_user_model().objects.select_for_update().get(pk=account.pk)
-    for name in ("password", "password_changed_at", "password_change_reason", "one_time_password_expires_at"):
+    for name in ("password", "password_changed_at", "password_change_reason", "one_time_password_expires_at",
+                 "password_set_by_self"):
         setattr(account, name, getattr(locked, name))
     required_because = password_change_reason(account)
     try:
@@ -73,8 +74,9 @@ def password_change(*, actor, account, new_password: str):
     account.password_changed_at = timezone.now()
     account.password_change_reason = PasswordChangeReason.NONE
     account.one_time_password_expires_at = None
+    account.password_set_by_self = True  # this one starts the minimum age
     account.save(update_fields=["password", "password_changed_at", "password_change_reason",
-                                "one_time_password_expires_at"])
+                                "one_time_password_expires_at", "password_set_by_self"])
     password_history_record(account)
     audit_event_record(
         kind=EventKind.PASSWORD_CHANGED, actor=actor, target=account,
@@ -108,6 +110,7 @@ def one_time_password_issue(account) -> str:
     password = one_time_password_generate()
     account.set_password(password)
     account.password_change_reason = PasswordChangeReason.ONE_TIME
+    account.password_set_by_self = False  # the IT Center set it: it does not start the minimum age
     account.one_time_password_expires_at = timezone.now() + timedelta(hours=current_policy().one_time_password_hours)
     return password
 

@@ -4,18 +4,18 @@ Each refuses with a message in the user's language and a help text for the passw
 wherever a password is chosen: the change form, the service behind it, and any future import.
 """
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.auth.hashers import check_password
-from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.contrib.auth.password_validation import CommonPasswordValidator, get_default_password_validators
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .selectors import current_policy, policy_for, recent_password_hashes
+from .selectors import current_policy, password_change_allowed_from, policy_for, recent_password_hashes
 from .strength import GUESSABLE_ONLY_MESSAGE, assess, fold
 
 # NIST SP 800-63B: allow long passphrases (at least 64); 128 bounds the hashing cost of a request.
@@ -28,8 +28,24 @@ LOCAL_NAMES = (
     "trungtamcntt", "ttcntt", "cntt", "congantoantaikhoan", "antoantaikhoan", "congdichvucong", "dichvucong",
     "motcua", "hanhchinhcong", "bienhoa", "longkhanh", "vietnam",
 )
+# The passphrases the portal shows as examples (the password page's tip): every reader has seen them, so
+# they are refused, with any number stuck on. Without accents: accented letters are hard to type on some
+# keyboards, and the same word typed on two machines may arrive composed differently (NFC/NFD).
+PASSPHRASE_EXAMPLES = ("Tau-Ghe-Den-Sach-Nui-5!", "Ca-Phe-Ban-Go-Chim-Sao-3!")
 _YEAR = r"(19[5-9]\d|20[0-2]\d|203[0-5])"
 _SEPARATORS = re.compile(r"[\s\W_]+")
+_NUMBER_DRESSING = re.compile(r"^\d{0,4}(?P<base>.*?)\d{0,4}$")
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    """One line of the password page's checklist. `check` names what the page's script can test as the
+    officer types (static/js/password.js), with its parameter in `value`; None for the rules only the
+    server can judge (lists, history, estimates). The script is an aid: these validators decide."""
+
+    text: str
+    check: str | None = None
+    value: int | None = None
 
 
 class MaximumLengthValidator:
@@ -42,6 +58,9 @@ class MaximumLengthValidator:
 
     def get_help_text(self):
         return _("At most %(max)d characters; long passphrases are welcome.") % {"max": MAX_PASSWORD_LENGTH}
+
+    def rules(self, user, *, required):
+        return [PasswordRule(self.get_help_text())]
 
 
 class MinimumLengthValidator:
@@ -61,6 +80,12 @@ class MinimumLengthValidator:
         policy = current_policy()
         return _("At least %(min)d characters (%(admin)d for IT admins).") % {
             "min": policy.min_length, "admin": policy.min_length_admin}
+
+    def rules(self, user, *, required):
+        # The account's own minimum: an officer is not told the IT admins' 12.
+        min_length = policy_for(user).min_length
+        text = ngettext("At least %(min)d character", "At least %(min)d characters", min_length) % {"min": min_length}
+        return [PasswordRule(text, check="min_length", value=min_length)]
 
 
 class CharacterClassValidator:
@@ -85,6 +110,14 @@ class CharacterClassValidator:
     def get_help_text(self):
         return _("Upper-case and lower-case letters, digits and special characters (! @ # $ …).")
 
+    def rules(self, user, *, required):
+        return [
+            PasswordRule(_("An upper-case letter"), check="upper"),
+            PasswordRule(_("A lower-case letter"), check="lower"),
+            PasswordRule(_("A digit"), check="digit"),
+            PasswordRule(_("A special character such as ! @ # $"), check="special"),
+        ]
+
 
 def _compact(text: str) -> str:
     """Fold case and accents (đ as d) and drop separators: 'Đồng Nai @2024' → 'dongnai2024'."""
@@ -98,6 +131,10 @@ def _blocklist() -> frozenset:
         line = line.strip()
         if line and not line.startswith("#"):
             words.add(fold(line))
+    for example in PASSPHRASE_EXAMPLES:
+        # The words alone too: is_blocklisted then refuses them with any number around them.
+        words.add(_NUMBER_DRESSING.match(_compact(example)).group("base"))
+        words.add(fold(example))
     return frozenset(words | {_compact(word) for word in words})
 
 
@@ -105,9 +142,6 @@ def _blocklist() -> frozenset:
 def _local_name_with_year() -> re.Pattern:
     names = "|".join(sorted(LOCAL_NAMES, key=len, reverse=True))
     return re.compile(rf"^(?:(?:{names}){_YEAR}?|{_YEAR}(?:{names}))\d{{0,2}}$")
-
-
-_NUMBER_DRESSING = re.compile(r"^\d{0,4}(?P<base>.*?)\d{0,4}$")
 
 
 def is_blocklisted(password: str) -> bool:
@@ -123,8 +157,8 @@ def is_blocklisted(password: str) -> bool:
 
 
 class BlocklistValidator:
-    """Common passwords (Django's list and a Vietnamese one), the province's and the portal's names
-    with any year; compared without case, accents or separators, đ as d."""
+    """Common passwords (Django's list and a Vietnamese one), the portal's own examples, the province's
+    and the portal's names with any year; compared without case, accents or separators, đ as d."""
 
     def validate(self, password, user=None):
         if is_blocklisted(password):
@@ -134,7 +168,11 @@ class BlocklistValidator:
             )
 
     def get_help_text(self):
-        return _("Not a common password, nor the name of the province, its agencies or this portal with a year.")
+        return _("Not a common password, nor an example shown by this portal, nor the name of the province, "
+                 "its agencies or this portal with a year.")
+
+    def rules(self, user, *, required):
+        return [PasswordRule(self.get_help_text())]
 
 
 # Words of a unit's name that say what kind of unit it is, not which: "UBND phường Tân Phong" → "tan phong".
@@ -190,6 +228,9 @@ class UserAttributeSimilarityValidator:
     def get_help_text(self):
         return _("Not similar to your username, name, e-mail or unit.")
 
+    def rules(self, user, *, required):
+        return [PasswordRule(self.get_help_text())]
+
 
 class StrengthValidator:
     """zxcvbn's estimate, taught Vietnamese names, places and dates (policy.strength)."""
@@ -208,6 +249,9 @@ class StrengthValidator:
 
     def get_help_text(self):
         return _("Hard to guess: several unrelated words, or random characters; not names, places and dates.")
+
+    def rules(self, user, *, required):
+        return [PasswordRule(self.get_help_text())]
 
 
 class PasswordHistoryValidator:
@@ -234,17 +278,20 @@ class PasswordHistoryValidator:
     def get_help_text(self):
         return _("Different from your recent passwords.")
 
+    def rules(self, user, *, required):
+        count = policy_for(user).history_count
+        return [PasswordRule(ngettext("Different from your last %(count)d password",
+                                      "Different from your last %(count)d passwords", count) % {"count": count})]
+
 
 class MinimumAgeValidator:
-    """A password chosen less than the minimum age ago cannot be changed again by its owner (so the
-    history cannot be cycled through); a required change (one-time, expired, forced) is always allowed."""
+    """A password its owner chose less than the minimum age ago cannot be changed again by them (so the
+    history cannot be cycled through); a password the IT Center or the operator set does not count, and
+    a required change (one-time, expired, forced) is always allowed (policy.selectors)."""
 
     def validate(self, password, user=None):
-        if user is None or user.pk is None or user.password_change_reason or user.password_changed_at is None:
-            return
-        min_age = policy_for(user).min_age
-        if timezone.now() - user.password_changed_at < min_age:
-            hours = int(min_age.total_seconds() // 3600)
+        if password_change_allowed_from(user) is not None:
+            hours = int(policy_for(user).min_age.total_seconds() // 3600)
             raise ValidationError(
                 ngettext(
                     "You changed your password less than %(hours)d hour ago; try again later or ask the IT Center.",
@@ -261,3 +308,26 @@ class MinimumAgeValidator:
             "Not changed again within %(hours)d hours of the last change, unless the IT Center requires it.",
             hours,
         ) % {"hours": hours}
+
+    def rules(self, user, *, required):
+        if required:
+            # The IT Center asks for this change: the minimum age does not hold it back, so it is not listed.
+            return []
+        hours = int(policy_for(user).min_age.total_seconds() // 3600)
+        return [PasswordRule(ngettext(
+            "Once changed, it can be changed again only after %(hours)d hour, unless the IT Center requires it",
+            "Once changed, it can be changed again only after %(hours)d hours, unless the IT Center requires it",
+            hours,
+        ) % {"hours": hours})]
+
+
+def password_rules_for(user, *, required: bool) -> list[PasswordRule]:
+    """The rules that apply to this account's next password, in the configured validators' order
+    (AUTH_PASSWORD_VALIDATORS): its own thresholds, and not the minimum age during a required change."""
+    rules = []
+    for validator in get_default_password_validators():
+        if hasattr(validator, "rules"):
+            rules.extend(validator.rules(user, required=required))
+        elif validator.get_help_text():
+            rules.append(PasswordRule(validator.get_help_text()))
+    return rules

@@ -107,23 +107,23 @@ def units(db):
 
 @pytest.fixture
 def it_admin(units):
-    return UserFactory(username="qt.admin", full_name="Nguyễn Văn Quản", role=Role.IT_ADMIN, unit=units["it_center"])
+    return UserFactory(username="qt.admin", full_name="Nguyễn Văn Hùng", role=Role.IT_ADMIN, unit=units["it_center"])
 
 
 @pytest.fixture
 def inspector(units):
-    return UserFactory(username="tt.inspector", full_name="Trần Thị Thanh", role=Role.INSPECTOR,
+    return UserFactory(username="tt.inspector", full_name="Trần Thị Mai", role=Role.INSPECTOR,
                        unit=units["inspectorate"])
 
 
 @pytest.fixture
 def leader_bien_hoa(units):
-    return UserFactory(username="ld.bienhoa", full_name="Lê Minh Lãnh", role=Role.UNIT_LEADER, unit=units["bien_hoa"])
+    return UserFactory(username="ld.bienhoa", full_name="Lê Minh Tuấn", role=Role.UNIT_LEADER, unit=units["bien_hoa"])
 
 
 @pytest.fixture
 def officer_bien_hoa(units):
-    return UserFactory(username="cb.tanphong", full_name="Phạm Thị Cán", role=Role.OFFICER, unit=units["tan_phong"],
+    return UserFactory(username="cb.tanphong", full_name="Phạm Thị Hương", role=Role.OFFICER, unit=units["tan_phong"],
                        can_lookup=True)
 
 

@@ -77,7 +77,8 @@ def account_password_reset(*, actor, account: User):
     if not account.is_active:
         raise DomainError(_("Enable the account before resetting its password."))
     password = one_time_password_issue(account)
-    account.save(update_fields=["password", "password_change_reason", "one_time_password_expires_at"])
+    account.save(update_fields=["password", "password_change_reason", "one_time_password_expires_at",
+                                "password_set_by_self"])
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.RESET)
     audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
                        details={"handover_record": record.number})

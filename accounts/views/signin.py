@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from policy.selectors import password_change_reason, policy_for
+from policy.selectors import password_change_allowed_from, password_change_reason, policy_for
 from policy.services import password_change
+from policy.validators import PASSPHRASE_EXAMPLES, password_rules_for
 from portal.errors import PolicyViolation, form_error
 
 from ..forms_signin import LoginForm, PasswordChangeForm
@@ -62,6 +63,8 @@ def password_change_view(request):
             return redirect("home")
     return render(request, "registration/password_change_form.html", {
         "form": form, "reason": reason, "policy": policy_for(request.user),
+        "rules": password_rules_for(request.user, required=bool(reason)),
+        "change_allowed_from": password_change_allowed_from(request.user), "examples": PASSPHRASE_EXAMPLES,
     })
 
 

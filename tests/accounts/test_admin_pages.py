@@ -198,7 +198,7 @@ def test_the_services_refuse_invisible_characters_whoever_calls(db, it_admin, un
     assert refusal.value.code == "control_character"
     assert SecurityEvent.objects.count() == before
     officer_bien_hoa.refresh_from_db()
-    assert officer_bien_hoa.full_name == "Phạm Thị Cán" and officer_bien_hoa.is_active
+    assert officer_bien_hoa.full_name == "Phạm Thị Hương" and officer_bien_hoa.is_active
 
 
 def test_it_stores_names_trimmed_and_composed(db, it_admin, units, officer_bien_hoa):

@@ -77,3 +77,38 @@ def test_it_allows_a_required_change_within_the_minimum_age(db, officer_bien_hoa
     officer_bien_hoa.save(update_fields=["password_change_reason"])
     password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[1])
     assert officer_bien_hoa.password_change_reason == PasswordChangeReason.NONE
+
+
+def test_it_lets_an_officer_change_a_password_the_operator_set_at_once(db, officer_bien_hoa):
+    # Seeded or set by the IT Center a minute ago, not chosen by the officer: the minimum age has not started.
+    officer_bien_hoa.password_changed_at = timezone.now() - timedelta(minutes=1)
+    officer_bien_hoa.password_set_by_self = False
+    officer_bien_hoa.save(update_fields=["password_changed_at", "password_set_by_self"])
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.check_password(PASSWORDS[0])
+    assert officer_bien_hoa.password_set_by_self is True
+
+
+def test_it_lets_an_officer_replace_a_password_reset_right_after_an_own_change(db, officer_bien_hoa, it_admin):
+    from accounts.services import account_password_reset
+
+    _age(officer_bien_hoa)
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    one_time_password, _ = account_password_reset(actor=it_admin, account=officer_bien_hoa)
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.password_set_by_self is False
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[1])
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.check_password(PASSWORDS[1])
+
+
+def test_it_starts_the_minimum_age_only_with_the_officers_own_choice(db, officer_bien_hoa):
+    from policy.selectors import password_change_allowed_from
+
+    officer_bien_hoa.password_set_by_self = False
+    assert password_change_allowed_from(officer_bien_hoa) is None
+    _age(officer_bien_hoa)
+    password_change(actor=officer_bien_hoa, account=officer_bien_hoa, new_password=PASSWORDS[0])
+    officer_bien_hoa.refresh_from_db()
+    assert password_change_allowed_from(officer_bien_hoa) == officer_bien_hoa.password_changed_at + timedelta(hours=24)

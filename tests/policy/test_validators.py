@@ -1,4 +1,6 @@
 """Every validator of the policy with good and bad passwords (letter point 3 and DESIGN.md defaults)."""
+import re
+
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -166,3 +168,54 @@ def test_it_refuses_every_word_of_the_shipped_vietnamese_list(db):
             accepted.append(variant)
     assert accepted == []
     assert len(_shipped_blocklist()) > 100
+
+
+# The passphrases the change page prints (and the one it used to print, accented).
+SHOWN_EXAMPLES = list(validators.PASSPHRASE_EXAMPLES) + ["Mưa-Quạt-Bút-Chì-7!"]
+
+
+@pytest.mark.parametrize("example", validators.PASSPHRASE_EXAMPLES)
+def test_it_refuses_the_examples_the_portal_shows(db, example):
+    # Everything else about an example is good: only being shown makes it a bad password.
+    assert _codes(example) == {"password_blocklisted"}
+
+
+@pytest.mark.parametrize("variant", ["tau ghe den sach nui 5", "TAU-GHE-DEN-SACH-NUI-5!", "Tàu-Ghé-Đèn-Sách-Núi-5!",
+                                     "Tau.Ghe.Den.Sach.Nui.2026!", "7Ca_Phe_Ban_Go_Chim_Sao!"])
+def test_it_refuses_the_examples_folded_and_with_another_number(db, variant):
+    assert "password_blocklisted" in _codes(variant)
+
+
+def test_it_shows_examples_without_accents():
+    for example in validators.PASSPHRASE_EXAMPLES:
+        assert example.isascii(), example
+
+
+def test_it_does_not_show_the_tests_default_password_as_an_example(db):
+    from tests.factories import DEFAULT_PASSWORD
+
+    assert not validators.is_blocklisted(DEFAULT_PASSWORD)
+
+
+def test_it_lists_the_officers_own_minimum_length_not_the_admins(db, officer):
+    with translation.override("vi"):
+        rules = validators.password_rules_for(officer, required=False)
+    texts = [rule.text for rule in rules]
+    length = [rule for rule in rules if rule.check == "min_length"]
+    assert [(rule.text, rule.value) for rule in length] == [("Ít nhất 8 ký tự", 8)]
+    assert not any(re.search(r"(?<!\d)12(?!\d)", text) for text in texts)
+
+
+def test_it_lists_twelve_characters_for_an_it_admin(db, it_admin):
+    length = [rule for rule in validators.password_rules_for(it_admin, required=False) if rule.check == "min_length"]
+    assert [rule.value for rule in length] == [12]
+
+
+def test_it_leaves_the_minimum_age_out_of_a_required_change(db, officer):
+    with translation.override("vi"):
+        optional = [rule.text for rule in validators.password_rules_for(officer, required=False)]
+        required = [rule.text for rule in validators.password_rules_for(officer, required=True)]
+    minimum_age = "Sau khi đổi, chỉ được đổi lại sau 24 giờ, trừ khi Trung tâm CNTT yêu cầu"
+    assert minimum_age in optional
+    assert minimum_age not in required
+    assert len(optional) == len(required) + 1

@@ -1,42 +1,97 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.demo import demo_accounts_seed, demo_units_seed
+from accounts.demo import DEMO_ACCOUNTS, demo_accounts_seed, demo_password_problems, demo_units_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
+
+PORTAL_URL = "http://127.0.0.1:8000"  # where `make run` serves the portal
+FIRST_ACCOUNT = "demo.admin"  # sees everything: accounts, units, events, policy
+GENERATED_PASSWORD_TRIES = 5
 
 
 class Command(BaseCommand):
     help = ("Idempotent demo data: the Đồng Nai unit tree and the accounts demo.admin, demo.inspector, "
-            "demo.leader and demo.officer, ready to use.")
+            "demo.leader and demo.officer, ready to use. Refuses under production settings (DEBUG=0) "
+            "unless given --allow-production.")
 
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Give every demo account this password (else one is generated "
                                                "for new accounts and printed once).")
+        parser.add_argument("--allow-production", action="store_true",
+                            help="Run under production settings (DEBUG=0): the password must then pass the "
+                                 "whole policy, and every demo account must change it at first sign-in.")
 
-    def handle(self, *args, password=None, **options):
+    def handle(self, *args, password=None, allow_production=False, **options):
+        # Known usernames with a password typed on a command line: on a production system that is an
+        # open door unless the policy judges the password and the officers replace it at once.
+        production = not settings.DEBUG
+        if production and not allow_production:
+            raise CommandError(
+                "Refusing to seed demo accounts under production settings (DEBUG=0): they have known "
+                "usernames. Give --allow-production to seed them anyway; the password must then pass the "
+                "whole password policy and every demo account must change it at its first sign-in.")
         reset_existing = password is not None
-        if password is None:
-            password = one_time_password_generate()
-        else:
-            self._warn_if_weak(password)
+        generated = password is None
         with transaction.atomic():
             units_created = demo_units_seed()
-            results = demo_accounts_seed(password=password, reset_existing=reset_existing)
+            if generated:
+                password = self._generated_password(check=production, reset_existing=reset_existing)
+            elif production:
+                problems = demo_password_problems(password=password, reset_existing=reset_existing)
+                if problems:
+                    # Raising here rolls the units back too: a refusal changes nothing.
+                    raise CommandError("The password does not pass the password policy:\n  " + "\n  ".join(problems))
+            else:
+                self._warn_if_weak(password)
+            results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
         self.stdout.write(f"Units created: {units_created}")
-        created = [username for username, was_created in results if was_created]
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
-        if reset_existing:
-            self.stdout.write("Every demo account has the password given with --password.")
-        elif created:
-            self.stdout.write(f"Password of the new demo accounts (shown once): {password}")
+        created = [username for username, was_created in results if was_created]
+        self._print_frame(password=password, shown=reset_existing or bool(created), given=reset_existing,
+                          must_change=production)
+
+    def _generated_password(self, *, check: bool, reset_existing: bool) -> str:
+        for _ in range(GENERATED_PASSWORD_TRIES):
+            password = one_time_password_generate()
+            if not check or not demo_password_problems(password=password, reset_existing=reset_existing):
+                return password
+        raise CommandError("Could not generate a password that passes the password policy; give one with --password.")
+
+    def _print_frame(self, *, password: str, shown: bool, given: bool, must_change: bool):
+        """The last thing `make run` prints before the server starts: what to open and how to sign in,
+        framed, so it is not lost among the migrations."""
+        others = ", ".join(row[0] for row in DEMO_ACCOUNTS if row[0] != FIRST_ACCOUNT)
+        if given:
+            password_lines = ["Password   the one given with --password, for every demo account"]
+        elif shown:
+            password_lines = [f"Password   {password}", "           the same for every demo account; shown only this once"]
         else:
-            self.stdout.write("Demo accounts keep their passwords; use --password to set a new one.")
+            password_lines = ["Password   unchanged since the first run (seed_demo --password PW sets one)"]
+        lines = [
+            "Account Security Portal: the demo is ready",
+            "",
+            f"Open       {PORTAL_URL}",
+            f"Sign in    {FIRST_ACCOUNT}   (IT Center administrator: sees everything)",
+            *password_lines,
+            f"Also       {others}",
+        ]
+        if must_change:
+            lines.append("Every demo account must change this password at its first sign-in.")
+        width = max(len(line) for line in lines) + 4
+        self.stdout.write("")
+        self.stdout.write("+" + "=" * width + "+")
+        for line in lines:
+            self.stdout.write("|  " + line.ljust(width - 2) + "|")
+        self.stdout.write("+" + "=" * width + "+")
+        self.stdout.write("")
 
     def _warn_if_weak(self, password):
-        # The operator chose it for a demo; say when it would not pass the policy, but honour it.
+        # A trial machine (DEBUG=1): the operator chose it for a demo; say when it would not pass the
+        # policy, but honour it.
         for validator in (MinimumLengthValidator(), CharacterClassValidator()):
             try:
                 validator.validate(password)
