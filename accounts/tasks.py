@@ -5,6 +5,7 @@ from portal.actors import SystemActor
 from portal.audit_context import audit_context
 
 from .services.dormancy import dormant_accounts_disable
+from .services.recertification import recertification_daily
 from .services.roster import roster_import_run
 from .services.turnover import turnover_due_execute
 
@@ -30,3 +31,10 @@ def reconcile_roster(import_id: int) -> None:
     """Reconcile a large uploaded roster; claimed pending → running, so a redelivery does nothing twice."""
     with audit_context():
         roster_import_run(import_id=import_id)
+
+
+@shared_task(name="accounts.recertification_daily", time_limit=30 * 60, soft_time_limit=25 * 60)
+def recertification_daily_task() -> dict:
+    """Start a campaign when due, remind leaders with items left, escalate, close — each step claimed."""
+    with audit_context():
+        return recertification_daily(actor=SystemActor("recertification_job"))

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class EventKind(models.TextChoices):
+    # Each app adds its kinds here, before the reason classes below (no migration: the column has no choices).
     LOGIN_SUCCESS = "login_success", _("Login succeeded")
     LOGIN_FAILURE = "login_failure", _("Login failed")
     LOGOUT = "logout", _("Logged out")
@@ -37,6 +38,11 @@ class EventKind(models.TextChoices):
     TURNOVER_EXECUTION_FAILED = "turnover_execution_failed", _("Turnover request could not be executed")
     ROSTER_UPLOADED = "roster_uploaded", _("Staff roster uploaded for reconciliation")
     ACCESS_DENIED = "access_denied", _("Access refused")
+    RECERTIFICATION_STARTED = "recertification_started", _("Recertification campaign started")
+    RECERTIFICATION_DECIDED = "recertification_decided", _("Account certified by a leader")
+    RECERTIFICATION_REMINDED = "recertification_reminded", _("Leader reminded of accounts left to certify")
+    RECERTIFICATION_ESCALATED = "recertification_escalated", _("Uncertified accounts escalated to the level above")
+    RECERTIFICATION_CLOSED = "recertification_closed", _("Recertification campaign closed")
 
 
 class SessionEndReason(models.TextChoices):

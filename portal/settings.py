@@ -162,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.disable_dormant_accounts",
         "schedule": crontab(hour=1, minute=30),
     },
+    "recertification-daily": {
+        "task": "accounts.recertification_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "execute-due-turnover-requests": {
         "task": "accounts.execute_due_turnover_requests",
         "schedule": crontab(hour=0, minute=15),
