@@ -43,8 +43,8 @@ class LoginForm(auth_forms.AuthenticationForm):
         # One account, one lockout counter, whatever the case typed.
         return normalise_username(self.cleaned_data["username"])
 
-    def clean_password(self):
-        return normalise_password(self.cleaned_data["password"])
+    # The password is NFC-normalised by User.check_password, not here: a hash made before passwords
+    # were normalised may be of the decomposed form, which check_password still accepts (and rehashes).
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
@@ -65,11 +65,8 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         for name in ("old_password", "new_password1", "new_password2"):
             _limit_password_length(self.fields[name])
 
-    # NFC before anything compares or checks them (accounts.models.normalise_password).
-    def clean_old_password(self):
-        self.cleaned_data["old_password"] = normalise_password(self.cleaned_data["old_password"])
-        return super().clean_old_password()
-
+    # The new password NFC before anything compares, judges or stores it (accounts.models.
+    # normalise_password); the current one is normalised by User.check_password (see LoginForm).
     def clean_new_password1(self):
         return normalise_password(self.cleaned_data["new_password1"])
 
