@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from policy.validators import MAX_PASSWORD_LENGTH
 
-from .models import normalise_username
+from .models import normalise_password, normalise_username
+
+USERNAME_MAX_LENGTH = 64  # accounts.User.username
 
 
 def _limit_password_length(field) -> None:
@@ -32,10 +34,17 @@ class LoginForm(auth_forms.AuthenticationForm):
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
         _limit_password_length(self.fields["password"])
+        # Django sets the field's max_length from the model but no validator: a 256-character username
+        # reached the lockout table (255 characters) and was a server error.
+        self.fields["username"].validators.append(MaxLengthValidator(
+            USERNAME_MAX_LENGTH, message=_("A username has at most %(limit_value)d characters.")))
 
     def clean_username(self):
         # One account, one lockout counter, whatever the case typed.
         return normalise_username(self.cleaned_data["username"])
+
+    # The password is NFC-normalised by User.check_password, not here: a hash made before passwords
+    # were normalised may be of the decomposed form, which check_password still accepts (and rehashes).
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
@@ -55,6 +64,14 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             self.fields["old_password"].label = _("One-time password (from the IT Center)")
         for name in ("old_password", "new_password1", "new_password2"):
             _limit_password_length(self.fields[name])
+
+    # The new password NFC before anything compares, judges or stores it (accounts.models.
+    # normalise_password); the current one is normalised by User.check_password (see LoginForm).
+    def clean_new_password1(self):
+        return normalise_password(self.cleaned_data["new_password1"])
+
+    def clean_new_password2(self):
+        return normalise_password(self.cleaned_data["new_password2"])
 
     def validate_password_for_user(self, user, password_field_name="password2"):
         """Deferred to the service (see the class docstring), so validators run once per attempt."""

@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -84,6 +85,15 @@ def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
+def normalise_password(password):
+    """Unicode NFC (NIST 800-63B 5.1.1.2): "Mật khẩu" typed on macOS or with some Vietnamese input
+    methods arrives decomposed (NFD: a + combining marks) and must be the same password as the
+    precomposed one typed on Windows. Every path that sets, checks or judges a password uses this."""
+    if password is None:
+        return None
+    return unicodedata.normalize("NFC", password)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -166,6 +176,22 @@ class User(AbstractBaseUser):
     @property
     def has_one_time_password(self) -> bool:
         return self.password_change_reason == PasswordChangeReason.ONE_TIME
+
+    def set_password(self, raw_password):
+        super().set_password(normalise_password(raw_password))
+
+    def check_password(self, raw_password):
+        """Checks the NFC form. A hash set before passwords were normalised may be of the decomposed
+        form the person typed then: that still opens the account once, and is rehashed as NFC."""
+        if super().check_password(normalise_password(raw_password)):
+            return True
+        if raw_password is None or raw_password == normalise_password(raw_password):
+            return False
+        if not super().check_password(raw_password):
+            return False
+        self.set_password(raw_password)
+        self.save(update_fields=["password"])
+        return True
 
     def one_time_password_expired(self, now=None) -> bool:
         now = now or timezone.now()

@@ -13,12 +13,17 @@ def on_user_logged_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def on_user_login_failed(sender, credentials, request=None, **kwargs):
-    signin.login_record_failure(username=credentials.get("username", ""))
+    # accounts.lockout's handler marks an attempt refused before its password was checked.
+    reason = getattr(request, "signin_refusal", None) or ""
+    signin.login_record_failure(username=credentials.get("username", ""), reason=reason)
 
 
 @receiver(user_locked_out)
 def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs):
-    signin.lockout_record(username=username or "")
+    # Sent once per lockout (accounts.lockout). The username as typed, for the event's masking rule,
+    # rather than django-axes' counted form (a keyed hash for what cannot be a username).
+    credentials = getattr(request, "axes_credentials", None) or {}
+    signin.lockout_record(username=credentials.get("username") or username or "")
 
 
 @receiver(user_logged_out)

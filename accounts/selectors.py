@@ -3,7 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt
-from django.db.models import BooleanField, ExpressionWrapper, IntegerField, OuterRef, Q, Subquery, Sum
+from django.conf import settings
+from django.db.models import BooleanField, Exists, ExpressionWrapper, IntegerField, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -19,9 +20,8 @@ from policy.selectors import (
     password_expiring_q,
 )
 
-from .choices import AccountState, PasswordChangeReason
-from .lockout import cool_off
-from .models import HandoverRecord
+from .choices import AccountState, PasswordChangeReason, Role
+from .models import HandoverRecord, User
 from .scope import accounts_visible_to, units_visible_to
 from .search import search_key, search_term
 
@@ -37,35 +37,82 @@ def _recent_failures(now):
     )
 
 
+def escalating_delay(failures: int, threshold: int, cool_off: timedelta) -> timedelta:
+    """How long an IT admin waits after `failures` counted failures (the threshold or more): 2 s after
+    the threshold's failure, then 4, 8, 16 s… capped at the cool-off. A stranger who keeps guessing gets
+    a few guesses an hour, while the real administrator's right password still works after the wait —
+    ten anonymous requests must not keep the IT Center out of its own portal for a quarter hour."""
+    exponent = min(failures - threshold + 1, 20)
+    return min(timedelta(seconds=2 ** exponent), cool_off)
+
+
+def _lockouts(now, usernames=None) -> dict:
+    """THE lockout rule, for every reader (the login, the password-change page, the account list and
+    detail, the "locked" filter): {username: when its lockout ends} for the usernames locked now.
+    - An account that is not an IT admin is locked while the policy's threshold of failures counted
+      in the cool-off window is reached (letter: 5 failures lock the username for 15 minutes; refused
+      attempts are not counted, so the lockout ends 15 minutes after the failure that started it).
+    - An IT admin's username is not locked for the cool-off but delayed (escalating_delay) after its
+      latest counted failure."""
+    policy = current_policy()
+    cool_off = timedelta(minutes=policy.lockout_minutes)
+    rows = _recent_failures(now).filter(total__gte=policy.lockout_threshold).annotate(
+        latest=Max("attempt_time"),
+        escalating=Exists(User.objects.filter(username=OuterRef("username"), role=Role.IT_ADMIN)),
+    )
+    if usernames is not None:
+        rows = rows.filter(username__in=usernames)
+    locked = {}
+    for row in rows:
+        if row["escalating"]:
+            ends_at = row["latest"] + escalating_delay(row["total"], policy.lockout_threshold, cool_off)
+        else:
+            ends_at = row["latest"] + cool_off
+        if ends_at > now:
+            locked[row["username"]] = ends_at
+    return locked
+
+
+def lockout_ends_at(username: str, now=None):
+    """When the lockout of this username (as django-axes counts it) ends, or None when it is not locked."""
+    return _lockouts(now or timezone.now(), usernames=[username]).get(username)
+
+
+def address_blocked_until(ip_address, now=None):
+    """The faster block of one source address: so many failures from it, over any usernames, within the
+    window that it is guessing or locking accounts wholesale. It is refused until the window has
+    passed its latest counted failure (refused attempts are not counted, so the block ends)."""
+    if not ip_address:
+        return None
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.SIGNIN_ADDRESS_BLOCK_MINUTES)
+    figures = AccessAttempt.objects.filter(ip_address=ip_address, attempt_time__gte=now - window).aggregate(
+        total=Sum("failures_since_start"), latest=Max("attempt_time"))
+    if (figures["total"] or 0) < settings.SIGNIN_ADDRESS_FAILURE_LIMIT:
+        return None
+    return figures["latest"] + window
+
+
 def _is_locked(now):
-    """Per listed account (a page of rows): has it reached the lockout threshold in the window?"""
+    """Per listed account (a page of rows): its failures in the window, and whether it is locked now."""
     failures = _recent_failures(now).filter(username=OuterRef("username")).values("total")
-    reached = Q(lockout_failures__gte=current_policy().lockout_threshold)
+    reached = Q(username__in=list(_lockouts(now)))
     return Coalesce(Subquery(failures, output_field=IntegerField()), 0), ExpressionWrapper(reached, BooleanField())
 
 
 def locked_usernames(now):
     """Usernames locked now, for filtering: computed from the attempts, not per account."""
-    return _recent_failures(now).filter(total__gte=current_policy().lockout_threshold).values("username")
+    return list(_lockouts(now))
 
 
 def account_is_locked(account, now=None) -> bool:
-    return locked_usernames(now or timezone.now()).filter(username=account.username).exists()
+    return lockout_ends_at(account.username, now) is not None
 
 
 def account_locked_until(account, now=None) -> datetime | None:
-    """When the account's lockout ends, None when it is not locked. The same window and threshold as
-    account_is_locked, read through the django-axes callables (accounts.lockout): the lockout ends when
-    the failures still inside the cool-off window fall below the threshold."""
-    now = now or timezone.now()
-    window = cool_off()
-    attempts = AccessAttempt.objects.filter(username=account.username, attempt_time__gte=now - window)
-    total = 0
-    for attempt_time, failures in attempts.order_by("-attempt_time").values_list("attempt_time", "failures_since_start"):
-        total += failures
-        if total >= current_policy().lockout_threshold:
-            return attempt_time + window
-    return None
+    """When the account's lockout (or an IT admin's delay) ends, None when it is not locked: the one
+    lockout rule, `lockout_ends_at`."""
+    return lockout_ends_at(account.username, now)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import PasswordChangeReason
+from accounts.models import normalise_password
 from accounts.permissions import ensure_it_admin
 from audit.choices import EventKind
 from audit.services import audit_event_record, changes_between
@@ -59,6 +60,8 @@ def password_change(*, actor, account, new_password: str):
     so every path that changes a password obeys the same policy."""
     if actor.pk != account.pk:
         raise NotAllowed(_("You may only change your own password."))
+    # The validators judge, and the history compares, the password as it is stored: NFC.
+    new_password = normalise_password(new_password)
     # Lock the row and judge against its committed state: a reset by the IT Center or a second change
     # in another tab must not be overwritten, nor slip past the history and minimum-age rules.
     locked = get_user_model().objects.select_for_update().get(pk=account.pk)
@@ -107,7 +110,7 @@ def one_time_password_generate() -> str:
 def one_time_password_issue(account) -> str:
     """Set a fresh one-time password on the account (not saved) and return it, to be shown once.
     Letter point 3: it must be changed at first login, and it stops working after its validity."""
-    password = one_time_password_generate()
+    password = normalise_password(one_time_password_generate())  # ASCII today; NFC whatever the alphabets become
     account.set_password(password)
     account.password_change_reason = PasswordChangeReason.ONE_TIME
     account.password_set_by_self = False  # the IT Center set it: it does not start the minimum age

@@ -225,6 +225,14 @@ AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
 AXES_LOCKOUT_CALLABLE = "accounts.views.signin.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# The portal's handler (accounts.lockout): no form body is ever stored (django-axes would keep the whole
+# POST, passwords of the password-change page included), the lockout rule is accounts.selectors', and
+# one lockout is announced once. The username column holds usernames only: anything else typed there
+# (often a password in the wrong field) is counted under a keyed hash.
+AXES_HANDLER = "accounts.lockout.SigninLockoutHandler"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_as_counted"
+# Belt and braces, should django-axes' own code ever write a query string or a body again.
+AXES_SENSITIVE_PARAMETERS = ["password", "old_password", "new_password1", "new_password2", "otp_token"]
 # The lockout lasts the policy's minutes from the lockout, not from the latest attempt: otherwise one
 # request every quarter hour would keep any officer (or IT admin) locked out for ever.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -235,8 +243,15 @@ AXES_VERBOSE = False
 # trusted proxy appended to X-Forwarded-For. Production runs behind one nginx (default 1); `make run`
 # (DEBUG=1) has none, so there the header is not trusted at all unless this is set.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+# What keeps a stranger from using the username lockout against the portal: one source address that
+# fails this often within the window (over any usernames) is refused for the window — before it can
+# lock many accounts; high enough for a whole office behind one NAT address to mistype. IT admins'
+# usernames are delayed (2, 4, 8 s… after the threshold), not locked (accounts.selectors).
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=20)
+SIGNIN_ADDRESS_BLOCK_MINUTES = env.int("SIGNIN_ADDRESS_BLOCK_MINUTES", default=15)
 # axes.W006 warns that username-only lockout lets one attacker lock a victim out; the mandate (5
-# failures lock the username) accepts that, and IT admins unlock from the account page.
+# failures lock the username) accepts that, with the address block and the IT admins' delay above,
+# and IT admins unlock from the account page (operators: `manage.py unlock_account`).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Sessions live in the database (one indexed read a request) so that logins keep working when Redis is

@@ -216,13 +216,16 @@ def account_update(*, actor, account: User, values: dict) -> User:
 
 
 @transaction.atomic
-def account_unlock(*, actor, account: User) -> int:
+def account_unlock(*, actor, account: User, reason: str = "") -> int:
     """Clear django-axes' failure counter for the username; audited even when nothing was locked,
-    so the record shows who looked at the account's lockout."""
+    so the record shows who looked at the account's lockout. The operator's break-glass from the
+    server's shell (`manage.py unlock_account`) gives its reason."""
     ensure_it_admin(actor)
     cleared = axes_reset(username=account.username)
-    audit_event_record(kind=EventKind.UNLOCK, actor=actor, target=account,
-                       details={"attempts_cleared": cleared})
+    details = {"attempts_cleared": cleared}
+    if reason:
+        details["reason"] = reason
+    audit_event_record(kind=EventKind.UNLOCK, actor=actor, target=account, details=details)
     return cleared
 
 

@@ -1,8 +1,9 @@
 """Sign-in events, handed over from Django's and django-axes' signals (accounts.receivers) and from
 the sign-in views. The client address comes from the audit context of the request."""
 import re
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.choices import EventKind, SessionEndReason
@@ -16,6 +17,25 @@ from ..models import USERNAME_PATTERN, HandoverRecord, User, normalise_username
 ANONYMOUS = SystemActor("anonymous")
 # Who ends a session that ran out (idle, lifetime, an expired one-time password): nobody asked for it.
 THE_PORTAL = SystemActor("system")
+
+# pg_advisory_xact_lock(classid, objid): the class "sign" keeps these apart from the portal's other
+# advisory locks (the unit tree takes a one-key lock, a separate key space).
+_ATTEMPT_LOCK_CLASS = 0x7369676E  # "sign"
+
+
+@contextmanager
+def attempt_serialised(*, username: str):
+    """One sign-in attempt per username at a time, from "is it locked?" through the password check to
+    counting the failure: otherwise parallel requests (several gunicorn workers, 0.2 s of Argon2 each)
+    all pass the check before any failure is counted, and test more passwords than the threshold.
+    `username` is the one django-axes counts (accounts.lockout.counted_username). The lock is the
+    transaction's: released at commit or rollback, whatever happens in between."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ATTEMPT_LOCK_CLASS, username])
+        # SQLite (the single-machine trial) has one writer at a time already.
+        yield
 
 @transaction.atomic
 def login_record_success(*, account: User) -> None:
@@ -49,10 +69,17 @@ def _username_as_recorded(username: str) -> str:
 _USERNAME_SHAPE = re.compile(USERNAME_PATTERN)
 
 
-def login_record_failure(*, username: str) -> None:
-    account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
+def login_record_failure(*, username: str, reason: str = "") -> None:
+    """A failed attempt. `reason` says why it was refused without checking the password: "locked" (the
+    username's lockout), "address_blocked" (the source address's block), "malformed" (no account can
+    have such a username); empty for a wrong password."""
+    username = normalise_username(username)
+    account = None
+    if _USERNAME_SHAPE.match(username):
+        account = User.objects.filter(username=username).select_related("unit").first()
     audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=ANONYMOUS, target=account,
-                       target_username=_username_as_recorded(username))
+                       target_username=_username_as_recorded(username),
+                       details={"reason": reason} if reason else None)
 
 
 def lockout_record(*, username: str) -> None:

@@ -1,5 +1,7 @@
 """Sign-in pages: Django's login (with the portal's form), the password change, and django-axes'
 lockout page. The forms parse; these views hand what happened to the sign-in services."""
+import math
+
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -7,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.forms.forms import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -17,8 +20,8 @@ from policy.validators import PASSPHRASE_EXAMPLES, password_rules_for
 from portal.errors import PolicyViolation, form_error
 
 from ..forms_signin import LoginForm, PasswordChangeForm
-from ..lockout import cool_off
-from ..selectors import account_is_locked
+from ..lockout import counted_username
+from ..selectors import address_blocked_until, lockout_ends_at
 from ..services import signin
 
 
@@ -27,9 +30,23 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def dispatch(self, request, *args, **kwargs):
+        # Signed in, with ?next= pointing back at this page: Django's guard raises ValueError (a 500).
+        if request.user.is_authenticated and self.get_success_url() == request.path:
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        # From the lockout check (django-axes' backend) to counting the failure, one attempt per username.
+        with signin.attempt_serialised(username=counted_username(request.POST.get("username", ""))):
+            return super().post(request, *args, **kwargs)
+
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, "one_time_password_expired"):
             signin.login_record_refused(account=form.get_user(), reason="one_time_password_expired")
+        if form.has_error("username", "max_length"):
+            # No account has such a username: recorded (masked), not counted towards any lockout.
+            signin.login_record_failure(username=self.request.POST.get("username", ""), reason="malformed")
         return super().form_invalid(form)
 
 
@@ -45,22 +62,31 @@ def _count_wrong_current_password(request) -> None:
 def password_change_view(request):
     reason = password_change_reason(request.user)
     form = PasswordChangeForm(request.user, request.POST or None, one_time=reason == "one_time")
-    if request.method == "POST" and not form.is_valid():
-        if form.has_error("old_password", "password_incorrect"):
-            _count_wrong_current_password(request)
-        if account_is_locked(request.user):
-            # Too many wrong current passwords: the session ends like a locked login would.
-            logout(request)
-            return lockout_response(request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            password_change(actor=request.user, account=request.user, new_password=form.cleaned_data["new_password1"])
-        except PolicyViolation as error:
-            form_error(form, error, field="new_password1")
-        else:
-            update_session_auth_hash(request, request.user)
-            messages.success(request, _("Your password has been changed."))
-            return redirect("home")
+    if request.method == "POST":
+        username = request.user.username
+        # As at the login: the lockout is checked BEFORE the current password, and check, verification
+        # and counting run one at a time per username (parallel guesses from one session).
+        with signin.attempt_serialised(username=username):
+            if lockout_ends_at(username) is not None:
+                signin.login_record_failure(username=username, reason="locked")
+                logout(request)
+                return _lockout_page(request, username=username)
+            if form.is_valid():
+                try:
+                    password_change(actor=request.user, account=request.user,
+                                    new_password=form.cleaned_data["new_password1"])
+                except PolicyViolation as error:
+                    form_error(form, error, field="new_password1")
+                else:
+                    update_session_auth_hash(request, request.user)
+                    messages.success(request, _("Your password has been changed."))
+                    return redirect("home")
+            elif form.has_error("old_password", "password_incorrect"):
+                _count_wrong_current_password(request)
+                if lockout_ends_at(username) is not None:
+                    # Too many wrong current passwords: the session ends like a locked login would.
+                    logout(request)
+                    return _lockout_page(request, username=username)
     return render(request, "registration/password_change_form.html", {
         "form": form, "reason": reason, "policy": policy_for(request.user),
         "rules": password_rules_for(request.user, required=bool(reason)),
@@ -69,6 +95,20 @@ def password_change_view(request):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """django-axes' lockout page: Vietnamese, HTTP 429, and who to call."""
-    minutes = int(cool_off(request).total_seconds() // 60)
-    return render(request, "registration/lockout.html", {"minutes": minutes}, status=429)
+    """django-axes' lockout page (AXES_LOCKOUT_CALLABLE): Vietnamese, HTTP 429, and who to call."""
+    return _lockout_page(request, username=counted_username((credentials or {}).get("username") or ""))
+
+
+def _lockout_page(request, *, username):
+    now = timezone.now()
+    address_blocked = getattr(request, "signin_refusal", None) == "address_blocked"
+    if address_blocked:
+        ends_at = address_blocked_until(getattr(request, "axes_ip_address", None), now)
+    else:
+        ends_at = lockout_ends_at(username, now)
+    seconds = max(1, math.ceil((ends_at - now).total_seconds())) if ends_at else 1
+    response = render(request, "registration/lockout.html", {
+        "address_blocked": address_blocked, "seconds": seconds, "minutes": math.ceil(seconds / 60),
+    }, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

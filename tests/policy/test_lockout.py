@@ -62,16 +62,28 @@ def test_it_records_failures_and_the_lockout_with_the_client_address(client, off
     assert SecurityEvent.objects.filter(kind=EventKind.LOCKOUT, target=officer_bien_hoa).count() == 1
 
 
-def test_it_records_a_lockout_event_for_every_attempt_refused_while_locked(client, officer_bien_hoa, password):
-    # Today's behaviour, pinned so that a change to it is deliberate: django-axes signals a lockout on
-    # the fifth failure and again on every attempt refused during the lockout (right password or
-    # wrong), and each signal is one LOCKOUT event; each refused attempt is also one LOGIN_FAILURE.
-    # Five failures and two refused attempts are 3 lockout events for one lockout.
+def test_it_records_one_lockout_event_per_lockout_and_refusals_as_locked_failures(client, officer_bien_hoa,
+                                                                                  password):
     _fail(client, officer_bien_hoa.username, 5)
+    _fail(client, officer_bien_hoa.username, 3)
     assert _attempt(client, officer_bien_hoa.username, password).status_code == 429
-    assert _attempt(client, officer_bien_hoa.username, "Sai-mat-khau-1!").status_code == 429
-    assert SecurityEvent.objects.filter(kind=EventKind.LOCKOUT, target=officer_bien_hoa).count() == 3
-    assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=officer_bien_hoa).count() == 7
+    assert SecurityEvent.objects.filter(kind=EventKind.LOCKOUT, target=officer_bien_hoa).count() == 1
+    failures = SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=officer_bien_hoa)
+    assert failures.count() == 9
+    assert failures.filter(details__reason="locked").count() == 4
+    assert failures.exclude(details__has_key="reason").count() == 5
+
+
+def test_it_records_a_second_lockout_once_after_the_first_has_ended(client, officer_bien_hoa):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    _fail(client, officer_bien_hoa.username, 6)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    _fail(client, officer_bien_hoa.username, 6)
+    assert SecurityEvent.objects.filter(kind=EventKind.LOCKOUT, target=officer_bien_hoa).count() == 2
 
 
 def test_it_never_stores_the_password_of_a_failure(client, officer_bien_hoa):

@@ -49,3 +49,23 @@ def test_it_asks_for_both_fields_and_records_nothing(client, db):
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"username", "password"}
     assert not SecurityEvent.objects.exists()
+
+
+def test_it_answers_a_username_of_256_characters_with_a_form_error(client, db):
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "a" * 256, "password": "Bi-Mat-Cua-Toi-77!"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == ["Tên đăng nhập có tối đa 64 ký tự."]
+    event = SecurityEvent.objects.get(kind=EventKind.LOGIN_FAILURE)
+    assert event.details == {"reason": "malformed"} and event.target_username == "aa…[256]"
+    # No account can have it: nothing to count towards a lockout.
+    assert AccessAttempt.objects.count() == 0
+
+
+def test_it_sends_a_signed_in_officer_home_from_a_login_link_that_points_to_itself(client, officer_bien_hoa):
+    from tests.conftest import login
+
+    login(client, officer_bien_hoa)
+    response = client.get(reverse("login") + "?next=" + reverse("login"))
+    assert response.status_code == 302 and response.url == reverse("home")
