@@ -35,3 +35,5 @@ class EventKind(models.TextChoices):
     TURNOVER_CANCELLED = "turnover_cancelled", _("Turnover request cancelled")
     TURNOVER_MOVE_CONFIRMED = "turnover_move_confirmed", _("Move confirmed by the receiving unit")
     TURNOVER_EXECUTION_FAILED = "turnover_execution_failed", _("Turnover request could not be executed")
+    HOLIDAY_ADDED = "holiday_added", _("Public holiday added")
+    HOLIDAY_REMOVED = "holiday_removed", _("Public holiday removed")
