@@ -76,6 +76,15 @@ def attachment_path(sha256: str) -> Path:
     return attachment_root() / f"{sha256}.pdf"
 
 
+def attachment_check(uploaded) -> StoredAttachment:
+    """Check the file and compute what storing it will record, without writing anything: a form
+    refused for another reason must leave no file behind (attachment_store writes it afterwards)."""
+    data = _read_limited(uploaded)
+    pdf_check(data)
+    name = os.path.basename(getattr(uploaded, "name", "") or "letter.pdf")[:200]
+    return StoredAttachment(sha256=hashlib.sha256(data).hexdigest(), size=len(data), name=name)
+
+
 def attachment_store(uploaded) -> StoredAttachment:
     """Check and store the file; the same letter uploaded twice is stored once."""
     data = _read_limited(uploaded)

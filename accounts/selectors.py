@@ -1,6 +1,6 @@
 """What the accounts app reads for others, always within the reader's scope (accounts.scope)."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from audit.choices import EventKind
 from audit.models import SecurityEvent
+from policy.compliance import request_overdue_q
 from policy.selectors import (
     current_policy,
     password_change_reason,
@@ -20,9 +21,9 @@ from policy.selectors import (
     password_expiring_q,
 )
 
-from .choices import AccountState, PasswordChangeReason, Role
-from .models import HandoverRecord, User
-from .scope import accounts_visible_to, units_visible_to
+from .choices import AccountState, PasswordChangeReason, Role, TurnoverState
+from .models import HandoverRecord, Holiday, User
+from .scope import accounts_visible_to, turnover_requests_visible_to, units_visible_to
 from .search import search_key, search_term
 
 
@@ -220,3 +221,56 @@ def unit_tree(user):
 def handover_records_for(account):
     return HandoverRecord.objects.filter(account=account).select_related("issued_by")
 
+
+
+# ----- turnover requests (letter point 2) ------------------------------------------------------------
+
+def letter_to_execution(request):
+    """From the start of the letter's day to the execution: how long the officers' rights outlived
+    the letter that took them away (None while not executed)."""
+    if request.executed_at is None:
+        return None
+    start = timezone.make_aware(datetime.combine(request.letter_date, time.min))
+    return request.executed_at - start
+
+
+def turnover_request_list(user, *, state="", now=None):
+    """The turnover requests the user may read, newest first, each with `overdue` (the IT Center has
+    not finished it within its service level) computed in the same query."""
+    now = now or timezone.now()
+    requests = turnover_requests_visible_to(user).select_related("unit").annotate(
+        overdue=ExpressionWrapper(request_overdue_q(now), output_field=BooleanField()))
+    if state:
+        requests = requests.filter(state=state)
+    return requests.order_by("-created_at", "-id")
+
+
+def turnover_execution_times(requests) -> dict:
+    """Median and worst letter→execution time over the executed requests of a (scoped) queryset, in
+    one query. The pk is selected too: a leader's queryset is DISTINCT, and two requests with the same
+    dates must both count."""
+    rows = requests.filter(state=TurnoverState.EXECUTED).order_by().values_list("pk", "letter_date", "executed_at")
+    durations = sorted(
+        executed_at - timezone.make_aware(datetime.combine(letter_date, time.min)) for _pk, letter_date, executed_at in rows)
+    if not durations:
+        return {"count": 0, "median": None, "worst": None}
+    middle = len(durations) // 2
+    median = durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
+    return {"count": len(durations), "median": median, "worst": durations[-1]}
+
+
+def turnover_request_lines(request):
+    return request.lines.select_related("account", "new_unit").order_by("id")
+
+
+def turnover_request_history(request):
+    """The request's state history: every audit event that names it (its transitions and the
+    accounts its execution changed), oldest first."""
+    return SecurityEvent.objects.filter(details__turnover_request=request.pk).order_by("id")
+
+
+def holidays_list(*, year=None):
+    holidays = Holiday.objects.all()
+    if year:
+        holidays = holidays.filter(date__year=year)
+    return holidays.order_by("date")

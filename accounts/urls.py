@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import accounts as views
+from .views import turnover as turnover_views
 from .views import units as unit_views
 
 app_name = "accounts"
@@ -21,4 +22,18 @@ urlpatterns = [
     path("units/<int:pk>/move/", unit_views.unit_move_view, name="unit_move"),
     path("units/<int:pk>/merge/", unit_views.unit_merge_view, name="unit_merge"),
     path("units/<int:pk>/retire/", unit_views.unit_retire_view, name="unit_retire"),
+    path("turnover/", turnover_views.turnover_list_view, name="turnover_list"),
+    path("turnover/new/", turnover_views.turnover_create_view, name="turnover_create"),
+    path("turnover/holidays/", turnover_views.holiday_list_view, name="holiday_list"),
+    path("turnover/holidays/<int:pk>/remove/", turnover_views.holiday_remove_view, name="holiday_remove"),
+    path("turnover/<int:pk>/", turnover_views.turnover_detail_view, name="turnover_detail"),
+    path("turnover/<int:pk>/submit/", turnover_views.turnover_submit_view, name="turnover_submit"),
+    path("turnover/<int:pk>/cancel/", turnover_views.turnover_cancel_view, name="turnover_cancel"),
+    path("turnover/<int:pk>/return/", turnover_views.turnover_return_view, name="turnover_return"),
+    path("turnover/<int:pk>/accept/", turnover_views.turnover_accept_view, name="turnover_accept"),
+    path("turnover/<int:pk>/execute/", turnover_views.turnover_execute_view, name="turnover_execute"),
+    path("turnover/<int:pk>/lines/<int:line_pk>/confirm-move/", turnover_views.turnover_move_confirm_view,
+         name="turnover_move_confirm"),
+    path("turnover/<int:pk>/letter.pdf", turnover_views.turnover_attachment_view, name="turnover_attachment"),
+    path("turnover/<int:pk>/record/", turnover_views.turnover_record_view, name="turnover_record"),
 ]

@@ -44,6 +44,9 @@ class EventKind(models.TextChoices):
     RECERTIFICATION_ESCALATED = "recertification_escalated", _("Uncertified accounts escalated to the level above")
     RECERTIFICATION_CLOSED = "recertification_closed", _("Recertification campaign closed")
 
+    HOLIDAY_ADDED = "holiday_added", _("Public holiday added")
+    HOLIDAY_REMOVED = "holiday_removed", _("Public holiday removed")
+
 
 class SessionEndReason(models.TextChoices):
     """Why the portal ended a session by itself: the code a LOGOUT event keeps in its details

@@ -21,6 +21,7 @@ from policy.compliance import service_deadline
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
 from .. import scope
+from ..attachments import attachment_check, attachment_store
 from ..choices import Role, TurnoverAction, TurnoverState
 from ..models import USERNAME_PATTERN, Holiday, TurnoverLine, TurnoverRequest, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
@@ -97,7 +98,7 @@ def _letter_refusals(*, letter_number, letter_date, effective_date, signer_name,
 def _line_build(request: TurnoverRequest, values: dict, actor) -> TurnoverLine:
     action = values.get("action")
     if action not in TurnoverAction.values:
-        raise PolicyViolation(_("Choose what to do for each line."), code="line_action")
+        raise PolicyViolation(_("Choose what to do for each line."), code="line_action", field="action")
     line = TurnoverLine(request=request, action=action)
     if action == TurnoverAction.CREATE:
         line.username = normalise_username(values.get("username", ""))
@@ -109,43 +110,45 @@ def _line_build(request: TurnoverRequest, values: dict, actor) -> TurnoverLine:
         line.new_unit = values.get("new_unit") or request.unit
         if not re.match(USERNAME_PATTERN, line.username) or not line.full_name:
             raise PolicyViolation(_("A newcomer needs a full name and a username of 3–64 lower-case letters, "
-                                    "digits, dots, hyphens or underscores."), code="line_newcomer")
+                                    "digits, dots, hyphens or underscores."), code="line_newcomer", field="username")
         if User.objects.filter(username=line.username).exists():
             raise PolicyViolation(_("The username %(username)s is taken; propose another.") % {
-                "username": line.username}, code="line_username_taken")
+                "username": line.username}, code="line_username_taken", field="username")
         if not line.new_unit.path.startswith(request.unit.path):
             raise PolicyViolation(_("A newcomer's account belongs to the requesting unit or a unit below it."),
-                                  code="line_out_of_scope")
+                                  code="line_out_of_scope", field="new_unit")
         if line.new_role in (Role.IT_ADMIN, Role.INSPECTOR) and request.unit.kind != "it_center" and \
                 not (is_system_actor(actor) or actor.role == Role.IT_ADMIN):
-            raise PolicyViolation(_("Only the IT Center grants the IT admin and inspector roles."), code="line_role")
+            raise PolicyViolation(_("Only the IT Center grants the IT admin and inspector roles."), code="line_role",
+                                  field="new_role")
         return line
     account = values.get("account")
     if account is None:
-        raise PolicyViolation(_("Choose the account of each line."), code="line_account")
+        raise PolicyViolation(_("Choose the account of each line."), code="line_account", field="account")
     if not account.unit.path.startswith(request.unit.path):
         # Out of the requesting unit's subtree: as if it did not exist (no hint about other units).
-        raise PolicyViolation(_("Choose an account of your unit or the units below it."), code="line_out_of_scope")
+        raise PolicyViolation(_("Choose an account of your unit or the units below it."), code="line_out_of_scope",
+                                  field="account")
     line.account = account
     line.username = account.username
     line.full_name = account.full_name
     if action == TurnoverAction.DISABLE:
         line.departure_reason = values.get("departure_reason") or ""
         if not line.departure_reason:
-            raise PolicyViolation(_("Say why the account is to be disabled."), code="line_reason")
+            raise PolicyViolation(_("Say why the account is to be disabled."), code="line_reason", field="departure_reason")
     elif action == TurnoverAction.CHANGE_ROLE:
         line.new_role = values.get("new_role") or ""
         if line.new_role not in (Role.OFFICER, Role.UNIT_LEADER):
             raise PolicyViolation(_("A unit may ask for the officer or unit leader role; the IT Center grants "
-                                    "the others."), code="line_role")
+                                    "the others."), code="line_role", field="new_role")
     elif action == TurnoverAction.CHANGE_LOOKUP:
         if values.get("new_can_lookup") is None:
-            raise PolicyViolation(_("Say whether the account may look up citizens."), code="line_lookup")
+            raise PolicyViolation(_("Say whether the account may look up citizens."), code="line_lookup", field="new_can_lookup")
         line.new_can_lookup = bool(values["new_can_lookup"])
     elif action == TurnoverAction.MOVE:
         line.new_unit = values.get("new_unit")
         if line.new_unit is None or not line.new_unit.is_active or line.new_unit.pk == account.unit_id:
-            raise PolicyViolation(_("Choose the active unit the officer moves to."), code="line_unit")
+            raise PolicyViolation(_("Choose the active unit the officer moves to."), code="line_unit", field="new_unit")
     return line
 
 
@@ -179,12 +182,36 @@ def turnover_request_create(*, actor, unit: Unit, letter_number: str, letter_dat
     )
     full_clean_or_refuse(request)
     request.save()
-    built = [_line_build(request, values, actor) for values in lines]
-    accounts = [line.account_id for line in built if line.account_id]
-    if len(accounts) != len(set(accounts)):
-        raise PolicyViolation(_("Each account may appear on one line only."), code="lines_duplicate")
+    built, seen = [], set()
+    for index, values in enumerate(lines):
+        try:
+            line = _line_build(request, values, actor)
+            if line.account_id and line.account_id in seen:
+                raise PolicyViolation(_("Each account may appear on one line only."), code="lines_duplicate",
+                                      field="account")
+        except PolicyViolation as error:
+            error.line = index  # which line of the form the refusal belongs to
+            raise
+        seen.add(line.account_id)
+        built.append(line)
     TurnoverLine.objects.bulk_create(built)
     _record(EventKind.TURNOVER_CREATED, actor=actor, request=request, lines=len(built))
+    return request
+
+
+def turnover_request_file(*, actor, unit: Unit, upload, **letter_and_lines) -> TurnoverRequest:
+    """The web form's filing: the uploaded PDF is checked first, the request is created, and only
+    then is the file written — a request refused for any reason leaves no file behind. (Writing it
+    inside the transaction means a failed write leaves no request without its letter.)"""
+    if upload is None:
+        raise PolicyViolation(_("Attach the scanned letter (PDF)."), field="attachment", code="attachment_missing")
+    checked = attachment_check(upload)
+    with transaction.atomic():
+        request = turnover_request_create(actor=actor, unit=unit, attachment=checked, **letter_and_lines)
+        stored = attachment_store(upload)
+        if stored.sha256 != checked.sha256:  # the upload changed under us: refuse rather than mismatch
+            raise PolicyViolation(_("The letter's file changed while it was uploaded; attach it again."),
+                                  field="attachment", code="attachment_changed")
     return request
 
 
@@ -352,3 +379,30 @@ def turnover_due_execute(*, actor, today: date | None = None) -> list[TurnoverRe
             _record(EventKind.TURNOVER_EXECUTION_FAILED, actor=actor, request=request, reason=str(error.message),
                     code=error.code)
     return executed
+
+
+# ----- the IT Center's public holidays (service levels count working days) --------------------------
+
+@transaction.atomic
+def holiday_add(*, actor, day: date, name: str) -> Holiday:
+    """A public holiday; requests submitted from now on count their service level without it."""
+    ensure_it_admin(actor, _("Only IT Center administrators keep the public holidays."))
+    name = (name or "").strip()
+    if not name:
+        raise PolicyViolation(_("Name the holiday."), field="name", code="holiday_name")
+    holiday, created = Holiday.objects.get_or_create(date=day, defaults={"name": name[:100]})
+    if not created:
+        raise PolicyViolation(_("%(date)s is already a holiday (%(name)s).") % {
+            "date": day.strftime("%d/%m/%Y"), "name": holiday.name}, field="date", code="holiday_exists")
+    audit_event_record(kind=EventKind.HOLIDAY_ADDED, actor=actor,
+                       details={"date": day.isoformat(), "name": holiday.name})
+    return holiday
+
+
+@transaction.atomic
+def holiday_remove(*, actor, holiday: Holiday) -> None:
+    ensure_it_admin(actor, _("Only IT Center administrators keep the public holidays."))
+    deleted, _rows = Holiday.objects.filter(pk=holiday.pk).delete()
+    if deleted:  # a second click (or a second admin) removes nothing and records nothing
+        audit_event_record(kind=EventKind.HOLIDAY_REMOVED, actor=actor,
+                           details={"date": holiday.date.isoformat(), "name": holiday.name})

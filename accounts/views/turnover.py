@@ -1,0 +1,286 @@
+"""Turnover request pages (letter point 2). Thin: parse, call a selector or service, render. Scope is
+accounts.scope (404 outside it, also for a guessed id); the services decide who may do what — the
+buttons shown here only mirror them."""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from portal.errors import DomainError, PolicyViolation, form_error, message_error
+
+from .. import scope, selectors
+from ..attachments import attachment_path
+from ..choices import Role, TurnoverState
+from ..forms_turnover import CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
+    TurnoverLineFormSet
+from ..models import Holiday, TurnoverLine, Unit
+from ..permissions import require_roles
+from ..services import turnover as services
+
+EVERYONE = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER, Role.OFFICER)
+FILERS = (Role.IT_ADMIN, Role.UNIT_LEADER, Role.OFFICER)
+PAGE_SIZE = 50
+
+
+def duration_text(duration):
+    """“2 days 3 hours” for the letter→execution time."""
+    if duration is None:
+        return "—"
+    hours = max(int(duration.total_seconds() // 3600), 0)
+    days, hours = divmod(hours, 24)
+    day_text = ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+    hour_text = ngettext("%(hours)d hour", "%(hours)d hours", hours) % {"hours": hours}
+    return f"{day_text} {hour_text}" if days else hour_text
+
+
+@require_roles(*EVERYONE)
+def turnover_list_view(request):
+    form = TurnoverFilterForm(request.GET or None)
+    state = form.cleaned_data.get("state", "") if form.is_valid() else ""
+    requests = selectors.turnover_request_list(request.user, state=state)
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    for turnover_request in page:
+        turnover_request.execution_time = duration_text(selectors.letter_to_execution(turnover_request))
+    times = selectors.turnover_execution_times(scope.turnover_requests_visible_to(request.user))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/turnover_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "section": "turnover",
+        "times": times, "median_text": duration_text(times["median"]), "worst_text": duration_text(times["worst"]),
+        "may_file": request.user.role in FILERS,
+    })
+
+
+def _filing_scope(user):
+    """Units a user may file for (the service checks again) and accounts they may name."""
+    if user.role == Role.OFFICER:
+        return Unit.objects.filter(pk=user.unit_id), scope.accounts_visible_to(user)
+    return scope.units_visible_to(user), scope.accounts_visible_to(user)
+
+
+def _line_error(formset, filled, error: PolicyViolation) -> bool:
+    """Put a service refusal about line N next to its field in that line's form."""
+    index = getattr(error, "line", None)
+    if index is None or index >= len(filled):
+        return False
+    form_error(filled[index], error)
+    return True
+
+
+@never_cache
+@require_roles(*FILERS)
+def turnover_create_view(request):
+    units, accounts = _filing_scope(request.user)
+    post = request.POST if request.method == "POST" else None
+    form = TurnoverLetterForm(post, request.FILES or None, units=units)
+    lines = TurnoverLineFormSet(post, prefix="lines", accounts=accounts, units=Unit.objects.all())
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        filled = lines.filled_forms()
+        letter = dict(form.cleaned_data)
+        unit, upload = letter.pop("unit"), letter.pop("attachment")
+        try:
+            turnover_request = services.turnover_request_file(
+                actor=request.user, unit=unit, upload=upload, lines=[line.values() for line in filled], **letter)
+        except DomainError as error:
+            if not (isinstance(error, PolicyViolation) and _line_error(lines, filled, error)):
+                form_error(form, error)
+        else:
+            messages.success(request, _("The request has been saved as a draft. Check it, then submit it to "
+                                        "the IT Center."))
+            return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+    return render(request, "accounts/turnover_form.html", {"form": form, "lines": lines, "section": "turnover"})
+
+
+def _may_file_for(user, turnover_request) -> bool:
+    return user.role == Role.IT_ADMIN or (
+        user.role == Role.UNIT_LEADER and scope.unit_is_visible_to(user, turnover_request.unit))
+
+
+@require_roles(*EVERYONE)
+def turnover_detail_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    lines = list(selectors.turnover_request_lines(turnover_request))
+    user, state = request.user, turnover_request.state
+    filer, admin = _may_file_for(user, turnover_request), user.role == Role.IT_ADMIN
+    for line in lines:
+        line.may_confirm = (line.action == "move" and line.move_confirmed_at is None and line.new_unit is not None
+                            and state in (TurnoverState.DRAFT, TurnoverState.SUBMITTED, TurnoverState.RETURNED,
+                                          TurnoverState.ACCEPTED)
+                            and (admin or (user.role == Role.UNIT_LEADER
+                                           and scope.unit_is_visible_to(user, line.new_unit))))
+    return render(request, "accounts/turnover_detail.html", {
+        "turnover_request": turnover_request, "lines": lines, "section": "turnover",
+        "history": selectors.turnover_request_history(turnover_request),
+        "execution_time": duration_text(selectors.letter_to_execution(turnover_request)),
+        "may_submit": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED),
+        "may_cancel": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED, TurnoverState.SUBMITTED),
+        "may_decide": admin and state == TurnoverState.SUBMITTED,
+        "may_execute": admin and state == TurnoverState.ACCEPTED,
+        "return_form": ReturnForm(), "cancel_form": CancelForm(),
+    })
+
+
+def _executed_response(request, result):
+    """One-time passwords of newcomer accounts: shown on this answer only, never cached."""
+    messages.success(request, _("The request has been executed."))
+    response = render(request, "accounts/turnover_issued.html",
+                      {"turnover_request": result.request, "issued": result.issued, "section": "turnover"})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_execution(request, result):
+    if result.error is not None:
+        messages.warning(request, _("The request is accepted but could not be executed yet:"))
+        message_error(request, result.error)
+    elif result.request.state == TurnoverState.EXECUTED:
+        if result.issued:
+            return _executed_response(request, result)
+        messages.success(request, _("The request has been executed."))
+    else:
+        messages.success(request, _("The request has been accepted; it will be executed on its effective date."))
+    return redirect("accounts:turnover_detail", pk=result.request.pk)
+
+
+@require_POST
+@require_roles(*FILERS)
+def turnover_submit_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    try:
+        services.turnover_request_submit(actor=request.user, request=turnover_request)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The request has been submitted to the IT Center."))
+    return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+
+
+@require_POST
+@require_roles(*FILERS)
+def turnover_cancel_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.turnover_request_cancel(actor=request.user, request=turnover_request, reason=reason)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The request has been cancelled."))
+    return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def turnover_return_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    form = ReturnForm(request.POST)
+    try:
+        services.turnover_request_return(actor=request.user, request=turnover_request,
+                                         reason=form.cleaned_data["reason"] if form.is_valid() else "")
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The request has been returned to the unit."))
+    return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+
+
+@never_cache
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def turnover_accept_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    try:
+        result = services.turnover_request_accept(actor=request.user, request=turnover_request)
+    except DomainError as error:
+        message_error(request, error)
+        return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+    return _after_execution(request, result)
+
+
+@never_cache
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def turnover_execute_view(request, pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    try:
+        result = services.turnover_request_execute(actor=request.user, request=turnover_request)
+    except DomainError as error:
+        message_error(request, error)
+        return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+    return _after_execution(request, result)
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN, Role.UNIT_LEADER)
+def turnover_move_confirm_view(request, pk, line_pk):
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    line = get_object_or_404(TurnoverLine.objects.select_related("new_unit", "request"), pk=line_pk,
+                             request=turnover_request)
+    try:
+        services.turnover_move_confirm(actor=request.user, line=line)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The move of %(username)s has been confirmed.") % {"username": line.username})
+    return redirect("accounts:turnover_detail", pk=turnover_request.pk)
+
+
+@require_roles(*EVERYONE)
+def turnover_attachment_view(request, pk):
+    """The scanned letter, to readers whose scope covers the request only; a download, never shown
+    inline by the browser, never cached."""
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    if not turnover_request.attachment_sha256:
+        raise Http404
+    try:
+        handle = attachment_path(turnover_request.attachment_sha256).open("rb")
+    except (FileNotFoundError, ValueError) as missing:
+        raise Http404 from missing
+    response = FileResponse(handle, as_attachment=True, content_type="application/pdf",
+                            filename=turnover_request.attachment_name or "letter.pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_roles(*EVERYONE)
+def turnover_record_view(request, pk):
+    """The printable record (biên bản) of an executed request."""
+    turnover_request = scope.turnover_request_get_visible(request.user, pk)
+    if turnover_request.state != TurnoverState.EXECUTED:
+        raise Http404
+    return render(request, "accounts/turnover_record.html", {
+        "turnover_request": turnover_request, "lines": selectors.turnover_request_lines(turnover_request)})
+
+
+@require_roles(Role.IT_ADMIN)
+def holiday_list_view(request):
+    form = HolidayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.holiday_add(actor=request.user, day=form.cleaned_data["date"], name=form.cleaned_data["name"])
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("The holiday has been added."))
+            return redirect("accounts:holiday_list")
+    return render(request, "accounts/turnover_holidays.html", {
+        "form": form, "holidays": selectors.holidays_list(), "section": "turnover"})
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def holiday_remove_view(request, pk):
+    holiday = get_object_or_404(Holiday, pk=pk)
+    try:
+        services.holiday_remove(actor=request.user, holiday=holiday)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The holiday has been removed."))
+    return redirect("accounts:holiday_list")
