@@ -42,6 +42,9 @@ DEPARTMENTS = [
 
 # Under the Department of Information and Communications (letter: it runs the System).
 IT_CENTER = ("000.01.11.H19", "Trung tâm Công nghệ thông tin và Truyền thông", "000.00.11.H19")
+# The letter's inspectors are the Department's (Thanh tra Sở, letter point 5), not the province's
+# inspectorate (Thanh tra tỉnh, a department of its own above).
+DEPARTMENT_INSPECTORATE = ("000.02.11.H19", "Thanh tra Sở Thông tin và Truyền thông", "000.00.11.H19")
 
 # (code, name, kind, [(ward/commune name, kind), …])
 DISTRICTS = [
@@ -96,7 +99,7 @@ def ward_code(district_code: str, index: int) -> str:
 # Demo accounts (DESIGN.md public contract): username, full name, role, unit code, may look up.
 DEMO_ACCOUNTS = [
     ("demo.admin", "Nguyễn Văn Hùng", "it_admin", IT_CENTER[0], False),
-    ("demo.inspector", "Trần Thị Mai", "inspector", "000.00.17.H19", False),
+    ("demo.inspector", "Trần Thị Mai", "inspector", DEPARTMENT_INSPECTORATE[0], False),
     ("demo.leader", "Lê Minh Tuấn", "unit_leader", "000.00.31.H19", False),
     ("demo.officer", "Phạm Thị Hương", "officer", ward_code("000.00.31.H19", 1), True),
 ]
@@ -121,6 +124,9 @@ def demo_units_seed() -> int:
         departments[code], new = _unit_upsert(code, name, "department", province)
         created += new
     _, new = _unit_upsert(IT_CENTER[0], IT_CENTER[1], "it_center", departments[IT_CENTER[2]])
+    created += new
+    _, new = _unit_upsert(DEPARTMENT_INSPECTORATE[0], DEPARTMENT_INSPECTORATE[1], "department",
+                          departments[DEPARTMENT_INSPECTORATE[2]])
     created += new
     for code, name, kind, wards in DISTRICTS:
         district, new = _unit_upsert(code, name, kind, province)

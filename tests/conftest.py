@@ -94,8 +94,8 @@ def units(db):
                              parent=province)
     it_center = UnitFactory(code="000.01.11.H19", name="Trung tâm Công nghệ thông tin và Truyền thông",
                             kind=UnitKind.IT_CENTER, parent=department)
-    inspectorate = UnitFactory(code="000.00.17.H19", name="Thanh tra tỉnh", kind=UnitKind.DEPARTMENT,
-                               parent=province)
+    inspectorate = UnitFactory(code="000.02.11.H19", name="Thanh tra Sở Thông tin và Truyền thông",
+                               kind=UnitKind.DEPARTMENT, parent=department)
     bien_hoa = UnitFactory(code="000.00.31.H19", name="UBND thành phố Biên Hòa", kind=UnitKind.CITY, parent=province)
     tan_phong = UnitFactory(code="000.01.31.H19", name="UBND phường Tân Phong", kind=UnitKind.WARD, parent=bien_hoa)
     long_khanh = UnitFactory(code="000.00.32.H19", name="UBND thành phố Long Khánh", kind=UnitKind.CITY,
