@@ -77,7 +77,7 @@ class TurnoverLineForm(forms.Form):
     full_name = forms.CharField(label=_("Newcomer's full name"), max_length=150, required=False)
     username = UsernameField(label=_("Newcomer's username"), max_length=64, required=False)
     email = forms.EmailField(label=_("Newcomer's e-mail"), required=False)
-    phone = forms.RegexField(label=_("Newcomer's phone"), regex=r"^\+?[0-9 .]{9,15}$", required=False,
+    phone = forms.RegexField(label=_("Newcomer's phone"), regex=r"\A\+?[0-9 .]{9,15}\Z", required=False,
                              error_messages={"invalid": _("Enter a phone number of 9–15 digits.")})
 
     def __init__(self, *args, accounts, units, **kwargs):

@@ -76,7 +76,9 @@ def _line_error(formset, filled, error: PolicyViolation) -> bool:
 def turnover_create_view(request):
     units, accounts = _filing_scope(request.user)
     post = request.POST if request.method == "POST" else None
-    form = TurnoverLetterForm(post, request.FILES or None, units=units)
+    # Most requests come from the filer's own unit, whose name heads its letter.
+    initial = {"unit": request.user.unit_id, "issuing_unit_name": request.user.unit.name}
+    form = TurnoverLetterForm(post, request.FILES or None, units=units, initial=initial)
     lines = TurnoverLineFormSet(post, prefix="lines", accounts=accounts, units=Unit.objects.all())
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         filled = lines.filled_forms()
