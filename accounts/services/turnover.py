@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
@@ -324,9 +324,11 @@ def _execute_line(actor, line: TurnoverLine, result: ExecutionResult) -> str:
             return _("already disabled")
         if account.role == Role.IT_ADMIN:
             ensure_a_signed_in_it_admin_remains(account)
-        account_disable_locked(actor=actor, account=account,
-                               reason=_("Turnover request %(letter)s: %(why)s") % {
-                                   "letter": line.request.letter_number, "why": line.get_departure_reason_display()},
+        # Stored text, read later in any language: written in the portal's language (Vietnamese).
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("Turnover request %(letter)s: %(why)s") % {
+                "letter": line.request.letter_number, "why": line.get_departure_reason_display()}
+        account_disable_locked(actor=actor, account=account, reason=reason,
                                details={"turnover_request": line.request_id})
         return _("disabled")
     if line.action == TurnoverAction.CHANGE_ROLE:

@@ -92,7 +92,7 @@ def test_the_service_refuses_an_email_over_254_characters(db, it_admin, units):
 def test_the_service_refuses_a_duplicate_agency_code_clearly(db, it_admin, units):
     with pytest.raises(DomainError) as refusal:
         unit_create(actor=it_admin, code=" 000.00.31.h19 ", name="Trùng mã", kind="city", parent=units["province"])
-    assert refusal.value.messages == ["Đã có đơn vị với mã định danh này."]
+    assert refusal.value.messages == ["Đã có đơn vị sử dụng mã định danh điện tử này."]
     assert Unit.objects.filter(code="000.00.31.H19").count() == 1
 
 
@@ -104,7 +104,7 @@ def test_the_view_shows_a_duplicate_that_slipped_past_the_form(admin_client, uni
     response = admin_client.post(reverse("accounts:unit_create"), {
         "code": "000.00.31.H19", "name": "Trùng mã", "kind": "city", "parent": units["province"].pk})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"code": ["Đã có đơn vị với mã định danh này."]}
+    assert response.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh điện tử này."]}
     assert Unit.objects.filter(code="000.00.31.H19").count() == 1
 
 
@@ -137,7 +137,7 @@ def test_two_admins_creating_the_same_unit_at_once_get_one_unit_and_one_clear_re
         thread.join()
     assert sorted(response.status_code for response in results) == [200, 302]
     refused = next(response for response in results if response.status_code == 200)
-    assert refused.context["form"].errors == {"code": ["Đã có đơn vị với mã định danh này."]}
+    assert refused.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh điện tử này."]}
     assert Unit.objects.filter(code="000.02.31.H19").count() == 1
     assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, details__new__code="000.02.31.H19").count() == 1
 
@@ -255,8 +255,8 @@ def test_forcing_a_change_already_required_records_the_reason(admin_client, it_a
     expires = User.objects.get(pk=account.pk).one_time_password_expires_at
     response = admin_client.post(reverse("accounts:force_change", args=[account.pk]),
                                  {"reason": "Mật khẩu lộ trên màn hình chung"}, follow=True)
-    assert _flash(response) == ["Cán bộ vốn đã phải đổi mật khẩu (Chờ đổi mật khẩu lần đầu); yêu cầu "
-                                "của bạn và lý do đã được ghi nhận."]
+    assert _flash(response) == ["Cán bộ đã thuộc diện phải đổi mật khẩu (Chờ đổi mật khẩu lần đầu); yêu cầu "
+                                "và lý do của bạn đã được ghi nhận."]
     event = SecurityEvent.objects.get(kind=EventKind.PASSWORD_FORCED)
     assert event.details == {"reason": "Mật khẩu lộ trên màn hình chung", "already_required": "one_time"}
     account.refresh_from_db()
@@ -285,7 +285,7 @@ def test_it_says_a_re_enabled_accounts_one_time_password_is_void_and_offers_rese
     account_enable(actor=it_admin, account=account)
     account.refresh_from_db()
     page = admin_client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
-    assert "Mật khẩu dùng một lần đã bị hủy khi vô hiệu hóa — cấp mật khẩu mới" in page
+    assert "Mật khẩu dùng một lần đã bị hủy khi vô hiệu hóa tài khoản — cần cấp mật khẩu mới" in page
     assert "hiệu lực đến" not in page
     assert reverse("accounts:reset", args=[account.pk]) in page
     # A reset issues a new one: no longer void.
@@ -331,7 +331,7 @@ def test_it_shows_one_lock_line_with_its_end(admin_client, officer_bien_hoa):
     status = account_status(officer_bien_hoa, now)
     end = timezone.localtime(now + timedelta(minutes=13))
     assert status.code == "locked" and "unlock" in status.actions
-    assert status.text == f"Tạm khóa đến {end:%H:%M %d/%m/%Y} (sau 5 lần đăng nhập sai)"
+    assert status.text == f"Bị khóa tạm thời đến {end:%H:%M %d/%m/%Y} (sau 5 lần đăng nhập sai)"
     page = admin_client.get(reverse("accounts:detail", args=[officer_bien_hoa.pk])).content.decode()
     assert page.count('data-testid="account-status"') == 1 and "Đang hoạt động" not in page
 
@@ -376,8 +376,8 @@ def test_demoting_oneself_needs_another_admin_who_has_signed_in(admin_client, it
     response = admin_client.post(reverse("accounts:edit", args=[it_admin.pk]), data)
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        "Chưa có quản trị viên Trung tâm CNTT nào khác đang hoạt động đã từng đăng nhập. Hãy đề nghị một người đăng "
-        "nhập trước, để cổng không bao giờ thiếu quản trị viên có thể xử lý công việc."]
+        "Chưa có quản trị viên Trung tâm CNTT đang hoạt động nào khác đã đăng nhập. Hãy đề nghị một người đăng "
+        "nhập trước, để Cổng luôn có quản trị viên xử lý được công việc."]
     assert User.objects.get(pk=it_admin.pk).role == Role.IT_ADMIN
 
 

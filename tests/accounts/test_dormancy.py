@@ -112,8 +112,8 @@ def test_it_never_disables_the_last_active_it_admin(db, it_admin):
 
 
 @pytest.mark.parametrize("reason, days, message", [
-    ("", 30, "Vui lòng nêu lý do."),
-    ("Giám sát", -1, "Thời hạn miễn trừ phải ở tương lai."),
+    ("", 30, "Hãy nêu lý do."),
+    ("Giám sát", -1, "Ngày kết thúc miễn trừ phải sau thời điểm hiện tại."),
     ("Giám sát", 400, "Miễn trừ kéo dài tối đa một năm; hãy gia hạn khi hết hạn."),
 ])
 def test_it_refuses_a_bad_exemption_and_changes_nothing(db, it_admin, officer_bien_hoa, reason, days, message):

@@ -92,7 +92,7 @@ def test_it_refuses_a_forged_csrf_token(units, it_admin):
     login(client, it_admin)
     response = client.post(reverse("accounts:create"), {"username": "x.y", "csrfmiddlewaretoken": "forged"})
     assert response.status_code == 403
-    assert "Không có gì bị thay đổi" in response.content.decode()
+    assert "Chưa có thay đổi nào được lưu" in response.content.decode()
     assert not User.objects.filter(username="x.y").exists()
 
 
@@ -271,6 +271,6 @@ def test_it_refuses_bad_account_edits_and_changes_nothing(admin_client, officer_
 def test_it_refuses_to_force_a_change_without_a_reason(admin_client, officer_bien_hoa):
     response = admin_client.post(reverse("accounts:force_change", args=[officer_bien_hoa.pk]), {"reason": ""},
                                  follow=True)
-    assert "Vui lòng nêu lý do." in response.content.decode()
+    assert "Hãy nêu lý do." in response.content.decode()
     officer_bien_hoa.refresh_from_db()
     assert officer_bien_hoa.password_change_reason == PasswordChangeReason.NONE

@@ -32,7 +32,7 @@ def test_it_reads_a_good_csv_with_vietnamese_headers(db):
 
 @pytest.mark.parametrize("data, name, problems", [
     (_csv("A,000.01.31.H19,CV,Đang công tác", header="Tên,Đơn vị\n"), "ds.csv",
-     [(1, "Thiếu cột: họ tên, mã đơn vị, chức vụ, trạng thái. Dòng đầu tiên phải ghi tên các cột "
+     [(1, "Thiếu cột: họ và tên, mã đơn vị, chức vụ, trạng thái. Dòng đầu tiên phải ghi tên các cột "
           "(Họ và tên, Mã đơn vị, Chức vụ, Trạng thái, Email, Điện thoại).")]),
     (_csv("Nguyễn Văn Đức,000.01.31.H19,CV,Đang công tác", encoding="utf-16"), "ds.csv",
      [(0, "Tệp không phải văn bản UTF-8: trong Excel chọn “Save as → CSV UTF-8”, hoặc tải lên chính tệp .xlsx.")]),
@@ -41,12 +41,12 @@ def test_it_reads_a_good_csv_with_vietnamese_headers(db):
     (_csv("A B,000.01.31.H19,CV,Đang công tác,a@x.vn", "A B,000.01.31.H19,CV,Đang công tác,a@x.vn"), "ds.csv",
      [(3, "Trùng cán bộ ở dòng 2.")]),
     (_csv("=HYPERLINK(\"http://x\"),000.01.31.H19,CV,Đang công tác"), "ds.csv",
-     [(2, "Có ô bắt đầu bằng = + - hoặc @ (công thức); hãy nhập giá trị thuần.")]),
+     [(2, "Có ô bắt đầu bằng = + - hoặc @ (công thức); hãy nhập giá trị cụ thể, không dùng công thức.")]),
     (_csv("A B,000.01.31.H19,CV,Đi chơi"), "ds.csv",
      [(2, "Trạng thái “Đi chơi” không hợp lệ (dùng: đang công tác, nghỉ việc, nghỉ hưu, chuyển công tác, "
           "nghỉ dài hạn).")]),
     (b"MZ\x90\x00binary", "ds.exe", [(0, "Hãy tải lên danh sách dạng tệp .csv (UTF-8) hoặc .xlsx.")]),
-    (b"not a zip", "ds.xlsx", [(0, "Tệp không phải sổ tính Excel (.xlsx) đọc được.")]),
+    (b"not a zip", "ds.xlsx", [(0, "Không đọc được tệp Excel (.xlsx); hãy mở và lưu lại tệp bằng Excel rồi tải lên lại.")]),
 ])
 def test_it_reports_each_kind_of_bad_file_by_line(db, data, name, problems):
     roster = roster_read(data, name, _known("000.01.31.H19"))
@@ -69,7 +69,7 @@ def test_it_refuses_a_formula_in_an_xlsx_cell(db):
     buffer = io.BytesIO()
     workbook.save(buffer)
     roster = roster_read(buffer.getvalue(), "ds.xlsx", _known("000.01.31.H19"))
-    assert roster.problems == [(3, "Cột A chứa công thức; hãy nhập giá trị thuần."),
+    assert roster.problems == [(3, "Cột A chứa công thức; hãy nhập giá trị cụ thể, không dùng công thức."),
                                (3, "Họ tên và mã đơn vị là bắt buộc.")]
 
 

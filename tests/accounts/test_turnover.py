@@ -64,7 +64,7 @@ def test_the_whole_workflow_disables_the_departed_officers_account(db, units, it
     assert result.error is None and result.request.state == TurnoverState.EXECUTED
     officer_bien_hoa.refresh_from_db()
     assert not officer_bien_hoa.is_active
-    assert officer_bien_hoa.disabled_reason == "Đề nghị 125/UBND-VP: Thôi việc"
+    assert officer_bien_hoa.disabled_reason == "Theo Công văn số 125/UBND-VP: Nghỉ việc"
     line = request.lines.get()
     assert (line.outcome, line.executed_at is not None) == ("đã vô hiệu hóa", True)
     assert result.request.record_number == f"{request.pk:04d}/BB-TTCNTT"
@@ -81,10 +81,10 @@ def test_it_stores_the_letter_outside_the_web_root_under_its_digest(db, letter, 
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("virus.pdf", b"MZ\x90\x00" + b"\x00" * 200, "Tệp văn bản không phải tài liệu PDF (hãy quét văn bản ra PDF)."),
-    ("cut.pdf", pdf_bytes()[:200], "Tệp PDF bị hỏng hoặc không đầy đủ; hãy quét hoặc xuất lại văn bản."),
-    ("empty.pdf", b"", "Tệp văn bản trống."),
-    ("huge.pdf", b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024), "Tệp văn bản lớn hơn 10 MB."),
+    ("virus.pdf", b"MZ\x90\x00" + b"\x00" * 200, "Tệp công văn không phải tài liệu PDF (hãy quét công văn sang định dạng PDF)."),
+    ("cut.pdf", pdf_bytes()[:200], "Tệp PDF bị hỏng hoặc không đầy đủ; hãy quét hoặc xuất lại công văn."),
+    ("empty.pdf", b"", "Tệp công văn trống; hãy chọn lại tệp bản quét công văn."),
+    ("huge.pdf", b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024), "Tệp công văn lớn hơn 10 MB; hãy quét lại với độ phân giải thấp hơn."),
 ])
 def test_it_refuses_a_bad_attachment_and_stores_nothing(db, settings, tmp_path, name, content, message):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
@@ -117,7 +117,7 @@ def test_it_refuses_the_effective_date_before_the_letter_date(db, units, leader_
     with pytest.raises(PolicyViolation) as error:
         _file(leader_bien_hoa, units["bien_hoa"], letter, [_disable_line(officer_bien_hoa)],
               letter_date=timezone.localdate(), effective_date=timezone.localdate() - timedelta(days=1))
-    assert error.value.messages == ["Ngày hiệu lực không được trước ngày của văn bản."]
+    assert error.value.messages == ["Ngày hiệu lực không được trước ngày công văn."]
 
 
 def test_a_leader_cannot_file_for_another_district(db, units, leader_bien_hoa, officer_long_khanh, letter):

@@ -119,11 +119,11 @@ def test_an_officer_may_only_draft_for_their_own_unit(client, units, officer_bie
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("letter_number", "", "Trường này là bắt buộc."),
-    ("letter_number", "công văn 125", "Ghi số và ký hiệu như trên văn bản, ví dụ 125/UBND-VP."),
-    ("signer_name", "", "Trường này là bắt buộc."),
-    ("signer_position", "", "Trường này là bắt buộc."),
-    ("issuing_unit_name", "", "Trường này là bắt buộc."),
+    ("letter_number", "", "Thông tin này là bắt buộc."),
+    ("letter_number", "công văn 125", "Ghi số và ký hiệu như trên công văn, ví dụ 125/UBND-VP."),
+    ("signer_name", "", "Thông tin này là bắt buộc."),
+    ("signer_position", "", "Thông tin này là bắt buộc."),
+    ("issuing_unit_name", "", "Thông tin này là bắt buộc."),
     ("letter_date", "30/02/2026", "Nhập một ngày hợp lệ."),
 ])
 def test_it_refuses_missing_letter_fields_and_stores_nothing(client, units, leader_bien_hoa, officer_bien_hoa,
@@ -145,16 +145,16 @@ def test_it_refuses_an_effective_date_before_the_letter_date(client, units, lead
                                             letter_date=today.strftime("%d/%m/%Y"),
                                             effective_date=(today - timedelta(days=1)).strftime("%d/%m/%Y")))
     assert response.status_code == 200
-    assert field_errors(response) == {"effective_date": ["Ngày hiệu lực không được trước ngày của văn bản."]}
+    assert field_errors(response) == {"effective_date": ["Ngày hiệu lực không được trước ngày công văn."]}
     assert TurnoverRequest.objects.count() == 0
     assert stored_files(private_media) == []
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("cv-125.pdf", b"MZ\x90\x00\x03" + b"\x00" * 4000, "Tệp văn bản không phải tài liệu PDF (hãy quét văn bản ra PDF)."),
-    ("cv-125.pdf", pdf_bytes()[:400], "Tệp PDF bị hỏng hoặc không đầy đủ; hãy quét hoặc xuất lại văn bản."),
-    ("cv-125.pdf", b"", "Tệp văn bản trống."),
-    ("cv-125.pdf", b"%PDF-1.7\n" + b"0" * (50 * 1024 * 1024), "Tệp văn bản lớn hơn 10 MB."),
+    ("cv-125.pdf", b"MZ\x90\x00\x03" + b"\x00" * 4000, "Tệp công văn không phải tài liệu PDF (hãy quét công văn sang định dạng PDF)."),
+    ("cv-125.pdf", pdf_bytes()[:400], "Tệp PDF bị hỏng hoặc không đầy đủ; hãy quét hoặc xuất lại công văn."),
+    ("cv-125.pdf", b"", "Tệp công văn trống; hãy chọn lại tệp bản quét công văn."),
+    ("cv-125.pdf", b"%PDF-1.7\n" + b"0" * (50 * 1024 * 1024), "Tệp công văn lớn hơn 10 MB; hãy quét lại với độ phân giải thấp hơn."),
 ])
 def test_it_refuses_a_bad_attachment_on_the_form_and_stores_nothing(client, units, leader_bien_hoa, officer_bien_hoa,
                                                                    private_media, name, content, message):

@@ -63,7 +63,7 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     assert login(leader, leader_bien_hoa.username, DEFAULT_PASSWORD, "01-leader-login").status == 200
     page.click("nav.mainnav a:has-text('Đề nghị thay đổi cán bộ')")
     expect(page.locator("h1")).to_have_text("Đề nghị thay đổi cán bộ")
-    page.click("a:has-text('Tạo đề nghị')")
+    page.click("a:has-text('Lập đề nghị')")
 
     today = timezone.localdate()
     page.select_option("select[name=unit]", value=str(units["bien_hoa"].pk))
@@ -80,7 +80,7 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     assert submit(page).status == 200
     errors = page.locator(".field.has-error .error")
     expect(errors).to_have_count(2)
-    assert errors.all_inner_texts() == ["Trường này là bắt buộc.", "Ngày hiệu lực không được trước ngày của văn bản."]
+    assert errors.all_inner_texts() == ["Thông tin này là bắt buộc.", "Ngày hiệu lực không được trước ngày công văn."]
     assert TurnoverRequest.objects.count() == 0 and list(tmp_path.rglob("*.pdf")) == []
     both_sizes(leader, "02-form-with-errors")
 

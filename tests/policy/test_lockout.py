@@ -32,7 +32,7 @@ def test_it_locks_the_username_after_five_failures(client, officer_bien_hoa, pas
     # Even the right password is refused now, with the Vietnamese lockout page.
     response = _attempt(client, officer_bien_hoa.username, password)
     assert response.status_code == 429
-    assert "Tài khoản tạm thời bị khóa" in response.content.decode()
+    assert "Tài khoản bị khóa tạm thời" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -56,7 +56,7 @@ def test_it_answers_a_username_of_256_characters_with_a_form_error(client, db):
 
     response = client.post(reverse("login"), {"username": "a" * 256, "password": "Bi-Mat-Cua-Toi-77!"})
     assert response.status_code == 200
-    assert response.context["form"].errors["username"] == ["Tên đăng nhập có tối đa 64 ký tự."]
+    assert response.context["form"].errors["username"] == ["Tên đăng nhập dài tối đa 64 ký tự."]
     event = SecurityEvent.objects.get(kind=EventKind.LOGIN_FAILURE)
     assert event.details == {"reason": "malformed"} and event.target_username == "aa…[256]"
     # No account can have it: nothing to count towards a lockout.

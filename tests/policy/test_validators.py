@@ -120,7 +120,7 @@ def test_it_refuses_names_and_places_dressed_with_a_date(db, password):
 
 def test_it_explains_guessable_parts_in_vietnamese(db):
     message = _messages(validators.StrengthValidator(), "Xuanloc@2024")
-    assert "chỉ gồm tên riêng/địa danh và ngày tháng" in message
+    assert "chỉ gồm tên riêng, địa danh hoặc từ thông dụng kèm ngày tháng" in message
 
 
 def test_it_refuses_a_low_zxcvbn_score_with_translated_feedback(db):
