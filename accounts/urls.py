@@ -21,4 +21,5 @@ urlpatterns = [
     path("units/<int:pk>/move/", unit_views.unit_move_view, name="unit_move"),
     path("units/<int:pk>/merge/", unit_views.unit_merge_view, name="unit_merge"),
     path("units/<int:pk>/retire/", unit_views.unit_retire_view, name="unit_retire"),
+    path("units/search/", unit_views.unit_search_view, name="unit_search"),
 ]
