@@ -90,7 +90,7 @@ def unit_merge_view(request, pk):
     preview's counts in hidden fields → the merge. A preview gone stale is shown again, new."""
     unit = scope.unit_get_visible(request.user, pk)
     form = UnitMergeForm(request.POST or None, units=scope.units_visible_to(request.user), exclude=unit,
-                         target_label=_("Merge into"))
+                         target_label=_("Receiving unit"))
     context = {"form": form, "unit": unit, "title": _("Merge unit"), "preview_next": True}
     if request.method != "POST" or not form.is_valid():
         return render(request, "accounts/unit_form.html", context)

@@ -151,7 +151,7 @@
       if (units.length) {
         listbox.hidden = false;
         input.setAttribute("aria-expanded", "true");
-        say((root.getAttribute("data-found") || "").replace("%(count)s", String(units.length)));
+        say((root.getAttribute("data-found") || "").replace("{count}", String(units.length)));
       } else {
         close();
         say(root.getAttribute("data-empty"));
