@@ -66,8 +66,12 @@
     }
     input.value = select.value ? optionLabel(select.options[select.selectedIndex]) : "";
 
-    root.insertBefore(input, select);
-    root.insertBefore(listbox, select);
+    // The list opens right under the text box; the status line (matches found, nothing found) under both.
+    var box = document.createElement("span");
+    box.className = "unit-picker-box";
+    box.appendChild(input);
+    box.appendChild(listbox);
+    root.insertBefore(box, select);
     root.appendChild(status);
     select.hidden = true;
     select.tabIndex = -1;
@@ -161,8 +165,7 @@
     function fallBack() {
       // The search does not answer: the plain <select> again, so the form still works.
       close();
-      input.remove();
-      listbox.remove();
+      box.remove();
       if (label) {
         label.htmlFor = select.id;
       }
