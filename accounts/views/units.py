@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from portal.errors import DomainError, form_error, message_error
+from portal.errors import DomainError, form_error
 
 from .. import scope, selectors
 from ..choices import Role

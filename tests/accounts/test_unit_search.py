@@ -47,9 +47,14 @@ def test_it_matches_without_accents_by_name_or_code(client, it_admin, units, typ
     assert _names(client.get(SEARCH, {"q": typed})) == found
 
 
-def test_it_answers_at_most_20_units_with_their_parent(client, it_admin, units, django_assert_max_num_queries):
+def test_it_answers_at_most_20_units_with_their_parent_in_one_query(client, it_admin, units,
+                                                                    django_assert_num_queries):
+    from accounts.selectors import unit_search
+
     for n in range(25):
         UnitFactory(name=f"UBND xã Thử {n:02d}", parent=units["long_khanh"])
+    with django_assert_num_queries(1):
+        assert len([unit.parent.name for unit in unit_search(it_admin, "xa thu")]) == 20
     login(client, it_admin)
     response = client.get(SEARCH, {"q": "xa thu"})
     results = response.json()["results"]
