@@ -40,6 +40,9 @@ class AccountsConfig(AppConfig):
             "turnover_request": _("Turnover request"), "letter": _("Official letter"), "lines": _("Lines"),
             "record": _("Record"), "due_at": _("Due by"), "new_unit": _("New unit"), "account": _("Account"),
             "expires_at": _("Until"), "file": _("File"), "sha256": _("SHA-256"), "roster_import": _("Roster import"),
+            # The legal basis of a unit change (rename, move, merge, retire).
+            "basis_number": _("Decision number and symbol"), "basis_date": _("Decision date"),
+            "effective_date": _("Effective date"),
         }
         return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
                         "already_required": PasswordChangeReason, "reason": EventReason,

@@ -110,7 +110,10 @@ def _unit_upsert(code, name, kind, parent):
     if unit is None:
         return unit_create(actor=SEED_DEMO, code=code, name=name, kind=kind, parent=parent), True
     if unit.name != name:
-        unit_rename(actor=SEED_DEMO, unit=unit, name=name)
+        # A unit change carries its legal basis; the demo's own corrections cite a demo decision.
+        today = timezone.localdate()
+        unit_rename(actor=SEED_DEMO, unit=unit, name=name, basis_number="1/QĐ-DEMO", basis_date=today,
+                    effective_date=today)
     return unit, False
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import HandoverReason, PasswordChangeReason, Role, UnitKind, UnitState
+from .turnover_models import letter_number_validator
 
 # Patterns end with \Z, not $: "$" also matches before a trailing newline, so "cb.moi\n" would pass.
 # QCVN 102:2016 electronic agency code, e.g. 000.00.00.H19 (Đồng Nai's People's Committee).
@@ -25,6 +26,14 @@ username_validator = RegexValidator(
 
 PHONE_PATTERN = r"\A\+?[0-9 .]{9,15}\Z"
 phone_validator = RegexValidator(PHONE_PATTERN, _("Enter a phone number of 9–15 digits."))
+
+# The number and symbol of a decision or resolution as Vietnamese documents write them (Decree
+# 30/2020/NĐ-CP, Appendix I): "1234/QĐ-UBND", "12/2025/NQ-HĐND". The same pattern as a turnover
+# letter's number (accounts.turnover_models), with a unit change's own example in the message.
+decision_number_validator = RegexValidator(
+    letter_number_validator.regex,
+    _("Write the number and symbol as on the decision, for example 1234/QĐ-UBND or 12/2025/NQ-HĐND."),
+)
 
 
 PATH_SEGMENT_WIDTH = 8
@@ -55,6 +64,15 @@ class Unit(models.Model):
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_units"
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    # The legal basis of the unit's latest change (rename, move, merge, retire): the decision or
+    # resolution that ordered it, its date and the date it takes effect. A merged or retired unit
+    # changes no more, so for it this is the basis of its state, shown in the unit list. Every
+    # change, each with its basis, is in the audit log (append-only and sealed): the history is kept
+    # there once, not in a second table.
+    change_basis = models.CharField(_("decision number and symbol"), max_length=40, blank=True,
+                                    validators=[decision_number_validator])
+    change_basis_date = models.DateField(_("decision date"), null=True, blank=True)
+    change_effective_date = models.DateField(_("effective date"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -66,6 +84,11 @@ class Unit(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(state=UnitState.MERGED) | models.Q(merged_into__isnull=False),
                 name="unit_merged_has_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(change_effective_date__isnull=True) | models.Q(change_basis_date__isnull=True)
+                | models.Q(change_effective_date__gte=models.F("change_basis_date")),
+                name="unit_change_effective_after_decision",
             ),
         ]
 

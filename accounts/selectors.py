@@ -4,7 +4,19 @@ from datetime import datetime, time, timedelta
 
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import BooleanField, Exists, ExpressionWrapper, IntegerField, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -21,8 +33,8 @@ from policy.selectors import (
     password_expiring_q,
 )
 
-from .choices import AccountState, PasswordChangeReason, Role, TurnoverState
-from .models import HandoverRecord, Holiday, User
+from .choices import AccountState, PasswordChangeReason, Role, TurnoverState, UnitState
+from .models import HandoverRecord, Holiday, Unit, User
 from .scope import accounts_visible_to, turnover_requests_visible_to, units_visible_to
 from .search import search_key, search_term
 
@@ -274,3 +286,57 @@ def holidays_list(*, year=None):
     if year:
         holidays = holidays.filter(date__year=year)
     return holidays.order_by("date")
+
+
+def unit_tree_rows(user):
+    """The unit list: units in scope in tree order, each with the names of its ancestors in scope
+    (`ancestor_names`), the breadcrumb that shows a unit's place where indentation does not fit (a
+    phone). Read from the list itself: one query whatever the depth."""
+    units = list(unit_tree(user))
+    names = {unit.pk: unit.name for unit in units}
+    for unit in units:
+        ids = [int(segment) for segment in unit.path.strip("/").split("/")[:-1] if segment]
+        unit.ancestor_names = [names[pk] for pk in ids if pk in names]
+    return units
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What a merge will move, as the confirmation page lists it."""
+
+    unit: object
+    into: object
+    accounts: list  # the merged unit's own accounts, leaders first (they become officers)
+    sub_units: list  # its direct sub-units (their own subtrees move with them)
+
+    @property
+    def leaders(self) -> list:
+        return [account for account in self.accounts if account.role == Role.UNIT_LEADER]
+
+
+def unit_merge_preview(unit, into) -> MergePreview:
+    """Two queries: the accounts of the unit, and its direct sub-units. The same rows the merge moves
+    (accounts.services.units.unit_merge), so that the counts the person confirms are the ones it checks."""
+    accounts = list(User.objects.filter(unit=unit).order_by(
+        Case(When(role=Role.UNIT_LEADER, then=0), default=1), "username"))
+    sub_units = list(Unit.objects.filter(parent=unit).order_by("path"))
+    return MergePreview(unit=unit, into=into, accounts=accounts, sub_units=sub_units)
+
+
+UNIT_SEARCH_LIMIT = 20
+UNIT_SEARCH_MAX_LENGTH = 100
+
+
+def unit_search(user, text: str, *, active_only: bool = False, exclude=None) -> list:
+    """The unit picker's answer: at most 20 units within the reader's scope whose accent-free name or
+    agency code contains the typed text ("bien hoa" finds "Biên Hòa"), in tree order, with their
+    parent for a label that tells two "UBND phường …" apart. An empty text lists the first units."""
+    units = units_visible_to(user).select_related("parent")
+    term = search_term(text)
+    if term:
+        units = units.annotate(search_text=search_key("name", "code")).filter(search_text__contains=term)
+    if active_only:
+        units = units.filter(state=UnitState.ACTIVE)
+    if exclude is not None:
+        units = units.exclude(path__startswith=exclude.path)
+    return list(units.order_by("path")[:UNIT_SEARCH_LIMIT])

@@ -36,4 +36,5 @@ urlpatterns = [
          name="turnover_move_confirm"),
     path("turnover/<int:pk>/letter.pdf", turnover_views.turnover_attachment_view, name="turnover_attachment"),
     path("turnover/<int:pk>/record/", turnover_views.turnover_record_view, name="turnover_record"),
+    path("units/search/", unit_views.unit_search_view, name="unit_search"),
 ]

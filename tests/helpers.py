@@ -3,6 +3,7 @@ which holds only fixtures and hooks."""
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import redis
@@ -101,3 +102,11 @@ def redis_keys_delete(url: str, prefix: str) -> int:
         return deleted
     finally:
         client.close()
+
+
+# ----- unit changes: a legal basis (accounts.services.units) -----------------------------------------
+
+# What a rename, move, merge or retirement is ordered by, as the services take it and as the forms do.
+UNIT_CHANGE_BASIS = {"basis_number": "1234/QĐ-UBND", "basis_date": date(2025, 6, 12),
+                     "effective_date": date(2025, 7, 1)}
+UNIT_CHANGE_BASIS_FORM = {"basis_number": "1234/QĐ-UBND", "basis_date": "12/06/2025", "effective_date": "01/07/2025"}

@@ -29,6 +29,7 @@ from portal.errors import DomainError, PolicyViolation
 from portal.text import first_invisible_character
 from tests.conftest import login
 from tests.factories import UserFactory
+from tests.helpers import UNIT_CHANGE_BASIS_FORM
 
 LONG_EMAIL = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 59}.vn"  # 255 characters, well-formed otherwise
 
@@ -164,7 +165,7 @@ def test_it_refuses_invisible_characters_in_a_full_name(admin_client, units, cha
 
 def test_it_refuses_invisible_characters_in_a_unit_name(admin_client, units):
     response = admin_client.post(reverse("accounts:unit_rename", args=[units["tan_phong"].pk]),
-                                 {"name": "UBND phường \u202eTân Phong"})
+                                 {"name": "UBND phường \u202eTân Phong", **UNIT_CHANGE_BASIS_FORM})
     assert response.status_code == 200 and list(response.context["form"].errors) == ["name"]
     assert Unit.objects.get(pk=units["tan_phong"].pk).name == "UBND phường Tân Phong"
 

@@ -98,8 +98,9 @@ def test_it_sends_anonymous_visitors_to_the_login(client, units):
 def test_it_moves_scope_with_the_tree(db, leader_bien_hoa, units, it_admin):
     """A ward moved from Long Khánh to Biên Hòa enters the Biên Hòa leader's scope at once."""
     from accounts.services import unit_move
+    from tests.helpers import UNIT_CHANGE_BASIS
 
     officer = UserFactory(unit=units["xuan_an"])
     assert officer not in accounts_visible_to(leader_bien_hoa)
-    unit_move(actor=it_admin, unit=units["xuan_an"], new_parent=units["bien_hoa"])
+    unit_move(actor=it_admin, unit=units["xuan_an"], new_parent=units["bien_hoa"], **UNIT_CHANGE_BASIS)
     assert officer in accounts_visible_to(leader_bien_hoa)

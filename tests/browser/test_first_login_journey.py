@@ -180,7 +180,12 @@ def test_an_it_admin_hands_over_a_new_account_that_the_officer_then_activates(jo
     page.fill("input[name=full_name]", "Ngô Thị Lan")
     page.fill("input[name=email]", "cb.lan@dongnai.gov.vn")
     page.fill("input[name=phone]", "0251 3822 123")
-    page.select_option("select[name=unit]", value=str(units["tan_phong"].pk))
+    # The unit picker (static/js/unit-picker.js): type without accents, choose with the keyboard.
+    unit_box = page.get_by_role("combobox", name="Đơn vị")
+    unit_box.press_sequentially("tan phong", delay=20)
+    page.get_by_role("listbox").get_by_role("option").first.wait_for()
+    unit_box.press("ArrowDown")
+    unit_box.press("Enter")
     page.select_option("select[name=role]", value=Role.OFFICER)
     admin.screenshot("03-new-account-form")
     response = submit(page)
