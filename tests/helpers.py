@@ -110,3 +110,17 @@ def redis_keys_delete(url: str, prefix: str) -> int:
 UNIT_CHANGE_BASIS = {"basis_number": "1234/QĐ-UBND", "basis_date": date(2025, 6, 12),
                      "effective_date": date(2025, 7, 1)}
 UNIT_CHANGE_BASIS_FORM = {"basis_number": "1234/QĐ-UBND", "basis_date": "12/06/2025", "effective_date": "01/07/2025"}
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A small, well-formed PDF (blank A4 pages), as a scanned letter stands in the tests."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -191,30 +191,30 @@ def turnover_return_view(request, pk):
     return redirect("accounts:turnover_detail", pk=turnover_request.pk)
 
 
-@never_cache
-@require_POST
-@require_roles(Role.IT_ADMIN)
-def turnover_accept_view(request, pk):
+def _execution_action(request, pk, service):
+    """Accept (executing at once when the effective date has come) or execute: the result page shows
+    newcomers' one-time passwords once."""
     turnover_request = scope.turnover_request_get_visible(request.user, pk)
     try:
-        result = services.turnover_request_accept(actor=request.user, request=turnover_request)
+        result = service(actor=request.user, request=turnover_request)
     except DomainError as error:
         message_error(request, error)
         return redirect("accounts:turnover_detail", pk=turnover_request.pk)
     return _after_execution(request, result)
+
+
+@never_cache
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def turnover_accept_view(request, pk):
+    return _execution_action(request, pk, services.turnover_request_accept)
 
 
 @never_cache
 @require_POST
 @require_roles(Role.IT_ADMIN)
 def turnover_execute_view(request, pk):
-    turnover_request = scope.turnover_request_get_visible(request.user, pk)
-    try:
-        result = services.turnover_request_execute(actor=request.user, request=turnover_request)
-    except DomainError as error:
-        message_error(request, error)
-        return redirect("accounts:turnover_detail", pk=turnover_request.pk)
-    return _after_execution(request, result)
+    return _execution_action(request, pk, services.turnover_request_execute)
 
 
 @require_POST

@@ -1,12 +1,10 @@
 """Turnover requests through the service (letter point 2): filing, states, the IT Center's decisions,
 execution once, service level, scope."""
-import io
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from pypdf import PdfWriter
 
 from accounts.attachments import attachment_path, attachment_store
 from accounts.choices import DepartureReason, Role, TurnoverAction, TurnoverState
@@ -19,18 +17,9 @@ from policy.compliance import service_deadline
 from portal.actors import SystemActor
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 from tests.factories import UserFactory
-from tests.helpers import run_concurrently
+from tests.helpers import pdf_bytes, run_concurrently
 
 JOB = SystemActor("turnover_job")
-
-
-def pdf_bytes(pages=1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(595, 842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Turnover requests through the web pages (letter point 2): filing with the letter's PDF, the
 workflow's buttons, every refusal shown on the page with nothing stored, scope (404 for other units,
 also by guessed ids), the attachment download, the list's figures and the printed record."""
-import io
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfWriter
 
 from accounts.attachments import attachment_store
 from accounts.choices import DepartureReason, Role, TurnoverAction, TurnoverState
@@ -19,19 +17,10 @@ from accounts.services import turnover
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from tests.factories import UserFactory
-from tests.helpers import login
+from tests.helpers import login, pdf_bytes
 
 LIST = reverse("accounts:turnover_list")
 NEW = reverse("accounts:turnover_create")
-
-
-def pdf_bytes(pages=1) -> bytes:
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(595, 842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture

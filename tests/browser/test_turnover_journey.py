@@ -3,33 +3,24 @@ scanned letter, is told in Vietnamese what to fix, submits it; an IT admin accep
 once; the departed officer's open session (a second browser context) ends — the next page is the login
 page. Screenshots of the list, the form with errors, the detail and the printed records, at desktop and
 phone size, are saved under artifacts/."""
-import io
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
-from pypdf import PdfWriter
 
 from accounts.choices import Role, TurnoverState
 from accounts.models import TurnoverRequest
 from accounts.services import account_create
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import pdf_bytes
 
 from .test_first_login_journey import login, submit
 
 pytestmark = [pytest.mark.browser]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
-
-
-def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def signed_in(journey, user):
