@@ -62,13 +62,19 @@ def recertification_campaign_start(*, actor, name: str = "", deadline=None,
         "date": timezone.localdate(now).strftime("%m/%Y")}
     campaign = RecertificationCampaign.objects.create(name=name, started_at=now, deadline=deadline, outcome=outcome,
                                                       started_by_name=_actor_name(actor))
-    accounts = User.objects.filter(is_active=True).select_related("unit").order_by("pk")
-    items = [RecertificationItem(campaign=campaign, account=account, unit=account.unit,
-                                 reviewer_unit=reviewer_unit_for(account), role=account.role,
-                                 can_lookup=account.can_lookup) for account in accounts.iterator(chunk_size=BATCH)]
-    RecertificationItem.objects.bulk_create(items, batch_size=BATCH)
+    # In batches: a nationwide portal has 200,000 accounts, which need not sit in memory at once.
+    accounts = User.objects.filter(is_active=True).select_related("unit__parent").order_by("pk")
+    batch, created = [], 0
+    for account in accounts.iterator(chunk_size=BATCH):
+        batch.append(RecertificationItem(campaign=campaign, account=account, unit=account.unit,
+                                         reviewer_unit=reviewer_unit_for(account), role=account.role,
+                                         can_lookup=account.can_lookup))
+        if len(batch) == BATCH:
+            created += len(RecertificationItem.objects.bulk_create(batch))
+            batch = []
+    created += len(RecertificationItem.objects.bulk_create(batch))
     audit_event_record(kind=EventKind.RECERTIFICATION_STARTED, actor=actor,
-                       details={"campaign": campaign.pk, "accounts": len(items), "outcome": outcome,
+                       details={"campaign": campaign.pk, "accounts": created, "outcome": outcome,
                                 "deadline": deadline.isoformat()})
     return campaign
 

@@ -149,3 +149,14 @@ def test_two_workers_closing_at_once_apply_the_outcome_once(it_admin, officer_bi
                                 lambda: recert.recertification_close(actor=JOB, campaign=campaign))
     assert sorted(outcomes) == [0, 1]
     assert SecurityEvent.objects.filter(kind=EventKind.RECERTIFICATION_CLOSED).count() == 1
+
+
+def test_starting_a_campaign_takes_a_constant_number_of_queries(db, it_admin, units, django_assert_num_queries):
+    for n in range(30):
+        UserFactory(username=f"cb.so{n}", unit=units["tan_phong"] if n % 2 else units["xuan_an"],
+                    role=Role.UNIT_LEADER if n % 5 == 0 else Role.OFFICER)
+    # Open-campaign check, the campaign, the accounts with their units, one bulk insert per 5,000
+    # accounts, the audit event, and the transaction's savepoint pair: 7 whatever the count below 5,000.
+    with django_assert_num_queries(7):
+        campaign = recert.recertification_campaign_start(actor=it_admin)
+    assert campaign.items.count() == User.objects.filter(is_active=True).count()
