@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -72,7 +73,7 @@ class TurnoverAction(models.TextChoices):
 
 class DepartureReason(models.TextChoices):
     LEFT = "left", _("Left the unit")
-    RETIRED = "retired", _("Retired")
+    RETIRED = "retired", pgettext_lazy("departure reason", "Retired")
     TRANSFERRED_OUT = "transferred_out", _("Transferred out of the province")
     LONG_LEAVE = "long_leave", _("Long leave")
     DUTIES_CHANGED = "duties_changed", _("No longer handles dossiers")

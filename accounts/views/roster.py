@@ -33,8 +33,9 @@ STATUS_LABELS = {"active": gettext_lazy("Working"), **dict(DepartureReason.choic
 @never_cache
 @require_roles(*RECONCILERS)
 def roster_view(request):
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    post = request.method == "POST"
+    form = RosterUploadForm(request.POST if post else None, request.FILES if post else None)
+    if post and form.is_valid():
         try:
             roster_import = services.roster_import_start(actor=request.user, uploaded=form.cleaned_data["roster"])
         except DomainError as error:
