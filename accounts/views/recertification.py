@@ -28,7 +28,7 @@ def _page(request, start_form=None):
     user = request.user
     campaign = services.recertification_campaign_current()
     context = {"campaign": campaign, "section": "recertification", "show": request.GET.get("show", "pending")}
-    if user.role == Role.IT_ADMIN and (campaign is None or not campaign.is_open):
+    if user.role == Role.IT_ADMIN and (start_form is not None or campaign is None or not campaign.is_open):
         context["start_form"] = start_form or CampaignStartForm()
     if campaign is not None:
         context["progress"] = services.recertification_progress(user, campaign)
