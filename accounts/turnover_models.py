@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import DepartureReason, Role, TurnoverAction, TurnoverState
 
@@ -116,7 +117,7 @@ class RosterImport(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("roster import state", "Done")
         REFUSED = "refused", _("Refused: the file has problems")
         FAILED = "failed", _("Failed")
 

@@ -275,3 +275,29 @@ def test_the_departure_reason_retired_reads_nghi_huu_not_a_dissolved_unit(client
     html = client.get(NEW_REQUEST).content.decode()
     assert '<option value="retired">Nghỉ hưu</option>' in html
     assert "Đã giải thể" not in html
+
+
+def test_the_prefilled_lines_are_filed_as_they_are_with_the_letter(client, leader_bien_hoa, ward_staff, units,
+                                                                   settings, tmp_path):
+    from tests.accounts.test_turnover_views import letter_post
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    login(client, leader_bien_hoa)
+    roster_import = upload(client, *GOOD_LINES)
+    client.post(reverse("accounts:roster_turnover", args=[roster_import.pk]),
+                {"orphans": [ward_staff["cu"].pk], "left": [3], "newcomers": [4]})
+    lines = [form.initial for form in client.get(NEW_REQUEST).context["lines"].forms if form.initial]
+    post = letter_post(units["bien_hoa"], lines=lines)  # what the browser sends back untouched
+    response = client.post(NEW_REQUEST, post)
+    turnover_request = TurnoverRequest.objects.get()
+    assert response["Location"] == reverse("accounts:turnover_detail", args=[turnover_request.pk])
+    assert [(line.action, line.username, line.departure_reason) for line in turnover_request.lines.all()] == [
+        ("disable", "cb.cu", "left"), ("disable", "cb.tam", "retired"), ("create", "moi.dt", "")]
+
+
+def test_a_finished_reconciliation_reads_done_not_the_records_result_column(client, leader_bien_hoa, ward_staff):
+    """“Done” was one msgid for an import's state and a record's column (Kết quả thực hiện)."""
+    login(client, leader_bien_hoa)
+    roster_import = upload(client, *GOOD_LINES)
+    html = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
+    assert '<span class="tag" data-testid="roster-state">Hoàn thành</span>' in html
