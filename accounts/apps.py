@@ -21,7 +21,14 @@ class AccountsConfig(AppConfig):
         every app; it imports none)."""
         from audit.choices import AccessRefusal, SessionEndReason
 
-        from .choices import EventReason, PasswordChangeReason, Role, UnitKind
+        from .choices import (
+            EventReason,
+            PasswordChangeReason,
+            RecertificationDecision,
+            RecertificationOutcome,
+            Role,
+            UnitKind,
+        )
 
         labels = {
             "role": _("Role"), "unit": _("Unit"), "can_lookup": _("May look up citizens"), "full_name": _("Full name"),
@@ -40,10 +47,15 @@ class AccountsConfig(AppConfig):
             "turnover_request": _("Turnover request"), "letter": _("Official letter"), "lines": _("Lines"),
             "record": _("Record"), "due_at": _("Due by"), "new_unit": _("New unit"), "account": _("Account"),
             "expires_at": _("Until"), "file": _("File"), "sha256": _("SHA-256"), "roster_import": _("Roster import"),
+            "note": _("Note"), "campaign": _("Recertification campaign"), "decision": _("Decision"),
+            "items_left": _("Accounts left to certify"), "days_before": _("Days before the deadline"),
+            "accounts_escalated": _("Accounts escalated"), "accounts_affected": _("Accounts affected"),
+            "outcome": _("Accounts left uncertified"), "deadline": _("Deadline"), "accounts": _("Accounts"),
             # The legal basis of a unit change (rename, move, merge, retire).
             "basis_number": _("Decision number and symbol"), "basis_date": _("Decision date"),
             "effective_date": _("Effective date"),
         }
         return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
+                        "decision": RecertificationDecision, "outcome": RecertificationOutcome,
                         "already_required": PasswordChangeReason, "reason": EventReason,
                         "ended_because": SessionEndReason, "refused_because": AccessRefusal}

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from .views import accounts as views
+from .views import recertification as recertification_views
+from .views import roster as roster_views
 from .views import turnover as turnover_views
 from .views import units as unit_views
 
@@ -37,4 +39,21 @@ urlpatterns = [
     path("turnover/<int:pk>/letter.pdf", turnover_views.turnover_attachment_view, name="turnover_attachment"),
     path("turnover/<int:pk>/record/", turnover_views.turnover_record_view, name="turnover_record"),
     path("units/search/", unit_views.unit_search_view, name="unit_search"),
+    path("<int:pk>/exemption/", views.account_exemption_grant_view, name="exemption_grant"),
+    path("<int:pk>/exemption/revoke/", views.account_exemption_revoke_view, name="exemption_revoke"),
+    path("roster/", roster_views.roster_view, name="roster"),
+    path("roster/template.<str:file_format>", roster_views.roster_template_view, name="roster_template"),
+    path("roster/<int:pk>/", roster_views.roster_detail_view, name="roster_detail"),
+    path("roster/<int:pk>/progress.json", roster_views.roster_progress_view, name="roster_progress"),
+    path("roster/<int:pk>/turnover/", roster_views.roster_turnover_view, name="roster_turnover"),
+    path("recertification/", recertification_views.recertification_view, name="recertification"),
+    path("recertification/start/", recertification_views.recertification_start_view, name="recertification_start"),
+    path("recertification/<int:pk>/close/", recertification_views.recertification_close_view,
+         name="recertification_close"),
+    path("recertification/<int:pk>/keep/", recertification_views.recertification_keep_view,
+         name="recertification_keep"),
+    path("recertification/<int:pk>/turnover/", recertification_views.recertification_turnover_view,
+         name="recertification_turnover"),
+    path("recertification/items/<int:pk>/decide/", recertification_views.recertification_decide_view,
+         name="recertification_decide"),
 ]

@@ -102,3 +102,13 @@ def dormancy_exemption_revoke(*, actor, account: User) -> int:
     if revoked:
         audit_event_record(kind=EventKind.DORMANCY_EXEMPTION_REVOKED, actor=actor, target=account)
     return revoked
+
+
+def dormancy_exemption_current(account: User, now=None) -> DormancyExemption | None:
+    now = now or timezone.now()
+    return DormancyExemption.objects.filter(account=account, revoked_at__isnull=True, expires_at__gt=now).first()
+
+
+def account_dormant_at(account: User):
+    """When the dormant-account pass would disable the account if nobody signs in before."""
+    return account_last_activity(account) + timedelta(days=current_policy().dormant_days)

@@ -114,6 +114,26 @@ def recertification_item_decide(*, actor, item: RecertificationItem, decision: s
     return item
 
 
+def recertification_campaign_current():
+    """The open campaign, else the latest closed one (None before the first)."""
+    return (RecertificationCampaign.objects.filter(closed_at__isnull=True).first()
+            or RecertificationCampaign.objects.first())
+
+
+@transaction.atomic
+def recertification_items_keep(*, actor, campaign: RecertificationCampaign, item_ids) -> int:
+    """Bulk “still needed as it is”: every chosen item is the actor's to decide, or none is decided."""
+    item_ids = set(item_ids)
+    if not item_ids:
+        raise PolicyViolation(_("Choose at least one account."), field="items", code="items_missing")
+    items = list(recertification_items_for(actor, campaign).filter(pk__in=item_ids).order_by("pk"))
+    if len(items) != len(item_ids):
+        raise NotAllowed(_("This account is not yours to certify."))
+    for item in items:
+        recertification_item_decide(actor=actor, item=item, decision=RecertificationDecision.KEEP)
+    return len(items)
+
+
 def recertification_progress(user, campaign: RecertificationCampaign) -> list[dict]:
     """Per unit in the reader's scope: how many accounts, how many still to certify, and the
     decisions — one aggregate query."""

@@ -6,6 +6,7 @@ Reading the file changes nothing. A small file is reconciled at once; a large on
 job (accounts.tasks.reconcile_roster) that reports progress on its RosterImport row."""
 import hashlib
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.errors import NotAllowed, PolicyViolation
+from portal.errors import DomainError, NotAllowed, PolicyViolation
 from portal.text import fold
 
 from .. import scope
-from ..choices import Role
+from ..choices import DepartureReason, Role, TurnoverAction
 from ..models import RosterImport, User
 from ..roster import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
 
@@ -177,3 +178,86 @@ def roster_result_accounts(roster_import: RosterImport) -> dict[int, User]:
     ids = set(roster_import.result.get("orphans", []))
     ids |= {item["account"] for item in roster_import.result.get("left_active", [])}
     return {account.pk: account for account in User.objects.filter(pk__in=ids).select_related("unit")}
+
+
+def roster_imports_recent(user, limit: int = 10):
+    """The reader's latest uploads (it_admin: everyone's), newest first."""
+    imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
+    return imports.select_related("uploaded_by")[:limit]
+
+
+# A turnover request holds at most this many lines (accounts.forms_turnover.TurnoverLineFormSet).
+TURNOVER_LINES_MAX = 50
+_USERNAME_UNSAFE = re.compile(r"[^a-z0-9]")
+
+
+def username_propose(full_name: str, taken: set[str]) -> str:
+    """“Đỗ Thị Mới” → “moi.dt” (the given name, then the initials of the others, without accents), with
+    a number when taken. Only a proposal: the leader may change it, the service checks it again."""
+    words = [_USERNAME_UNSAFE.sub("", word) for word in fold(full_name).split()]
+    words = [word for word in words if word]
+    if not words:
+        base = "canbo"
+    else:
+        base = words[-1] + ("." + "".join(word[0] for word in words[:-1]) if len(words) > 1 else "")
+    base = (base + "000")[:max(len(base), 3)][:60]
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    taken.add(candidate)
+    return candidate
+
+
+def roster_turnover_lines(*, actor, roster_import: RosterImport, orphans=(), left=(), newcomers=()) -> list[dict]:
+    """The chosen findings of a finished reconciliation as turnover request lines, rebuilt from the
+    stored result (the page posts only account ids and roster line numbers, never names): disable the
+    orphans (not on the roster: they left) and the departed officers (the roster's status is the
+    reason), create accounts for the officers without one (a proposed username)."""
+    ensure_may_reconcile(actor)
+    if roster_import.state != RosterImport.State.DONE:
+        raise DomainError(_("This reconciliation has not finished."), code="roster_not_done")
+    result = roster_import.result
+    orphans, left, newcomers = set(orphans), set(left), set(newcomers)
+    if not (orphans or left or newcomers):
+        raise PolicyViolation(_("Choose at least one line."), code="roster_nothing_chosen")
+    left_rows = {item["row"]["line"]: item for item in result.get("left_active", [])}
+    new_rows = {row["line"]: row for row in result.get("without_account", [])}
+    if not (orphans <= set(result.get("orphans", [])) and left <= set(left_rows) and newcomers <= set(new_rows)):
+        raise PolicyViolation(_("Some chosen lines are not in this reconciliation; reload the page."),
+                              code="roster_unknown_line")
+    if len(orphans) + len(left) + len(newcomers) > TURNOVER_LINES_MAX:
+        raise PolicyViolation(_("One request holds at most %(max)d lines; choose fewer and file the rest in "
+                                "another request.") % {"max": TURNOVER_LINES_MAX}, code="roster_too_many")
+    wanted = orphans | {left_rows[line]["account"] for line in left}
+    accounts = {account.pk: account for account in
+                scope.accounts_visible_to(actor).filter(pk__in=wanted, is_active=True).select_related("unit")}
+    lines = []
+    for pk in sorted(orphans, key=lambda pk: (getattr(accounts.get(pk), "username", ""), pk)):
+        if pk in accounts:
+            lines.append({"action": TurnoverAction.DISABLE, "account": accounts[pk],
+                          "departure_reason": DepartureReason.LEFT})
+    for line in sorted(left):
+        item = left_rows[line]
+        if item["account"] in accounts:
+            lines.append({"action": TurnoverAction.DISABLE, "account": accounts[item["account"]],
+                          "departure_reason": item["row"]["status"]})
+    units = {unit.code: unit for unit in scope.units_visible_to(actor).filter(
+        code__in={new_rows[line]["unit_code"] for line in newcomers})}
+    taken = set(User.objects.filter(username__regex=_username_prefixes(
+        [new_rows[line]["full_name"] for line in newcomers])).values_list("username", flat=True)) if newcomers else set()
+    for line in sorted(newcomers):
+        row = new_rows[line]
+        lines.append({"action": TurnoverAction.CREATE, "full_name": row["full_name"], "email": row["email"],
+                      "phone": row["phone"], "new_unit": units.get(row["unit_code"]),
+                      "username": username_propose(row["full_name"], taken)})
+    if not lines:
+        raise DomainError(_("The chosen accounts have been disabled already; nothing is left to request."),
+                          code="roster_nothing_left")
+    return lines
+
+
+def _username_prefixes(names) -> str:
+    """One regular expression for the usernames a proposal could collide with (one query)."""
+    bases = {username_propose(name, set()) for name in names}
+    return r"\A(" + "|".join(re.escape(base) for base in sorted(bases)) + r")[0-9]*\Z"

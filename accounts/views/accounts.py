@@ -3,11 +3,13 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.selectors import security_events_of_account
+from policy.compliance import account_last_activity
 from policy.selectors import days_until_password_expiry, password_expires_at
 from policy.services import password_change_force
 from portal.errors import DomainError, form_error, message_error
@@ -15,7 +17,9 @@ from portal.errors import DomainError, form_error, message_error
 from .. import scope, selectors
 from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
+from ..forms_review import DormancyExemptionForm
 from ..permissions import require_roles
+from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
@@ -50,7 +54,53 @@ def account_detail_view(request, pk):
         "handover_records": selectors.handover_records_for(account),
         "events": security_events_of_account(account) if request.user.sees_everything else None,
         "reason_form": ReasonForm(),
+        **_dormancy_context(account, request.user.role == Role.IT_ADMIN),
     })
+
+
+def _dormancy_context(account, may_exempt) -> dict:
+    """The dormancy card: the account's last activity, when the daily pass would disable it, and a
+    current exemption (granted or withdrawn by the IT Center only)."""
+    return {
+        "last_activity": account_last_activity(account),
+        "dormant_at": dormancy_services.account_dormant_at(account),
+        "exemption": dormancy_services.dormancy_exemption_current(account),
+        "exemption_form": DormancyExemptionForm() if may_exempt else None,
+    }
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_exemption_grant_view(request, pk):
+    account = scope.account_get_visible(request.user, pk)
+    form = DormancyExemptionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("accounts:detail", pk=account.pk)
+    try:
+        dormancy_services.dormancy_exemption_grant(actor=request.user, account=account,
+                                                   reason=form.cleaned_data["reason"],
+                                                   expires_at=form.cleaned_data["expires_on"])
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The account is exempt from the dormant-account rule until %(date)s.") % {
+            "date": timezone.localdate(form.cleaned_data["expires_on"]).strftime("%d/%m/%Y")})
+    return redirect("accounts:detail", pk=account.pk)
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_exemption_revoke_view(request, pk):
+    return _account_action(request, pk, dormancy_services.dormancy_exemption_revoke, _revoked_message)
+
+
+def _revoked_message(revoked: int) -> str:
+    if revoked:
+        return _("The exemption has been withdrawn: the dormant-account rule applies to this account again.")
+    return _("The account had no exemption.")
 
 
 def _issued_response(request, account, password, record):

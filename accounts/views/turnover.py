@@ -15,6 +15,7 @@ from portal.errors import DomainError, PolicyViolation, form_error, message_erro
 from .. import scope, selectors
 from ..attachments import attachment_path
 from ..choices import Role, TurnoverState
+from ..forms_review import PrefilledTurnoverLineFormSet
 from ..forms_turnover import CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
     TurnoverLineFormSet
 from ..models import Holiday, TurnoverLine, Unit
@@ -71,15 +72,41 @@ def _line_error(formset, filled, error: PolicyViolation) -> bool:
     return True
 
 
+PREFILL_SESSION_KEY = "turnover_prefill"
+
+
+def turnover_prefill_redirect(request, lines: list[dict], *, unit=None):
+    """Open the filing form with these lines (a roster reconciliation's or a campaign's findings,
+    built by their services). They wait in the server-side session, by id, for the next GET of the
+    form: nothing a browser could alter, and the leader still adds the letter and its PDF."""
+    def plain(value):
+        return getattr(value, "pk", value)
+
+    request.session[PREFILL_SESSION_KEY] = {
+        "unit": plain(unit), "lines": [{name: plain(value) for name, value in line.items()
+                                        if name != "note" and value not in ("", None)} for line in lines]}
+    return redirect("accounts:turnover_create")
+
+
+def _turnover_line_forms(request, post, accounts):
+    """The line formset; on a GET after turnover_prefill_redirect, filled with its lines (once)."""
+    prefill = request.session.pop(PREFILL_SESSION_KEY, None) if post is None else None
+    if prefill:
+        lines = PrefilledTurnoverLineFormSet(prefix="lines", accounts=accounts, units=Unit.objects.all(),
+                                             initial=prefill["lines"])
+        return lines, {"unit": prefill["unit"]} if prefill.get("unit") else {}
+    return TurnoverLineFormSet(post, prefix="lines", accounts=accounts, units=Unit.objects.all()), {}
+
+
 @never_cache
 @require_roles(*FILERS)
 def turnover_create_view(request):
     units, accounts = _filing_scope(request.user)
     post = request.POST if request.method == "POST" else None
+    lines, letter_initial = _turnover_line_forms(request, post, accounts)
     # Most requests come from the filer's own unit, whose name heads its letter.
-    initial = {"unit": request.user.unit_id, "issuing_unit_name": request.user.unit.name}
+    initial = {"unit": request.user.unit_id, "issuing_unit_name": request.user.unit.name, **letter_initial}
     form = TurnoverLetterForm(post, request.FILES or None, units=units, initial=initial)
-    lines = TurnoverLineFormSet(post, prefix="lines", accounts=accounts, units=Unit.objects.all())
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         filled = lines.filled_forms()
         letter = dict(form.cleaned_data)
