@@ -50,7 +50,7 @@ class AccountsConfig(AppConfig):
             "note": _("Note"), "campaign": _("Recertification campaign"), "decision": _("Decision"),
             "items_left": _("Accounts left to certify"), "days_before": _("Days before the deadline"),
             "accounts_escalated": _("Accounts escalated"), "accounts_affected": _("Accounts affected"),
-            "outcome": _("Accounts left uncertified"), "deadline": _("Deadline"), "accounts": _("Accounts"),
+            "outcome": _("Accounts left uncertified"), "deadline": _("Deadline"), "accounts": _("Number of accounts"),
             # The legal basis of a unit change (rename, move, merge, retire).
             "basis_number": _("Decision number and symbol"), "basis_date": _("Decision date"),
             "effective_date": _("Effective date"),
