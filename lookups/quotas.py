@@ -319,6 +319,9 @@ class _DatabaseCounts(Exception):
 
 
 def _lock(unit_id: int, *, shared: bool) -> None:
+    # A statement of its own, before any read it guards: under READ COMMITTED (Django's default; the
+    # quota code needs it) each later statement takes a snapshot after the lock is granted, so it sees
+    # what the previous holder committed. A read in the same statement would use an older snapshot.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(%s, %s)",
                        [LOCK_CLASS, unit_id])
