@@ -318,3 +318,64 @@ def test_it_renders_retry_after_and_the_ratelimit_headers_of_draft_10(backend):
 def test_limits_refuse_anything_but_a_positive_whole_number(bad):
     with pytest.raises(ValueError):
         limits(unit_minute=bad)
+
+
+# ----- the switch under a race: the unit lock -------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_decision_waits_for_a_redis_decision_in_flight_and_counts_it(settings):
+    """The twin seeds its counters from the ledger: a Redis-path grant not yet committed must not be
+    missed. The Redis-path decision holds the unit's lock (shared) until its grant commits; the
+    database decision's exclusive lock waits for it."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from tests.helpers import wait_until_blocking_another_session
+
+    for _ in range(9):
+        assert consume(officer_minute=10).allowed
+    outcome = {}
+
+    def database_decision():
+        try:
+            outcome["result"] = quotas._database_decide(officer_id=OFFICER, unit_id=UNIT, limits=limits(officer_minute=10),
+                                                        now=NOW, hand_back_to=None, pinned=True)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():  # the caller's transaction, still open after the quota said yes
+        assert consume(officer_minute=10).allowed  # the 10th, on Redis, its grant uncommitted
+        racer = threading.Thread(target=lambda: _in_own_transaction(database_decision))
+        racer.start()
+        wait_until_blocking_another_session()
+    racer.join(10)
+    assert outcome["result"].allowed is False
+    assert outcome["result"].reason == "quota_officer_minute"
+    assert QuotaGrant.objects.count() == 10
+
+
+def _in_own_transaction(call):
+    from django.db import transaction
+
+    with transaction.atomic():
+        call()
+
+
+@pytest.mark.django_db
+def test_a_redis_that_stops_answering_is_a_redis_that_is_down(private_redis):
+    """SIGSTOP: the port accepts, nothing answers. After the socket timeout the twin decides."""
+    import signal
+
+    assert consume(officer_minute=3).backend == "redis"
+    private_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        results = [consume(officer_minute=3) for _ in range(3)]
+    finally:
+        private_redis.process.send_signal(signal.SIGCONT)
+    assert [(r.allowed, r.backend) for r in results] == [(True, "database"), (True, "database"),
+                                                         (False, "database")]
+    back = consume(officer_minute=3)
+    assert (back.allowed, back.backend) == (False, "database")  # the twin hands back while deciding
+    assert consume(officer_minute=3).backend == "redis"
+    assert QuotaGrant.objects.count() == 3
