@@ -46,6 +46,8 @@ class EventKind(models.TextChoices):
 
     HOLIDAY_ADDED = "holiday_added", _("Public holiday added")
     HOLIDAY_REMOVED = "holiday_removed", _("Public holiday removed")
+    QUOTA_OVERRIDE_SET = "quota_override_set", _("Lookup quota override set")
+    QUOTA_OVERRIDE_CLEARED = "quota_override_cleared", _("Lookup quota override removed")
 
 
 class SessionEndReason(models.TextChoices):

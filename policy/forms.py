@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -11,12 +12,13 @@ FIELD_UNITS = {
     "max_age_days": _("days"), "max_age_days_admin": _("days"), "expiry_warning_days": _("days"),
     "one_time_password_hours": _("hours"), "lockout_threshold": _("failed logins"), "lockout_minutes": _("minutes"),
     "dormant_days": _("days"), "recertify_months": _("months"), "session_idle_minutes": _("minutes"),
-    "session_idle_minutes_admin": _("minutes"),
+    "session_idle_minutes_admin": _("minutes"), "quota_officer_minute": _("lookups"),
+    "quota_officer_day": _("lookups"), "quota_unit_minute": _("lookups"), "quota_unit_day": _("lookups"),
 }
 
 
 def _limits(model_field) -> tuple[int, int]:
-    low, high = 0, 32767  # PositiveSmallIntegerField
+    low, high = 0, 32767 if isinstance(model_field, models.PositiveSmallIntegerField) else 2147483647
     for validator in model_field.validators:
         if isinstance(validator, MinValueValidator):
             low = max(low, validator.limit_value)
@@ -41,3 +43,9 @@ class PasswordPolicyForm(forms.ModelForm):
                 "label": field.label, "low": low, "high": high, "unit": FIELD_UNITS[name]}
             for code in ("required", "invalid", "min_value", "max_value", "step_size"):
                 field.error_messages[code] = message
+
+    def field_groups(self):
+        """The page shows the password rules and the lookup quotas as two groups."""
+        quota = [self[name] for name in PasswordPolicy.QUOTA_FIELDS]
+        rules = [field for field in self.visible_fields() if field.name not in PasswordPolicy.QUOTA_FIELDS]
+        return [(_("Password and sign-in rules"), rules), (_("Citizen lookup quotas"), quota)]

@@ -68,6 +68,20 @@ class PasswordPolicy(models.Model):
     session_idle_minutes_admin = models.PositiveSmallIntegerField(
         _("idle session timeout for IT admins (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
+    # Citizen lookups (letter point 5): how many an officer and a unit may make, per minute and per day.
+    # Overrides per unit and per role are lookups.QuotaOverride rows.
+    quota_officer_minute = models.PositiveIntegerField(
+        _("lookups per officer per minute"), default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    quota_officer_day = models.PositiveIntegerField(
+        _("lookups per officer per day"), default=300, validators=[MinValueValidator(1), MaxValueValidator(100000)]
+    )
+    quota_unit_minute = models.PositiveIntegerField(
+        _("lookups per unit per minute"), default=200, validators=[MinValueValidator(1), MaxValueValidator(100000)]
+    )
+    quota_unit_day = models.PositiveIntegerField(
+        _("lookups per unit per day"), default=20000, validators=[MinValueValidator(1), MaxValueValidator(10000000)]
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -83,6 +97,11 @@ class PasswordPolicy(models.Model):
                                    max_age_days_admin__lte=90),
                 name="password_policy_letter_floor",
             ),
+            models.CheckConstraint(
+                condition=models.Q(quota_officer_minute__gte=1, quota_officer_day__gte=1, quota_unit_minute__gte=1,
+                                   quota_unit_day__gte=1),
+                name="password_policy_quotas_positive",
+            ),
         ]
 
     EDITABLE_FIELDS = (
@@ -90,7 +109,9 @@ class PasswordPolicy(models.Model):
         "min_age_hours", "max_age_days", "max_age_days_admin", "expiry_warning_days",
         "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
         "recertify_months", "session_idle_minutes", "session_idle_minutes_admin",
+        "quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day",
     )
+    QUOTA_FIELDS = ("quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day")
 
     @classmethod
     def from_defaults(cls) -> "PasswordPolicy":

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "policy",
     "audit",
     "notifications",
+    "lookups",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,13 @@ if not DEBUG and (not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory:
 QUOTA_REDIS_URL = env.str("QUOTA_REDIS_URL", default=REDIS_URL)
 if not DEBUG and not QUOTA_REDIS_URL:
     raise ImproperlyConfigured("QUOTA_REDIS_URL must not be empty when DEBUG=0 (or be unset: REDIS_URL).")
+# A quota check is one Redis round trip (≈0.1 ms): a Redis that has not answered in this long is
+# treated as down and the lookup is counted in PostgreSQL (lookups/quotas.py), retried after
+# QUOTA_REDIS_RETRY_SECONDS. The keys start with QUOTA_KEY_PREFIX (never braces: the hash tag follows).
+QUOTA_REDIS_SOCKET_TIMEOUT = env.float("QUOTA_REDIS_SOCKET_TIMEOUT", default=0.25)
+QUOTA_REDIS_RETRY_SECONDS = env.float("QUOTA_REDIS_RETRY_SECONDS", default=1.0)
+QUOTA_KEY_PREFIX = env.str("QUOTA_KEY_PREFIX", default="lq")
+QUOTA_UNAVAILABLE_RETRY_AFTER = 10  # seconds a client waits when neither Redis nor PostgreSQL can count
 
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -216,6 +224,10 @@ POLICY_DEFAULTS = {
     "recertify_months": env.int("POLICY_RECERTIFY_MONTHS", default=6),
     "session_idle_minutes": env.int("POLICY_SESSION_IDLE_MINUTES", default=15),
     "session_idle_minutes_admin": env.int("POLICY_SESSION_IDLE_MINUTES_ADMIN", default=5),
+    "quota_officer_minute": env.int("POLICY_QUOTA_OFFICER_MINUTE", default=10),
+    "quota_officer_day": env.int("POLICY_QUOTA_OFFICER_DAY", default=300),
+    "quota_unit_minute": env.int("POLICY_QUOTA_UNIT_MINUTE", default=200),
+    "quota_unit_day": env.int("POLICY_QUOTA_UNIT_DAY", default=20000),
 }
 
 # django-axes: lock the username, not the address (whole offices share one NAT address).

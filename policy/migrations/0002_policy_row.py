@@ -4,7 +4,10 @@ from django.db import migrations
 
 def create_policy(apps, schema_editor):
     PasswordPolicy = apps.get_model("policy", "PasswordPolicy")
-    PasswordPolicy.objects.get_or_create(id=1, defaults=settings.POLICY_DEFAULTS)
+    # Only the fields this migration's model has: later migrations add fields with their own defaults.
+    names = {field.name for field in PasswordPolicy._meta.get_fields()}
+    defaults = {name: value for name, value in settings.POLICY_DEFAULTS.items() if name in names}
+    PasswordPolicy.objects.get_or_create(id=1, defaults=defaults)
 
 
 class Migration(migrations.Migration):
