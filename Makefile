@@ -60,6 +60,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/2
 bench: install-test messages
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/login.py
 	DEBUG=1 $(PY) bench/password_strength.py
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/quotas.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 artifacts
