@@ -6,6 +6,9 @@ from functools import cache
 
 from django import template
 from django.apps import apps
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from portal.actors import system_actor_label
@@ -31,9 +34,24 @@ def _label(key):
     return _registry()[0].get(key, key)
 
 
+def _as_date(value: str):
+    """Dates and times that services record in ISO form, shown as the portal shows them (dd/mm/yyyy)."""
+    moment = parse_datetime(value) if "T" in value else None
+    if moment is not None:
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return date_format(moment, "d/m/Y H:i")
+    day = parse_date(value) if len(value) == 10 else None
+    return date_format(day, "d/m/Y") if day is not None else None
+
+
 def _value(key, value):
     if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        shown = _as_date(value)
+        if shown is not None:
+            return shown
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):

@@ -85,3 +85,16 @@ def test_it_shows_details_as_translated_lines(client, inspector, it_admin, offic
     page = client.get(reverse("audit:events")).content.decode()
     assert "Vai trò:</span> Cán bộ → Lãnh đạo đơn vị" in page
     assert "{&#x27;old&#x27;" not in page
+
+
+def test_it_shows_recorded_dates_as_dd_mm_yyyy():
+    from audit.templatetags.audit_details import event_details
+
+    from django.utils import translation
+
+    with translation.override("vi"):
+        lines = {str(label): value for label, value in event_details(
+            {"new": {"expires_at": "2027-01-15T17:00:00+00:00"}, "basis_date": "2025-06-12",
+             "reason": "2025-06-12 is not a date field"})}
+    assert lines == {"Hiệu lực đến": "16/01/2027 00:00", "Ngày ban hành quyết định": "12/06/2025",
+                     "Lý do": "2025-06-12 is not a date field"}
