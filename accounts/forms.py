@@ -232,6 +232,7 @@ class UnitMergeForm(UnitTargetForm):
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     accounts_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     sub_units_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    contents_digest = forms.RegexField(regex=r"\A[0-9a-f]{64}\Z", required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()

@@ -104,6 +104,16 @@ class Unit(models.Model):
         return self.state == UnitState.ACTIVE
 
 
+def unit_contents_digest(account_ids, sub_unit_ids) -> str:
+    """A fingerprint of what a merge moves (the unit's accounts and direct sub-units, by id): the
+    preview shows it, the merge compares it, so one account out and another in is seen as a change
+    even when the counts stay the same."""
+    import hashlib
+
+    text = ",".join(str(pk) for pk in sorted(account_ids)) + "|" + ",".join(str(pk) for pk in sorted(sub_unit_ids))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def normalise_username(username: str) -> str:
     return (username or "").strip().lower()
 

@@ -34,7 +34,7 @@ from policy.selectors import (
 )
 
 from .choices import AccountState, PasswordChangeReason, Role, TurnoverState, UnitState
-from .models import HandoverRecord, Holiday, Unit, User
+from .models import HandoverRecord, Holiday, Unit, User, unit_contents_digest
 from .scope import accounts_visible_to, turnover_requests_visible_to, units_visible_to
 from .search import search_key, search_term
 
@@ -312,6 +312,10 @@ class MergePreview:
     @property
     def leaders(self) -> list:
         return [account for account in self.accounts if account.role == Role.UNIT_LEADER]
+
+    @property
+    def digest(self) -> str:
+        return unit_contents_digest([a.pk for a in self.accounts], [u.pk for u in self.sub_units])
 
 
 def unit_merge_preview(unit, into) -> MergePreview:

@@ -16,7 +16,7 @@ from audit.services import audit_event_record
 from portal.errors import DomainError, PolicyViolation
 
 from ..choices import Role, UnitState
-from ..models import Unit, User, decision_number_validator, unit_path_below
+from ..models import Unit, User, decision_number_validator, unit_contents_digest, unit_path_below
 from ..permissions import ensure_it_admin
 from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse
 
@@ -146,11 +146,12 @@ def unit_move(*, actor, unit: Unit, new_parent: Unit, basis_number: str = "", ba
 @transaction.atomic
 def unit_merge(*, actor, unit: Unit, into: Unit, basis_number: str = "", basis_date: date | None = None,
                effective_date: date | None = None, expected_accounts: int | None = None,
-               expected_sub_units: int | None = None) -> Unit:
+               expected_sub_units: int | None = None, expected_digest: str = "") -> Unit:
     """The 2025 reform merged units: the accounts and the sub-units move to the receiving unit, and
     the merged unit stays (state "merged") so that history keeps pointing at it as it was.
 
-    `expected_accounts` and `expected_sub_units` are the counts of the preview the person confirmed:
+    `expected_accounts`, `expected_sub_units` and `expected_digest` (accounts.models.unit_contents_digest)
+    describe the preview the person confirmed:
     when the unit has changed since (an account created or moved in meanwhile), the merge is refused
     (code "stale_preview") rather than moving what nobody saw. They are compared under the locks that
     account and unit changes take (the unit's row, the tree lock), so nothing slips in between."""
@@ -164,8 +165,11 @@ def unit_merge(*, actor, unit: Unit, into: Unit, basis_number: str = "", basis_d
     # Locked before they are counted: an account moved out meanwhile waits, or is not counted.
     accounts = list(User.objects.select_for_update().filter(unit=unit).order_by("pk"))
     children = list(Unit.objects.filter(parent=unit).order_by("path"))
-    if (expected_accounts, expected_sub_units) != (None, None) and \
-            (len(accounts), len(children)) != (expected_accounts, expected_sub_units):
+    counts_changed = (expected_accounts, expected_sub_units) != (None, None) and \
+        (len(accounts), len(children)) != (expected_accounts, expected_sub_units)
+    contents_changed = bool(expected_digest) and expected_digest != unit_contents_digest(
+        [account.pk for account in accounts], [child.pk for child in children])
+    if counts_changed or contents_changed:
         raise DomainError(_("The unit has changed since the preview: check the new preview and confirm again."),
                           code="stale_preview")
     moved_usernames = _accounts_move_on_merge(actor=actor, accounts=accounts, unit=unit, into=into)

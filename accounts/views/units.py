@@ -100,7 +100,8 @@ def unit_merge_view(request, pk):
         try:
             services.unit_merge(actor=request.user, unit=unit, into=into,
                                 expected_accounts=values.pop("accounts_count"),
-                                expected_sub_units=values.pop("sub_units_count"), **values)
+                                expected_sub_units=values.pop("sub_units_count"),
+                                expected_digest=values.pop("contents_digest"), **values)
         except DomainError as error:
             if error.code != "stale_preview":
                 form_error(form, error)

@@ -126,3 +126,19 @@ def test_an_account_created_during_the_merge_is_either_counted_or_refused(units,
     else:
         assert isinstance(outcomes[0], DomainError) and outcomes[0].code == "stale_preview"
         assert created.unit_id == units["xuan_an"].pk
+
+
+def test_it_refuses_a_preview_whose_accounts_changed_with_the_same_counts(db, it_admin, units, officer_long_khanh):
+    """One account moved out and another in since the preview: the counts match, the contents do not."""
+    from accounts.models import unit_contents_digest
+    from tests.factories import UserFactory
+
+    ward = units["xuan_an"]
+    seen = unit_contents_digest([officer_long_khanh.pk], [])
+    User.objects.filter(pk=officer_long_khanh.pk).update(unit=units["tan_phong"])
+    UserFactory(username="cb.moi.den", unit=ward)
+    with pytest.raises(DomainError) as refusal:
+        unit_merge(actor=it_admin, unit=ward, into=units["long_khanh"], expected_accounts=1, expected_sub_units=0,
+                   expected_digest=seen, **UNIT_CHANGE_BASIS)
+    assert refusal.value.code == "stale_preview"
+    assert Unit.objects.get(pk=ward.pk).state == UnitState.ACTIVE
