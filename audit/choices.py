@@ -48,6 +48,8 @@ class EventKind(models.TextChoices):
     HOLIDAY_REMOVED = "holiday_removed", _("Public holiday removed")
     QUOTA_OVERRIDE_SET = "quota_override_set", _("Lookup quota override set")
     QUOTA_OVERRIDE_CLEARED = "quota_override_cleared", _("Lookup quota override removed")
+    API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
+    API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
 
 
 class SessionEndReason(models.TextChoices):

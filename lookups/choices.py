@@ -15,3 +15,8 @@ class QuotaWindow(models.TextChoices):
 class QuotaBackend(models.TextChoices):
     REDIS = "redis", _("Redis")
     DATABASE = "database", _("Database")
+
+
+class Decision(models.TextChoices):
+    ALLOW = "allow", _("Allowed")
+    REFUSE = "refuse", _("Refused")

@@ -1,12 +1,14 @@
-"""The quota tables (lookups/quotas.py explains how they work together with Redis)."""
+"""The lookups app's tables: API clients, the lookup records, and the quota tables (lookups/quotas.py
+explains how those work together with Redis)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 
-from .choices import QuotaBackend, QuotaWindow
+from .choices import Decision, QuotaBackend, QuotaWindow
 
 
 class QuotaOverride(models.Model):
@@ -62,4 +64,60 @@ class QuotaGrant(models.Model):
         indexes = [
             models.Index(fields=["officer_id", "granted_at"], name="quota_grant_officer_at"),
             models.Index(fields=["unit_id", "granted_at"], name="quota_grant_unit_at"),
+        ]
+
+
+class ApiClient(models.Model):
+    """An external system that asks for lookup decisions with a bearer token. It decides only for the
+    officers of its unit's subtree. The token is shown once; the table keeps its keyed SHA-256 (HMAC:
+    a slow password hash would cost every call ~200 ms, and a 256-bit random token needs no
+    stretching) and its first characters, so that an operator can tell tokens apart."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(_("token prefix"), max_length=12, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+
+    def __str__(self):
+        return self.name
+
+
+class LookupRecord(models.Model):
+    """One row per lookup decision, allowed or refused (append-only: migration 0002). The citizen ID
+    is kept only as its keyed hash (HMAC-SHA256 with CITIZEN_ID_KEY: "who looked up this citizen" is
+    an indexed equality on the hash of the typed number) and a masked form for people to read. The
+    officer's username and unit are copied as they were: history keeps pointing at them."""
+
+    id = models.BigAutoField(primary_key=True)
+    decided_at = models.DateTimeField(_("time"), default=timezone.now)
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("officer"), null=True, blank=True,
+                                on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    officer_username = models.CharField(_("officer's username"), max_length=64, blank=True)
+    unit_id_then = models.BigIntegerField(null=True, blank=True)
+    unit_code_then = models.CharField(_("unit code"), max_length=13, blank=True)
+    client = models.ForeignKey(ApiClient, verbose_name=_("API client"), null=True, blank=True,
+                               on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dossier_code = models.CharField(_("dossier code"), max_length=40, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    citizen_id_hash = models.CharField(max_length=64, blank=True)
+    citizen_id_masked = models.CharField(_("citizen ID"), max_length=12, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("lookup record")
+        verbose_name_plural = _("lookup records")
+        indexes = [
+            models.Index(fields=["citizen_id_hash", "decided_at"], name="lookup_record_citizen"),
+            models.Index(fields=["officer", "decided_at"], name="lookup_record_officer"),
+            models.Index(fields=["decided_at"], name="lookup_record_time"),
         ]

@@ -1,10 +1,12 @@
-"""What the lookups app reads for others: the quota limits that apply to an officer."""
+"""What the lookups app reads for others: the quota limits that apply to an officer, the API client
+a bearer token belongs to."""
 from django.db.models import Q
 
 from policy.selectors import current_policy
 
-from .models import QuotaOverride
+from .models import ApiClient, QuotaOverride
 from .quotas import WINDOWS, Limits
+from .tokens import api_token_hash
 
 
 def quota_limits_for(officer) -> Limits:
@@ -29,3 +31,11 @@ def quota_limits_for(officer) -> Limits:
 
 def quota_overrides() -> list[QuotaOverride]:
     return list(QuotaOverride.objects.select_related("unit").order_by("unit__code", "role", "window"))
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    """The active client whose token this is, or None. One indexed equality on the token's keyed hash
+    (the hash of a guess tells nothing about the stored hashes, so no comparison timing leaks)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    return ApiClient.objects.select_related("unit").filter(token_hash=api_token_hash(token), is_active=True).first()

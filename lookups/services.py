@@ -1,16 +1,35 @@
-"""What the lookups app does (so far): the IT Center sets and clears quota overrides, every change
-audited. The quota decision itself is lookups.quotas.quota_consume."""
-from django.db import transaction
+"""What the lookups app does: the lookup decision (`lookup_decide`, one flow for the API and the
+officer's page, every decision recorded once), the API clients and their tokens, and the quota
+overrides the IT Center sets, every change audited. The quota engine itself is lookups.quotas."""
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
+from accounts.models import User
 from accounts.permissions import ensure_it_admin
+from accounts.selectors import account_is_locked
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.errors import PolicyViolation
+from policy.selectors import password_change_reason
+from portal.audit_context import current_audit_context
+from portal.errors import DomainError, NotAllowed, PolicyViolation, QuotaExceeded
+from portal.text import first_invisible_character
 
-from .choices import QuotaWindow
-from .models import QuotaOverride
+from .choices import Decision, QuotaWindow
+from .models import ApiClient, LookupRecord, QuotaOverride
+from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
+from .selectors import quota_limits_for
+from .tokens import api_token_hash, api_token_new
+from .validation import citizen_id_checked, citizen_id_masked, dossier_code_checked, purpose_checked
+
+logger = logging.getLogger(__name__)
 
 OFFICER_WINDOWS = (QuotaWindow.OFFICER_MINUTE, QuotaWindow.OFFICER_DAY)
 LIMIT_MAX = 10_000_000
@@ -69,4 +88,213 @@ def quota_override_clear(*, actor, window: str, unit=None, role: str = "") -> bo
     override.delete()
     audit_event_record(kind=EventKind.QUOTA_OVERRIDE_CLEARED, actor=actor, unit=unit,
                        details=_details(unit, role, window, old, None))
+    return True
+
+
+# ----- the lookup decision -------------------------------------------------------------------------------
+
+class Unavailable(QuotaExceeded):
+    """What the decision needs cannot answer (the quota counters, the record table): HTTP 503, try
+    again after `retry_after` seconds. Never an allow."""
+
+    status = 503
+    default_code = "unavailable"
+
+
+@dataclass(frozen=True)
+class LookupDecision:
+    allowed: bool
+    record_id: int | None  # None only when not even the refusal could be recorded
+    error: DomainError | None = None  # why it was refused (its code is the API's `reason`)
+    quota: QuotaResult | None = None  # when the quotas were consulted
+
+    @property
+    def reason(self) -> str:
+        return self.error.code if self.error is not None else ""
+
+
+def citizen_id_hash(citizen_id: str) -> str:
+    """HMAC-SHA256 of the typed number with CITIZEN_ID_KEY: what a record keeps, and what "who looked
+    up this citizen" compares against."""
+    return hmac.new(settings.CITIZEN_ID_KEY.encode(), citizen_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _quota_error(result: QuotaResult) -> DomainError:
+    if result.reason == UNAVAILABLE:
+        return Unavailable(_("Lookup quotas cannot be counted right now, so no lookup is allowed. Try again "
+                             "in %(seconds)d seconds.") % {"seconds": result.retry_after},
+                           code=UNAVAILABLE, retry_after=result.retry_after)
+    messages = {
+        "quota_officer_minute": _("This officer has used this minute's lookups."),
+        "quota_officer_day": _("This officer has used today's lookups."),
+        "quota_unit_minute": _("The officer's unit has used this minute's lookups."),
+        "quota_unit_day": _("The officer's unit has used today's lookups."),
+    }
+    message = _("%(quota)s Try again in %(seconds)d seconds.") % {
+        "quota": messages.get(result.reason, _("A lookup quota is used up.")), "seconds": result.retry_after}
+    return QuotaExceeded(message, code=result.reason, retry_after=result.retry_after)
+
+
+def _officer_named(officer_username) -> User | None:
+    if not isinstance(officer_username, str) or not 0 < len(officer_username) <= 64:
+        return None
+    return User.objects.select_related("unit").filter(username=officer_username.strip().lower()).first()
+
+
+def _officer_checked(*, actor, client, officer: User | None) -> None:
+    """Who may be decided for, most telling refusal last: an officer the caller may not see is out of
+    scope whatever the state of the account."""
+    if officer is None:
+        raise NotAllowed(_("No active account has this username."), code="officer_disabled")
+    if client is not None:
+        in_scope = officer.unit.path.startswith(client.unit.path)
+    else:  # the portal's own page: an officer looks up for themself
+        in_scope = getattr(actor, "pk", None) == officer.pk
+    if not in_scope:
+        raise NotAllowed(_("This officer is outside the units this system may decide for."), code="out_of_scope")
+    if not officer.is_active:
+        raise NotAllowed(_("No active account has this username."), code="officer_disabled")
+    if account_is_locked(officer):
+        raise NotAllowed(_("This officer's account is locked after failed sign-ins."), code="officer_locked")
+    if password_change_reason(officer):
+        raise NotAllowed(_("This officer must change their password before looking up citizens."),
+                         code="officer_must_change_password")
+    if not officer.can_lookup:
+        raise NotAllowed(_("This officer does not hold the right to look up citizens."), code="no_lookup_right")
+
+
+def _text(value, limit: int) -> str:
+    """What a record keeps of a typed field: a string cut to the column (never a control character)."""
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()[:limit]
+    return "" if first_invisible_character(value) is not None else value
+
+
+def _record_insert(**fields) -> LookupRecord:
+    return LookupRecord.objects.create(**fields)
+
+
+def _record(*, client, officer, officer_username, citizen_id, dossier_code, purpose, error) -> LookupRecord:
+    context = current_audit_context()
+    citizen = citizen_id.strip() if isinstance(citizen_id, str) else ""
+    return _record_insert(
+        decided_at=timezone.now(),
+        officer=officer,
+        officer_username=officer.username if officer is not None else _text(officer_username, 64),
+        unit_id_then=officer.unit_id if officer is not None else None,
+        unit_code_then=officer.unit.code if officer is not None else "",
+        client=client,
+        dossier_code=_text(dossier_code, 40),
+        purpose=_text(purpose, 300),
+        decision=Decision.REFUSE if error is not None else Decision.ALLOW,
+        reason=error.code if error is not None else "",
+        citizen_id_hash=citizen_id_hash(citizen) if citizen else "",
+        citizen_id_masked=citizen_id_masked(citizen) if citizen and len(citizen) <= 12 else "",
+        ip_address=context.ip_address,
+        request_id=context.request_id[:64],
+    )
+
+
+def _unrecorded() -> DomainError:
+    return Unavailable(_("The lookup could not be recorded, so it is not allowed. Try again in a moment."),
+                       code="record_unavailable", retry_after=settings.QUOTA_UNAVAILABLE_RETRY_AFTER)
+
+
+def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, purpose,
+                  malformed: str | None = None) -> LookupDecision:
+    """May this officer look up this citizen for this dossier? Refused for bad input, for an officer
+    the caller may not decide for or who may not look up now, and over quota — the quotas consulted
+    last, only when everything else passes, so that a refusal uses up none. `client` is the API
+    client asking (None for the portal's own page, where `actor` is the officer). `malformed` is the
+    interface's message when the request itself could not be read (the fields are then whatever it
+    could make out): refused as `malformed`, recorded like any other.
+
+    Every decision is recorded exactly once. An allow and its record (and the quota grant) commit in
+    one transaction: if the record cannot be written, nothing is allowed and nothing is counted, and
+    the answer is a refusal (`record_unavailable`), itself recorded when the database lets it."""
+    if actor is None:
+        raise TypeError("The actor is never None: pass a User or a portal.actors.SystemActor.")
+    today = timezone.now().astimezone(QUOTA_TIME_ZONE).date()
+    fields = {"client": client, "officer_username": officer_username, "citizen_id": citizen_id,
+              "dossier_code": dossier_code, "purpose": purpose}
+    officer = None
+    try:
+        officer = _officer_named(officer_username)
+        if malformed is not None:
+            raise PolicyViolation(malformed, code="malformed")
+        citizen_id_checked(citizen_id, today=today)
+        dossier_code_checked(dossier_code, today=today)
+        purpose_checked(purpose)
+        _officer_checked(actor=actor, client=client, officer=officer)
+        limits = quota_limits_for(officer)
+    except DomainError as error:
+        return _refused(fields, officer=officer, error=error)
+    except DatabaseError:
+        logger.exception("Lookup refused: the database did not answer")
+        return _refused(fields, officer=officer, error=_unrecorded())
+    try:
+        with transaction.atomic():
+            # Inside this transaction the quota engine runs in a savepoint; its grant commits (or rolls
+            # back) with the record, and its unit lock is held until then (lookups/quotas.py).
+            result = quota_consume(officer_id=officer.pk, unit_id=officer.unit_id, limits=limits)
+            error = None if result.allowed else _quota_error(result)
+            record = _record(officer=officer, error=error, **fields)
+    except DatabaseError:
+        logger.exception("Lookup refused: its record could not be written")
+        return _refused(fields, officer=officer, error=_unrecorded())
+    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result)
+
+
+def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
+    try:
+        with transaction.atomic():
+            record = _record(officer=officer, error=error, **fields)
+    except DatabaseError:
+        logger.exception("A refused lookup could not be recorded")
+        return LookupDecision(allowed=False, record_id=None, error=error)
+    return LookupDecision(allowed=False, record_id=record.pk, error=error)
+
+
+# ----- API clients -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def api_client_create(*, actor, name: str, unit) -> tuple[ApiClient, str]:
+    """Register an external system for `unit`'s subtree; returns the client and its token, which is
+    stored only hashed and never shown again."""
+    ensure_it_admin(actor, _("Only IT Center administrators may register API clients."))
+    name = (name or "").strip()
+    if not name or len(name) > 100 or first_invisible_character(name) is not None:
+        raise PolicyViolation(_("Enter a client name of 1 to 100 characters on one line."),
+                              code="api_client_name_invalid", field="name")
+    if ApiClient.objects.filter(name=name).exists():
+        raise PolicyViolation(_("An API client with this name already exists."), code="api_client_name_taken",
+                              field="name")
+    token = api_token_new()
+    try:
+        with transaction.atomic():
+            client = ApiClient.objects.create(name=name, unit=unit, token_hash=api_token_hash(token),
+                                              token_prefix=token[:10])
+    except IntegrityError:
+        raise PolicyViolation(_("An API client with this name already exists."), code="api_client_name_taken",
+                              field="name") from None
+    audit_event_record(kind=EventKind.API_CLIENT_CREATED, actor=actor, unit=unit,
+                       details={"client": name, "token_prefix": client.token_prefix})
+    return client, token
+
+
+@transaction.atomic
+def api_client_revoke(*, actor, name: str) -> bool:
+    """The client's token stops working at once. Revoking a revoked client changes nothing (False)."""
+    ensure_it_admin(actor, _("Only IT Center administrators may revoke API clients."))
+    client = ApiClient.objects.select_for_update().select_related("unit").filter(name=(name or "").strip()).first()
+    if client is None:
+        raise PolicyViolation(_("No API client has this name."), code="api_client_unknown", field="name")
+    if not client.is_active:
+        return False
+    client.is_active = False
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["is_active", "revoked_at"])
+    audit_event_record(kind=EventKind.API_CLIENT_REVOKED, actor=actor, unit=client.unit,
+                       details={"client": client.name, "token_prefix": client.token_prefix})
     return True

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import signin as signin_views
+from lookups.api import api as lookup_api
 
 from . import views
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("admin/accounts/", include("accounts.urls")),
     path("admin/policy/", include("policy.urls")),
     path("admin/audit/", include("audit.urls")),
+    path("api/v1/", lookup_api.urls),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

@@ -80,3 +80,21 @@ def closed_port_url():
     return f"redis://127.0.0.1:{_free_port()}/0"
 
 
+
+
+@pytest.fixture
+def long_khanh_client(units):
+    """An API client of Long Khánh city (its subtree: Xuân An ward) and its token."""
+    from lookups.services import api_client_create
+    from portal.actors import COMMAND_LINE
+
+    return api_client_create(actor=COMMAND_LINE, name="Một cửa Long Khánh", unit=units["long_khanh"])
+
+
+@pytest.fixture
+def province_client(units):
+    """An API client of the whole province and its token."""
+    from lookups.services import api_client_create
+    from portal.actors import COMMAND_LINE
+
+    return api_client_create(actor=COMMAND_LINE, name="Hệ thống một cửa tỉnh", unit=units["province"])

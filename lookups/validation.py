@@ -1,0 +1,114 @@
+"""What a lookup request must look like (pure: no database, no settings). Each rule refuses with a
+PolicyViolation whose `code` is the API's `reason`.
+
+Citizen ID (số định danh cá nhân, Decree 137/2015/NĐ-CP, Circular 07/2016/TT-BCA art. 7): 12 digits —
+3 for the province where the citizen's birth was registered (the 63 codes of the circular's annex),
+1 for gender and century, 2 for the last digits of the birth year, 6 random. The circular's table for
+the fourth digit: 20th century (1900–1999) male 0 / female 1; 21st (2000–2099) 2 / 3; 22nd 4 / 5;
+23rd 6 / 7; 24th 8 / 9. Every digit is in the table, but only a person born in the 20th or 21st
+century can be looked up today, so 0–3 are accepted and 4–9 refused; a 21st-century birth year after
+the current year is refused too. An old 9-digit identity card number (CMND) has its own reason: it is
+a different identifier that the population database no longer takes as a key.
+
+Dossier code (mã hồ sơ, the national one-stop form): `<agency code>-<yymmdd>-<4-digit sequence>`, e.g.
+`000.00.32.H19-210708-0032`: the agency code of QCVN 102:2016 (NNN.NN.NN.HNN), the date the dossier
+was received (a real date, not after today) and its sequence number that day (0001–9999).
+"""
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from portal.errors import PolicyViolation
+from portal.text import reject_control_characters
+
+# Circular 07/2016/TT-BCA, annex: province codes of the citizen ID (before the 2025 mergers; the
+# codes stay in the numbers already issued).
+PROVINCE_CODES = {
+    "001": "Hà Nội", "002": "Hà Giang", "004": "Cao Bằng", "006": "Bắc Kạn", "008": "Tuyên Quang",
+    "010": "Lào Cai", "011": "Điện Biên", "012": "Lai Châu", "014": "Sơn La", "015": "Yên Bái",
+    "017": "Hòa Bình", "019": "Thái Nguyên", "020": "Lạng Sơn", "022": "Quảng Ninh", "024": "Bắc Giang",
+    "025": "Phú Thọ", "026": "Vĩnh Phúc", "027": "Bắc Ninh", "030": "Hải Dương", "031": "Hải Phòng",
+    "033": "Hưng Yên", "034": "Thái Bình", "035": "Hà Nam", "036": "Nam Định", "037": "Ninh Bình",
+    "038": "Thanh Hóa", "040": "Nghệ An", "042": "Hà Tĩnh", "044": "Quảng Bình", "045": "Quảng Trị",
+    "046": "Thừa Thiên Huế", "048": "Đà Nẵng", "049": "Quảng Nam", "051": "Quảng Ngãi", "052": "Bình Định",
+    "054": "Phú Yên", "056": "Khánh Hòa", "058": "Ninh Thuận", "060": "Bình Thuận", "062": "Kon Tum",
+    "064": "Gia Lai", "066": "Đắk Lắk", "067": "Đắk Nông", "068": "Lâm Đồng", "070": "Bình Phước",
+    "072": "Tây Ninh", "074": "Bình Dương", "075": "Đồng Nai", "077": "Bà Rịa - Vũng Tàu",
+    "079": "Hồ Chí Minh", "080": "Long An", "082": "Tiền Giang", "083": "Bến Tre", "084": "Trà Vinh",
+    "086": "Vĩnh Long", "087": "Đồng Tháp", "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ",
+    "093": "Hậu Giang", "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
+}
+# The fourth digit: the century it says (0/1 → 1900, 2/3 → 2000); 4–9 (2100 on) cannot be born yet.
+CENTURY_OF_DIGIT = {"0": 1900, "1": 1900, "2": 2000, "3": 2000}
+
+PURPOSE_MAX_LENGTH = 300
+DOSSIER_PATTERN = re.compile(r"\A(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(\d{2})(\d{2})(\d{2})-(\d{4})\Z")
+_DIGITS = re.compile(r"\A[0-9]+\Z")  # ASCII digits only (str.isdigit also takes "٣" and "³")
+
+
+def citizen_id_checked(value: str, *, today: date) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyViolation(_("Enter the citizen's 12-digit personal identification number."),
+                              code="citizen_id_missing", field="citizen_id")
+    value = value.strip()
+    if _DIGITS.match(value) and len(value) == 9:
+        raise PolicyViolation(_("An old 9-digit identity card number (CMND) is not accepted: enter the "
+                                "citizen's 12-digit personal identification number."),
+                              code="cmnd_not_accepted", field="citizen_id")
+    if not _DIGITS.match(value) or len(value) != 12:
+        raise PolicyViolation(_("A personal identification number has exactly 12 digits."),
+                              code="citizen_id_malformed", field="citizen_id")
+    if value[:3] not in PROVINCE_CODES:
+        raise PolicyViolation(_("The first three digits of the personal identification number are not a "
+                                "province code."), code="citizen_id_malformed", field="citizen_id")
+    century = CENTURY_OF_DIGIT.get(value[3])
+    if century is None or century + int(value[4:6]) > today.year:
+        raise PolicyViolation(_("The gender and century digit or the birth year of the personal "
+                                "identification number is not valid."), code="citizen_id_malformed",
+                              field="citizen_id")
+    return value
+
+
+def dossier_code_checked(value: str, *, today: date) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyViolation(_("Enter the code of the dossier this lookup serves."), code="dossier_missing",
+                              field="dossier_code")
+    value = value.strip()
+    match = DOSSIER_PATTERN.match(value)
+    received = None
+    if match:
+        _agency, yy, mm, dd, sequence = match.groups()
+        try:
+            received = date(2000 + int(yy), int(mm), int(dd))
+        except ValueError:
+            received = None
+        if sequence == "0000":
+            received = None
+    if received is None or received > today:
+        raise PolicyViolation(_("Enter a dossier code of the form <agency code>-<yymmdd>-<4-digit number>, "
+                                "for example 000.00.32.H19-210708-0032."), code="dossier_malformed",
+                              field="dossier_code")
+    return value
+
+
+def purpose_checked(value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyViolation(_("Enter the purpose of this lookup."), code="purpose_missing", field="purpose")
+    value = value.strip()
+    if len(value) > PURPOSE_MAX_LENGTH:
+        raise PolicyViolation(_("The purpose has at most %(max)d characters.") % {"max": PURPOSE_MAX_LENGTH},
+                              code="purpose_malformed", field="purpose")
+    try:
+        reject_control_characters(value)
+    except ValidationError as error:
+        raise PolicyViolation(messages=error.messages, code="purpose_malformed", field="purpose") from None
+    return value
+
+
+def citizen_id_masked(value: str) -> str:
+    """`075*******34`: the province code and the last two digits, what a record shows."""
+    if len(value) <= 5:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]

@@ -1,0 +1,252 @@
+"""lookup_decide: every refusal with its code and Vietnamese message, quotas consulted last, and every
+decision recorded exactly once (the citizen ID only hashed and masked)."""
+from datetime import date, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.db import IntegrityError
+from django.utils import timezone
+
+from accounts.choices import PasswordChangeReason
+from accounts.selectors import account_is_locked
+from lookups import services
+from lookups.choices import QuotaWindow
+from lookups.models import LookupRecord, QuotaGrant, QuotaOverride
+from lookups.services import citizen_id_hash, lookup_decide
+from lookups.validation import PROVINCE_CODES, citizen_id_checked, dossier_code_checked
+from portal.actors import SystemActor
+from portal.audit_context import audit_context
+from portal.errors import PolicyViolation
+
+CITIZEN = "075095001234"
+DOSSIER = "000.00.31.H19-210708-0032"
+PURPOSE = "Cấp bản sao trích lục khai sinh"
+API = SystemActor("lookup_api")
+
+
+def _decide(client, officer="cb.tanphong", **changes):
+    fields = {"officer_username": officer, "citizen_id": CITIZEN, "dossier_code": DOSSIER, "purpose": PURPOSE}
+    fields.update(changes)
+    with audit_context(ip_address="10.20.30.40", request_id="req-1"):
+        return lookup_decide(actor=API, client=client, **fields)
+
+
+@pytest.fixture
+def province(province_client):
+    return province_client[0]
+
+
+def test_it_knows_the_63_province_codes_of_the_circular():
+    assert len(PROVINCE_CODES) == 63
+    assert PROVINCE_CODES["075"] == "Đồng Nai" and PROVINCE_CODES["001"] == "Hà Nội"
+    assert PROVINCE_CODES["096"] == "Cà Mau"
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("", "citizen_id_missing"),
+    ("272123456", "cmnd_not_accepted"),
+    ("07509500123", "citizen_id_malformed"),
+    ("0750950012345", "citizen_id_malformed"),
+    ("07509500123a", "citizen_id_malformed"),
+    ("٠٧٥٠٩٥٠٠١٢٣٤", "citizen_id_malformed"),  # Arabic-Indic digits are digits to str.isdigit, not here
+    ("003095001234", "citizen_id_malformed"),  # 003 is no province's code
+    ("075495001234", "citizen_id_malformed"),  # 4: born in the 22nd century
+    ("075299001234", "citizen_id_malformed"),  # 2 and 99: born in 2099
+])
+def test_it_refuses_a_citizen_id_that_is_not_one(value, code):
+    with pytest.raises(PolicyViolation) as refused:
+        citizen_id_checked(value, today=date(2026, 12, 1))
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("value", ["075095001234", "001195001234", "096226001234", "079325001234"])
+def test_it_takes_a_citizen_id_of_the_20th_and_21st_centuries(value):
+    assert citizen_id_checked(value, today=date(2026, 12, 1)) == value
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("", "dossier_missing"),
+    ("000.00.32.H19-210708", "dossier_malformed"),
+    ("000.00.32.H19-210230-0032", "dossier_malformed"),  # 30 February
+    ("000.00.32.H19-270708-0032", "dossier_malformed"),  # received after today
+    ("000.00.32.H19-210708-0000", "dossier_malformed"),
+    ("00.00.32.H19-210708-0032", "dossier_malformed"),
+    ("000.00.32.h19-210708-0032", "dossier_malformed"),
+])
+def test_it_refuses_a_dossier_code_not_of_the_national_form(value, code):
+    with pytest.raises(PolicyViolation) as refused:
+        dossier_code_checked(value, today=date(2026, 12, 1))
+    assert refused.value.code == code
+
+
+def test_it_allows_and_records_the_lookup_once(province, officer_bien_hoa):
+    decision = _decide(province)
+    assert decision.allowed is True and decision.reason == ""
+    record = LookupRecord.objects.get()
+    assert decision.record_id == record.pk
+    assert (record.decision, record.reason, record.officer_id, record.officer_username) == (
+        "allow", "", officer_bien_hoa.pk, "cb.tanphong")
+    assert (record.unit_id_then, record.unit_code_then) == (officer_bien_hoa.unit_id, "000.01.31.H19")
+    assert (record.client_id, record.dossier_code, record.purpose) == (province.pk, DOSSIER, PURPOSE)
+    assert (record.ip_address, record.request_id) == ("10.20.30.40", "req-1")
+    assert record.citizen_id_masked == "075*******34"
+    assert record.citizen_id_hash == citizen_id_hash(CITIZEN) and len(record.citizen_id_hash) == 64
+    assert QuotaGrant.objects.count() == 1
+
+
+def test_it_finds_who_looked_up_a_citizen_by_the_typed_number(province, officer_bien_hoa):
+    _decide(province)
+    _decide(province, citizen_id="075095009999")
+    assert LookupRecord.objects.filter(citizen_id_hash=citizen_id_hash(CITIZEN)).count() == 1
+
+
+def _lock(officer):
+    AccessAttempt.objects.create(username=officer.username, ip_address="10.0.0.1", user_agent="ua",
+                                 http_accept="*/*", path_info="/accounts/login/", attempt_time=timezone.now(),
+                                 failures_since_start=5, get_data="", post_data="")
+    assert account_is_locked(officer)
+
+
+def _disable(officer):
+    officer.is_active = False
+    officer.save(update_fields=["is_active"])
+
+
+def _force_change(officer):
+    officer.password_change_reason = PasswordChangeReason.FORCED
+    officer.save(update_fields=["password_change_reason"])
+
+
+def _no_right(officer):
+    officer.can_lookup = False
+    officer.save(update_fields=["can_lookup"])
+
+
+@pytest.mark.parametrize(("change", "reason", "message"), [
+    (_disable, "officer_disabled", "Không có tài khoản đang hoạt động với tên đăng nhập này."),
+    (_lock, "officer_locked", "Tài khoản của cán bộ đang bị khóa do đăng nhập sai nhiều lần."),
+    (_force_change, "officer_must_change_password", "Cán bộ phải đổi mật khẩu trước khi tra cứu thông tin công dân."),
+    (_no_right, "no_lookup_right", "Cán bộ không có quyền tra cứu thông tin công dân."),
+])
+def test_it_refuses_an_officer_who_may_not_look_up_and_records_it(province, officer_bien_hoa, change, reason,
+                                                                   message):
+    change(officer_bien_hoa)
+    decision = _decide(province)
+    assert (decision.allowed, decision.reason, str(decision.error.message)) == (False, reason, message)
+    assert decision.error.status == 403
+    record = LookupRecord.objects.get()
+    assert (record.decision, record.reason, record.officer_id) == ("refuse", reason, officer_bien_hoa.pk)
+    assert QuotaGrant.objects.count() == 0
+
+
+def test_it_refuses_an_unknown_officer_as_disabled_and_records_the_name_typed(province, units):
+    decision = _decide(province, officer="khong.ton.tai")
+    assert (decision.reason, decision.error.status) == ("officer_disabled", 403)
+    record = LookupRecord.objects.get()
+    assert (record.officer_id, record.officer_username, record.unit_code_then) == (None, "khong.ton.tai", "")
+
+
+def test_it_refuses_an_officer_outside_the_clients_subtree(long_khanh_client, officer_bien_hoa):
+    decision = _decide(long_khanh_client[0])
+    assert (decision.reason, decision.error.status) == ("out_of_scope", 403)
+    assert str(decision.error.message) == "Cán bộ không thuộc các đơn vị mà hệ thống này được phép quyết định tra cứu."
+    assert LookupRecord.objects.get().reason == "out_of_scope"
+
+
+def test_it_lets_the_portal_decide_only_for_the_officer_signed_in(officer_bien_hoa, officer_long_khanh):
+    with audit_context():
+        own = lookup_decide(actor=officer_bien_hoa, client=None, officer_username="cb.tanphong",
+                            citizen_id=CITIZEN, dossier_code=DOSSIER, purpose=PURPOSE)
+        other = lookup_decide(actor=officer_long_khanh, client=None, officer_username="cb.tanphong",
+                              citizen_id=CITIZEN, dossier_code=DOSSIER, purpose=PURPOSE)
+    assert (own.allowed, other.reason) == (True, "out_of_scope")
+    assert LookupRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize(("changes", "reason", "message"), [
+    ({"citizen_id": "272123456"}, "cmnd_not_accepted",
+     "Không chấp nhận số chứng minh nhân dân (CMND) 9 chữ số: nhập số định danh cá nhân 12 chữ số của công dân."),
+    ({"citizen_id": "003095001234"}, "citizen_id_malformed",
+     "Ba chữ số đầu của số định danh cá nhân không phải là mã tỉnh, thành phố."),
+    ({"dossier_code": ""}, "dossier_missing", "Nhập mã hồ sơ mà lượt tra cứu này phục vụ."),
+    ({"dossier_code": "HS-2021-32"}, "dossier_malformed",
+     "Nhập mã hồ sơ theo dạng <mã cơ quan>-<yymmdd>-<số thứ tự 4 chữ số>, ví dụ 000.00.32.H19-210708-0032."),
+    ({"purpose": "  "}, "purpose_missing", "Nhập mục đích tra cứu."),
+    ({"purpose": "x" * 301}, "purpose_malformed", "Mục đích tra cứu có tối đa 300 ký tự."),
+])
+def test_it_refuses_bad_input_with_a_reason_of_its_own(province, officer_bien_hoa, changes, reason, message):
+    decision = _decide(province, **changes)
+    assert (decision.reason, decision.error.status, str(decision.error.message)) == (reason, 400, message)
+    record = LookupRecord.objects.get()
+    assert (record.decision, record.reason, record.officer_id) == ("refuse", reason, officer_bien_hoa.pk)
+    assert QuotaGrant.objects.count() == 0
+
+
+def test_it_refuses_a_purpose_with_a_direction_character(province, officer_bien_hoa):
+    decision = _decide(province, purpose="Cấp bản sao\u202e")
+    assert decision.reason == "purpose_malformed"
+    assert LookupRecord.objects.get().purpose == ""  # never kept with the character
+
+
+def test_it_consults_the_quotas_last_so_a_refusal_uses_none(province, officer_bien_hoa):
+    QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=QuotaWindow.OFFICER_MINUTE, limit=1)
+    _no_right(officer_bien_hoa)
+    assert _decide(province).reason == "no_lookup_right"
+    officer_bien_hoa.can_lookup = True
+    officer_bien_hoa.save(update_fields=["can_lookup"])
+    assert _decide(province).allowed is True  # the refused one counted nothing
+    over = _decide(province)
+    assert (over.reason, over.error.status, over.error.retry_after) == (
+        "quota_officer_minute", 429, over.quota.retry_after)
+    assert str(over.error.message).startswith("Cán bộ đã dùng hết số lượt tra cứu trong phút này. Vui lòng thử lại sau ")
+    assert list(LookupRecord.objects.order_by("pk").values_list("reason", flat=True)) == [
+        "no_lookup_right", "", "quota_officer_minute"]
+    assert QuotaGrant.objects.count() == 1
+
+
+@pytest.mark.parametrize(("window", "reason"), [
+    (QuotaWindow.OFFICER_DAY, "quota_officer_day"),
+    (QuotaWindow.UNIT_MINUTE, "quota_unit_minute"),
+    (QuotaWindow.UNIT_DAY, "quota_unit_day"),
+])
+def test_it_refuses_over_each_quota_with_its_reason(province, officer_bien_hoa, window, reason):
+    QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=window, limit=1)
+    assert _decide(province).allowed is True
+    over = _decide(province)
+    assert (over.reason, over.error.status) == (reason, 429)
+    assert LookupRecord.objects.count() == 2
+
+
+def test_it_decides_on_the_database_when_redis_is_down_and_records(province, officer_bien_hoa, settings,
+                                                                    closed_port_url):
+    from lookups.quotas import quota_redis_reset
+
+    settings.QUOTA_REDIS_URL = closed_port_url
+    quota_redis_reset()
+    decision = _decide(province)
+    assert (decision.allowed, decision.quota.backend) == (True, "database")
+    assert LookupRecord.objects.get().decision == "allow"
+
+
+def test_it_refuses_when_the_record_cannot_be_written_and_counts_nothing(province, officer_bien_hoa,
+                                                                          monkeypatch):
+    real_insert = services._record_insert
+    calls = []
+
+    def failing_once(**fields):
+        calls.append(fields["decision"])
+        if len(calls) == 1:
+            raise IntegrityError("the record table refused the row")
+        return real_insert(**fields)
+
+    monkeypatch.setattr(services, "_record_insert", failing_once)
+    decision = _decide(province)
+    assert (decision.allowed, decision.reason, decision.error.status) == (False, "record_unavailable", 503)
+    assert calls == ["allow", "refuse"]
+    assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "record_unavailable")]
+    assert QuotaGrant.objects.count() == 0  # the grant rolled back with the record that failed
+
+
+def test_it_records_a_day_old_dossier_code_as_typed(province, officer_bien_hoa):
+    yesterday = (timezone.localdate() - timedelta(days=1)).strftime("%y%m%d")
+    assert _decide(province, dossier_code=f"000.00.31.H19-{yesterday}-0001").allowed is True
