@@ -32,13 +32,13 @@ def _database_up() -> bool:
         return False
 
 
-def _redis_up() -> bool | None:
-    if not settings.REDIS_URL:
+def _redis_up(url: str) -> bool | None:
+    if not url:
         return None
     import redis
 
     try:
-        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping())
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping())
     except (redis.RedisError, OSError):
         return False
 
@@ -60,7 +60,11 @@ def _broker_up() -> bool | None:
 def healthz_view(request):
     """DESIGN.md: the state of the database, Redis and the Celery broker; 200 only when all are up.
     A part that this deployment does not use (embedded default) is reported as "unused"."""
-    parts = {"database": _database_up(), "redis": _redis_up(), "broker": _broker_up()}
+    parts = {"database": _database_up(), "redis": _redis_up(settings.REDIS_URL), "broker": _broker_up()}
+    # The quota counters' own Redis, when production gives them one (QUOTA_REDIS_URL): lookups go on
+    # counting in PostgreSQL without it, but the IT Center must see that they do.
+    if settings.QUOTA_REDIS_URL and settings.QUOTA_REDIS_URL != settings.REDIS_URL:
+        parts["quota_redis"] = _redis_up(settings.QUOTA_REDIS_URL)
     body = {name: ("unused" if up is None else "up" if up else "down") for name, up in parts.items()}
     healthy = all(up is not False for up in parts.values())
     return JsonResponse({"status": "ok" if healthy else "fail", **body}, status=200 if healthy else 503)

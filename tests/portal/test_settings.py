@@ -117,6 +117,14 @@ def test_it_answers_503_when_redis_is_down(client, db, settings):
     assert response.json()["redis"] == "down"
 
 
+def test_it_reports_a_separate_quota_redis_and_answers_503_when_it_is_down(client, db, settings):
+    settings.QUOTA_REDIS_URL = "redis://127.0.0.1:1/0"  # its own Redis, and nothing listens there
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "fail", "database": "up", "redis": "up", "broker": "up",
+                               "quota_redis": "down"}
+
+
 def test_it_has_a_migration_for_every_model_change():
     result = _manage("makemigrations", "--check", "--dry-run", env_overrides={"DEBUG": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
