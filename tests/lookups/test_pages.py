@@ -308,3 +308,38 @@ def test_the_log_answers_in_a_constant_number_of_queries(client, records, inspec
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.post(reverse("lookups:log"), {"decision": "allow"})
     assert len(_rows(response)) == 9
+
+
+def test_it_writes_no_citizen_id_to_the_logs(client, officer, caplog):
+    caplog.set_level("DEBUG")
+    _look_up(client)
+    client.post(reverse("lookups:reveal", args=[LookupRecord.objects.get().pk]), {"citizen_id": CITIZEN})
+    client.post(reverse("lookups:reveal", args=[0]), {"citizen_id": CITIZEN})
+    _look_up(client, citizen_id="272123456")
+    assert [line for line in caplog.text.splitlines() if CITIZEN in line or "272123456" in line] == []
+
+
+# ----- the synthetic registry --------------------------------------------------------------------------
+
+def test_the_synthetic_registry_takes_birth_year_and_gender_from_the_id(settings):
+    registry = SyntheticRegistry()
+    man, woman, again = registry.fetch(CITIZEN), registry.fetch(OTHER_CITIZEN), registry.fetch(CITIZEN)
+    assert (man.birth_date.year, man.gender, woman.birth_date.year, woman.gender) == (1995, "male", 2001, "female")
+    assert man == again
+    assert man.permanent_address.endswith(", tỉnh Đồng Nai")
+    assert registry.fetch("079100001111").permanent_address.endswith(", thành phố Hồ Chí Minh")
+    assert len(man.full_name.split()) == 3
+
+
+def test_the_masked_answer_keeps_initials_birth_year_and_province_only():
+    masked = SyntheticRegistry().fetch(CITIZEN).masked()
+    full = SyntheticRegistry().fetch(CITIZEN)
+    assert masked.initials == " ".join(f"{word[0]}." for word in full.full_name.split())
+    assert (masked.birth_year, masked.address) == (1995, "***, ***, ***, tỉnh Đồng Nai")
+
+
+def test_the_registry_is_the_one_the_settings_name(settings):
+    from lookups.registry import registry_adapter
+
+    settings.LOOKUP_REGISTRY = "lookups.registry.SyntheticRegistry"
+    assert type(registry_adapter()) is SyntheticRegistry
