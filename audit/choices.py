@@ -50,6 +50,7 @@ class EventKind(models.TextChoices):
     QUOTA_OVERRIDE_CLEARED = "quota_override_cleared", _("Lookup quota override removed")
     API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
+    LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
 
 
 class SessionEndReason(models.TextChoices):

@@ -1,10 +1,16 @@
 """What the lookups app reads for others: the quota limits that apply to an officer, the API client
-a bearer token belongs to."""
+a bearer token belongs to, an officer's own recent lookups and the lookup log within a reader's scope."""
+from datetime import datetime, time, timedelta
+
 from django.db.models import Q
+from django.utils import timezone
+
+from accounts.choices import Role
+from accounts.scope import units_visible_to
 
 from policy.selectors import current_policy
 
-from .models import ApiClient, QuotaOverride
+from .models import ApiClient, LookupRecord, QuotaOverride
 from .quotas import WINDOWS, Limits
 from .tokens import api_token_hash
 
@@ -39,3 +45,45 @@ def api_client_for_token(token: str) -> ApiClient | None:
     if not isinstance(token, str) or not token or len(token) > 200:
         return None
     return ApiClient.objects.select_related("unit").filter(token_hash=api_token_hash(token), is_active=True).first()
+
+
+def lookups_of_officer(officer, *, limit: int = 10) -> list[LookupRecord]:
+    """The officer's own latest decisions, newest first (the lookup_record_officer index)."""
+    return list(LookupRecord.objects.filter(officer_id=officer.pk).order_by("-decided_at", "-pk")[:limit])
+
+
+def lookup_records_visible_to(user):
+    """The log a reader may see: it_admin and inspector everything; a unit leader the records whose
+    officer's unit (as it was when decided) is in their subtree — one subquery, whatever the subtree's
+    size; anyone else nothing. A record of an unknown officer has no unit: only the first two see it."""
+    if user.sees_everything:
+        return LookupRecord.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return LookupRecord.objects.filter(unit_id_then__in=units_visible_to(user).values("pk"))
+    return LookupRecord.objects.none()
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", unit_code: str = "",
+               decision: str = "", reason: str = "", date_from=None, date_to=None):
+    """The reader's log with the filters given (each optional), newest first; the date bounds are whole
+    days in the portal's time zone. A queryset: the page paginates it (a count and one page)."""
+    records = lookup_records_visible_to(user).select_related("client")
+    if citizen_id_hash:
+        records = records.filter(citizen_id_hash=citizen_id_hash)
+    if officer_username:
+        records = records.filter(officer_username=officer_username)
+    if unit_code:
+        records = records.filter(unit_code_then=unit_code)
+    if decision:
+        records = records.filter(decision=decision)
+    if reason:
+        records = records.filter(reason=reason)
+    if date_from is not None:  # bounds as instants, so that the lookup_record_time index serves them
+        records = records.filter(decided_at__gte=_day_start(date_from))
+    if date_to is not None:
+        records = records.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
+    return records.order_by("-decided_at", "-pk")

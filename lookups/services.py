@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -25,6 +26,7 @@ from portal.text import first_invisible_character
 from .choices import Decision, QuotaWindow
 from .models import ApiClient, LookupRecord, QuotaOverride
 from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
+from .registry import CitizenRecord, registry_adapter
 from .selectors import quota_limits_for
 from .tokens import api_token_hash, api_token_new
 from .validation import citizen_id_checked, citizen_id_masked, dossier_code_checked, purpose_checked
@@ -254,6 +256,31 @@ def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
         logger.exception("A refused lookup could not be recorded")
         return LookupDecision(allowed=False, record_id=None, error=error)
     return LookupDecision(allowed=False, record_id=record.pk, error=error)
+
+
+# ----- showing an allowed lookup's answer in full ---------------------------------------------------------
+
+REVEAL_WINDOW = timedelta(minutes=30)
+
+
+@transaction.atomic
+def lookup_reveal(*, actor, lookup_id: int, citizen_id: str) -> CitizenRecord:
+    """The registry's answer in full, for the officer who was allowed this lookup, within
+    REVEAL_WINDOW of the decision, and only for the citizen it was allowed for (the typed number must
+    hash to the record's). Recorded as an event naming the lookup, in the same transaction."""
+    refused = NotAllowed(_("This lookup's answer can no longer be shown in full: look the citizen up again."),
+                         code="reveal_refused")
+    citizen = citizen_id.strip() if isinstance(citizen_id, str) else ""
+    if not citizen or len(citizen) > 12 or getattr(actor, "pk", None) is None:
+        raise refused
+    record = LookupRecord.objects.filter(
+        pk=lookup_id, officer_id=actor.pk, decision=Decision.ALLOW,
+        decided_at__gte=timezone.now() - REVEAL_WINDOW).first()
+    if record is None or not hmac.compare_digest(record.citizen_id_hash, citizen_id_hash(citizen)):
+        raise refused
+    audit_event_record(kind=EventKind.LOOKUP_REVEALED, actor=actor, unit=actor.unit,
+                       details={"lookup": record.pk, "dossier_code": record.dossier_code})
+    return registry_adapter().fetch(citizen)
 
 
 # ----- API clients -------------------------------------------------------------------------------------

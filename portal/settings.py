@@ -152,6 +152,9 @@ QUOTA_REDIS_SOCKET_TIMEOUT = env.float("QUOTA_REDIS_SOCKET_TIMEOUT", default=0.2
 QUOTA_REDIS_RETRY_SECONDS = env.float("QUOTA_REDIS_RETRY_SECONDS", default=1.0)
 QUOTA_KEY_PREFIX = env.str("QUOTA_KEY_PREFIX", default="lq")
 QUOTA_UNAVAILABLE_RETRY_AFTER = 10  # seconds a client waits when neither Redis nor PostgreSQL can count
+# LOOKUP_REGISTRY — the population registry an allowed lookup reads (lookups/registry.py, a dotted path
+# to a RegistryAdapter). Only the synthetic one exists yet: invented, deterministic records.
+LOOKUP_REGISTRY = env.str("LOOKUP_REGISTRY", default="lookups.registry.SyntheticRegistry")
 
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/policy/", include("policy.urls")),
     path("admin/audit/", include("audit.urls")),
     path("api/v1/", lookup_api.urls),
+    path("lookups/", include("lookups.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

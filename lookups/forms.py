@@ -1,0 +1,101 @@
+"""The lookup pages' forms: parse only, never write or record. The lookup form checks nothing itself —
+every rule is lookup_decide's, so that every attempt, even a malformed one, is decided and recorded the
+same way as through the API. The log's filters are checked here: a bad filter changes nothing."""
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.errors import PolicyViolation
+
+from .choices import Decision
+from .validation import citizen_id_checked
+
+# Every reason lookup_decide refuses with, as the log names it.
+REFUSAL_REASONS = {
+    "malformed": _("Unreadable request"),
+    "citizen_id_missing": _("No citizen ID"),
+    "cmnd_not_accepted": _("Old identity card number (CMND)"),
+    "citizen_id_malformed": _("Invalid citizen ID"),
+    "dossier_missing": _("No dossier code"),
+    "dossier_malformed": _("Invalid dossier code"),
+    "purpose_missing": _("No purpose"),
+    "purpose_malformed": _("Invalid purpose"),
+    "officer_disabled": _("Officer's account not active"),
+    "out_of_scope": _("Officer outside the caller's scope"),
+    "officer_locked": _("Officer's account locked"),
+    "officer_must_change_password": _("Officer must change password"),
+    "no_lookup_right": _("No lookup right"),
+    "quota_officer_minute": _("Officer's quota per minute used up"),
+    "quota_officer_day": _("Officer's quota per day used up"),
+    "quota_unit_minute": _("Unit's quota per minute used up"),
+    "quota_unit_day": _("Unit's quota per day used up"),
+    "unavailable": _("Quotas could not be counted"),
+    "record_unavailable": _("Record could not be written"),
+}
+DATE_FORMATS = ["%d/%m/%Y"]
+DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+CITIZEN_ATTRIBUTES = {"inputmode": "numeric", "autocomplete": "off", "maxlength": "12", "spellcheck": "false"}
+
+
+class ValuelessTextInput(forms.TextInput):
+    """A text box that never writes back what was typed: a citizen ID is not echoed into the page."""
+
+    def format_value(self, value):
+        return None
+
+
+class LookupForm(forms.Form):
+    citizen_id = forms.CharField(label=_("Personal identification number"), required=False,
+                                 widget=forms.TextInput(attrs=CITIZEN_ATTRIBUTES),
+                                 help_text=_("The citizen's 12 digits (not the old 9-digit CMND)."))
+    dossier_code = forms.CharField(label=_("Dossier code"), required=False,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": "40"}),
+                                   help_text=_("For example 000.00.32.H19-210708-0032."))
+    purpose = forms.CharField(label=_("Purpose of the lookup"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2, "maxlength": "300"}))
+
+
+class RevealForm(forms.Form):
+    citizen_id = forms.CharField(widget=forms.HiddenInput, max_length=12)
+
+
+class LookupLogForm(forms.Form):
+    """The log's filters. The citizen ID is typed, checked, then carried only as its keyed hash (and its
+    mask, to show what is filtered): the form is POSTed and never puts the number in a URL."""
+
+    citizen_id = forms.CharField(label=_("Personal identification number"), required=False, max_length=20,
+                                 widget=ValuelessTextInput(attrs=CITIZEN_ATTRIBUTES))
+    citizen = forms.CharField(required=False, widget=forms.HiddenInput,
+                              validators=[RegexValidator(r"\A[0-9a-f]{64}\Z")])
+    citizen_masked = forms.CharField(required=False, widget=forms.HiddenInput,
+                                     validators=[RegexValidator(r"\A[0-9]{3}\*{7}[0-9]{2}\Z")])
+    officer = forms.CharField(label=_("Officer's username"), required=False, max_length=64)
+    unit = forms.CharField(label=_("Unit code"), required=False, max_length=13, validators=[RegexValidator(
+        r"\A\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\Z", _("Enter a unit code such as 000.00.31.H19."))])
+    decision = forms.ChoiceField(label=_("Decision"), required=False,
+                                 choices=[("", _("All decisions"))] + Decision.choices)
+    reason = forms.ChoiceField(label=_("Reason"), required=False,
+                               choices=[("", _("All reasons"))] + list(REFUSAL_REASONS.items()))
+    date_from = forms.DateField(label=_("From"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("To"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean_citizen_id(self):
+        value = self.cleaned_data["citizen_id"].strip()
+        if not value:
+            return ""
+        try:
+            return citizen_id_checked(value, today=timezone.localdate())
+        except PolicyViolation as error:
+            raise forms.ValidationError(error.messages) from None
+
+    def clean_officer(self):
+        return self.cleaned_data["officer"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date cannot be before the start date."))
+        return cleaned
