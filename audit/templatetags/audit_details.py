@@ -67,7 +67,12 @@ def event_details(details):
     lines = []
     if not isinstance(details, dict):
         return lines
-    old, new = details.get("old") or {}, details.get("new") or {}
+    old, new = details.get("old"), details.get("new")
+    if any(side is not None and not isinstance(side, dict) for side in (old, new)):
+        # A single value changed (a quota limit: old 10, new 20), recorded without field names.
+        lines.append((_("Value"), f"{_value('', old)} → {_value('', new)}"))
+        old, new = {}, {}
+    old, new = old or {}, new or {}
     for key in list(dict.fromkeys([*old, *new])):
         if key in old and key in new:
             lines.append((_label(key), f"{_value(key, old[key])} → {_value(key, new[key])}"))

@@ -98,3 +98,15 @@ def test_it_shows_recorded_dates_as_dd_mm_yyyy():
              "reason": "2025-06-12 is not a date field"})}
     assert lines == {"Hiệu lực đến": "16/01/2027 00:00", "Ngày ban hành quyết định": "12/06/2025",
                      "Lý do": "2025-06-12 is not a date field"}
+
+
+def test_it_shows_a_single_changed_value_without_failing():
+    from django.utils import translation
+
+    from audit.templatetags.audit_details import event_details
+
+    with translation.override("vi"):
+        lines = {str(label): value for label, value in event_details(
+            {"window": "officer_minute", "unit": "", "role": "officer", "old": 10, "new": 20})}
+    assert lines["Giá trị"] == "10 → 20"
+    assert lines["Khung hạn mức"] == "Số lượt tra cứu của một cán bộ mỗi phút"
