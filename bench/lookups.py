@@ -237,13 +237,13 @@ def records_ensure(total: int):
                 INSERT INTO lookups_lookuprecord (decided_at, officer_id, officer_username, unit_id_then,
                     unit_code_then, client_id, dossier_code, purpose, decision, reason, citizen_id_hash,
                     citizen_id_masked, ip_address, request_id)
-                SELECT now() - (g % 2592000) * interval '1 second', o.id, o.username, o.unit_id, o.code, NULL,
-                       '000.00.31.H19-' || to_char(now() - (g % 2592000) * interval '1 second', 'YYMMDD')
-                           || '-' || lpad((1 + g % 9999)::text, 4, '0'),
-                       'Giải quyết hồ sơ một cửa', CASE WHEN g % 20 = 0 THEN 'refuse' ELSE 'allow' END,
-                       CASE WHEN g % 20 = 0 THEN 'citizen_id_malformed' ELSE '' END,
+                SELECT now() - (g %% 2592000) * interval '1 second', o.id, o.username, o.unit_id, o.code, NULL,
+                       '000.00.31.H19-' || to_char(now() - (g %% 2592000) * interval '1 second', 'YYMMDD')
+                           || '-' || lpad((1 + g %% 9999)::text, 4, '0'),
+                       'Giải quyết hồ sơ một cửa', CASE WHEN g %% 20 = 0 THEN 'refuse' ELSE 'allow' END,
+                       CASE WHEN g %% 20 = 0 THEN 'citizen_id_malformed' ELSE '' END,
                        encode(sha256(('bench-' || g)::bytea), 'hex'),
-                       '075*******' || lpad((g % 100)::text, 2, '0'), '127.0.0.1', ''
+                       '075*******' || lpad((g %% 100)::text, 2, '0'), '127.0.0.1', ''
                 FROM generate_series(%s, %s) AS g JOIN bench_officer o ON o.n = g %% %s
             """, [offset, offset + chunk - 1, len(officers)])
             offset += chunk
