@@ -61,6 +61,7 @@ bench: install-test messages
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/login.py
 	DEBUG=1 $(PY) bench/password_strength.py
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/quotas.py
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/lookups.py --rounds 3
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 artifacts

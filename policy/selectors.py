@@ -1,4 +1,5 @@
 """Reading the password policy and an account's password state."""
+import contextvars
 import logging
 import math
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.choices import PasswordChangeReason, Role
+from portal.audit_context import current_audit_context
 
 from .models import PasswordHistory, PasswordPolicy
 
@@ -19,10 +21,29 @@ POLICY_CACHE_KEY = "password_policy:v1"
 POLICY_CACHE_SECONDS = 60
 
 
+# One read per request, API call or job: the policy is consulted several times a request (middleware,
+# django-axes' callables, the lookup decision), and each cache read is a Redis round trip plus unpickling.
+# Keyed by the audit context's request id, so a new request (or a test outside any) reads afresh.
+_request_memo: contextvars.ContextVar[tuple[str, PasswordPolicy] | None] = contextvars.ContextVar(
+    "policy_request_memo", default=None)
+
+
 def current_policy() -> PasswordPolicy:
-    """The policy record, cached briefly (it is read on every request); services clear the cache on
-    change. A database without the row (a freshly flushed test database) falls back to the defaults.
-    With Redis down the record is read from the database: logins must not depend on the cache."""
+    """The policy record, cached briefly (it is read on every request) and read once per request;
+    services clear the cache on change. A database without the row (a freshly flushed test database)
+    falls back to the defaults. With Redis down the record is read from the database: logins must not
+    depend on the cache."""
+    request_id = current_audit_context().request_id
+    memo = _request_memo.get()
+    if request_id and memo is not None and memo[0] == request_id:
+        return memo[1]
+    policy = _current_policy_uncached()
+    if request_id:
+        _request_memo.set((request_id, policy))
+    return policy
+
+
+def _current_policy_uncached() -> PasswordPolicy:
     try:
         policy = cache.get(POLICY_CACHE_KEY)
     except (RedisError, OSError):
@@ -38,6 +59,7 @@ def current_policy() -> PasswordPolicy:
 
 
 def policy_cache_clear() -> None:
+    _request_memo.set(None)
     try:
         cache.delete(POLICY_CACHE_KEY)
     except (RedisError, OSError):

@@ -64,3 +64,24 @@ def test_the_policy_page_speaks_plainly_and_marks_the_jobs_not_yet_running(admin
     visible = re.sub(r"<[^>]*>", " ", page)  # the text people read, not the field names in the markup
     assert "zxcvbn" not in visible
     assert page.count("Chưa áp dụng: áp dụng khi tác vụ") == 2
+
+
+def test_the_policy_is_read_once_per_request_and_afresh_after_a_change(db):
+    from django.core.cache import cache
+
+    from policy.models import PasswordPolicy
+    from policy.selectors import POLICY_CACHE_KEY, current_policy, policy_cache_clear
+    from portal.audit_context import audit_context
+
+    PasswordPolicy.objects.update_or_create(id=1, defaults=PasswordPolicy.from_defaults().values())
+    with audit_context():
+        assert current_policy().lockout_threshold == 5
+        PasswordPolicy.objects.filter(id=1).update(lockout_threshold=7)
+        cache.delete(POLICY_CACHE_KEY)
+        assert current_policy().lockout_threshold == 5  # the same request: no second read
+        policy_cache_clear()
+        assert current_policy().lockout_threshold == 7  # a change clears the request's copy too
+    with audit_context():
+        PasswordPolicy.objects.filter(id=1).update(lockout_threshold=6)
+        cache.delete(POLICY_CACHE_KEY)
+        assert current_policy().lockout_threshold == 6  # a new request reads afresh
