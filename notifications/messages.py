@@ -25,9 +25,10 @@ class BuiltMessage:
     html: str
 
 
-def message_build(name: str, context: dict, *, language: str | None = None) -> BuiltMessage:
-    """The subject (one line), the plain text and the HTML of message `name`, in `language`."""
-    context = {**context, "PORTAL_NAME": settings.PORTAL_NAME, "PORTAL_URL": settings.PORTAL_URL.rstrip("/"),
+def message_build(name: str, context: dict, *, language: str | None = None, in_app: bool = False) -> BuiltMessage:
+    """The subject (one line), the plain text and the HTML of message `name`, in `language`. `in_app`
+    leaves out the letter's greeting and footer from the text (the bell's list shows the body only)."""
+    context = {**context, "in_app": in_app, "PORTAL_NAME": settings.PORTAL_NAME, "PORTAL_URL": settings.PORTAL_URL.rstrip("/"),
                "IT_CENTER_CONTACT": settings.IT_CENTER_CONTACT}
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"notifications/email/{name}_subject.txt", context).split())
@@ -63,9 +64,9 @@ def notice_context(notice: Notice) -> dict:
     }
 
 
-def notice_message(notice: Notice) -> BuiltMessage:
+def notice_message(notice: Notice, *, in_app: bool = False) -> BuiltMessage:
     # Every IT Center alert and daily report has one triple: its source wrote the title and the lines.
-    return message_build(notice.kind, notice_context(notice))
+    return message_build(notice.kind, notice_context(notice), in_app=in_app)
 
 
 def _message_id(notice: Notice) -> str:

@@ -22,7 +22,7 @@ PAGE_SIZE = 20
 
 def _page(request, notices):
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(notice, notice_message(notice)) for notice in page.object_list]
+    rows = [(notice, notice_message(notice, in_app=True)) for notice in page.object_list]
     return page, rows
 
 
