@@ -147,7 +147,8 @@ def deliveries_dispatch(chunks: list[list[int]]) -> None:
         return
     for chunk in chunks:
         try:
-            current_app.send_task(DELIVER_TASK, args=[chunk])
+            # No publish retries: with the broker down a sign-in must not wait for it (the sweep sends).
+            current_app.send_task(DELIVER_TASK, args=[chunk], retry=False)
         except (OperationalError, OSError):
             # The broker is down: the rows stay ready, and the sweep sends them once it is back.
             logger.warning("Could not hand e-mails to the delivery job; the sweep will send them", exc_info=True)

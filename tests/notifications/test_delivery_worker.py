@@ -132,3 +132,13 @@ def test_no_message_holds_the_one_time_password(celery_worker, smtp_server, unit
         assert second_password not in text
     assert record.number in body_text(received[-1]) or record.number in body_text(received[0])
     assert Notice.objects.filter(recipient=account, kind=NoticeKind.ONE_TIME_PASSWORD_ISSUED).count() == 2
+
+
+def test_a_failed_job_is_recorded_for_the_it_centers_alerts(celery_worker):
+    from notifications.models import JobFailure
+
+    before = celery_worker.runs_of(deliver)
+    celery_worker.send(deliver, "không phải mã số")  # a malformed argument: the job raises
+    celery_worker.wait_done(deliver, before + 1)
+    [failure] = JobFailure.objects.filter(task_name="notifications.deliver")
+    assert failure.error == "ValueError" and failure.alerted_at is None
