@@ -51,6 +51,7 @@ class EventKind(models.TextChoices):
     API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
+    AUDIT_RETENTION = "audit_retention", _("Records older than the retention period removed")
 
 
 class SessionEndReason(models.TextChoices):
