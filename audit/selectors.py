@@ -26,3 +26,17 @@ def security_events_visible_to(user, *, kind="", username="", unit_code="", date
     if date_to:
         events = events.filter(occurred_at__date__lte=date_to)
     return events.order_by("-id")
+
+
+def seal_digests_latest() -> dict[str, dict]:
+    """The newest seal of each sealed table, for publishing outside the database (the IT Center's daily
+    mail, the monthly compliance report): a rewrite of a whole chain is caught against what was sent.
+    {table: {"position", "chain", "signature", "last_id", "sealed_at"}}; a table not sealed yet is absent."""
+    from django.conf import settings
+
+    from .models import Seal
+
+    seals = (Seal.objects.filter(table_name__in=list(settings.AUDIT_SEALED_TABLES))
+             .order_by("table_name", "-position").distinct("table_name"))
+    return {seal.table_name: {"position": seal.position, "chain": seal.chain, "signature": seal.signature,
+                              "last_id": seal.last_id, "sealed_at": seal.sealed_at} for seal in seals}
