@@ -319,8 +319,11 @@ def table_verify(table: str, *, moment_from: datetime | None = None, moment_to: 
     for seal in in_range:
         if seal.position <= excused_through:
             report.records_removed_by_retention += seal.row_count
-    report.records_expected = sum(seal.row_count for seal in to_read)
+    removed_before = report.records_removed_by_retention
     records_valid = _records_check(table, to_read, report, excused)
+    # Records of later seals that retention removed (a month's edge) are no longer expected either.
+    report.records_expected = sum(seal.row_count for seal in to_read) - (
+        report.records_removed_by_retention - removed_before)
     report.seals_checked = len(in_range)
     report.seals_valid = len([seal for seal in in_range if seal.position in valid_positions
                               and (seal.position <= excused_through or seal.position in records_valid)])
@@ -394,8 +397,9 @@ def report_lines(report: VerificationReport) -> list[str]:
         lines.append(f"{table.seals_valid}/{table.seals_checked} seals valid")
         lines.append(f"{table.records_valid}/{table.records_expected} records covered")
         if table.retention_through_position or table.records_removed_by_retention:
-            lines.append(f"{table.records_removed_by_retention} records removed by retention "
-                         f"(seals 1 to {table.retention_through_position} keep no records)")
+            kept = (f" (seals 1 to {table.retention_through_position} keep no records)"
+                    if table.retention_through_position else "")
+            lines.append(f"{table.records_removed_by_retention} records removed by retention{kept}")
         lines.append(f"{table.unsealed_records} records not sealed yet")
         for problem in table.problems:
             lines.append(f"  INVALID {problem.kind}: {problem.table} {problem.message}")
