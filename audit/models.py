@@ -48,6 +48,8 @@ class SecurityEvent(models.Model):
             models.Index(fields=["target", "-id"]),
             models.Index(fields=["unit_code", "-id"]),
             models.Index(fields=["kind", "-occurred_at"]),
+            models.Index(fields=["target_username", "-id"], name="audit_event_target_name"),
+            models.Index(fields=["actor_username", "-id"], name="audit_event_actor_name"),
         ]
 
     def get_kind_display(self):

@@ -1,4 +1,7 @@
+from datetime import datetime, time, timedelta
+
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.scope import units_visible_to
 
@@ -17,15 +20,19 @@ def security_events_visible_to(user, *, kind="", username="", unit_code="", date
         events = events.filter(unit__in=units_visible_to(user))
     if kind:
         events = events.filter(kind=kind)
-    if username:
-        events = events.filter(Q(target_username__icontains=username) | Q(actor_username__icontains=username))
+    if username:  # exact matches on indexed columns: the table grows without end
+        events = events.filter(Q(target_username=username) | Q(actor_username=username))
     if unit_code:
         events = events.filter(unit_code=unit_code)
-    if date_from:
-        events = events.filter(occurred_at__date__gte=date_from)
+    if date_from:  # whole local days as instants (no ::date cast: the occurred_at index serves them)
+        events = events.filter(occurred_at__gte=_day_start(date_from))
     if date_to:
-        events = events.filter(occurred_at__date__lte=date_to)
+        events = events.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
     return events.order_by("-id")
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def seal_digests_latest() -> dict[str, dict]:

@@ -1,8 +1,9 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from accounts.choices import Role
 from accounts.permissions import require_roles
+
+from portal.keyset import keyset_page
 
 from .forms import EventFilterForm
 from .selectors import security_events_visible_to
@@ -18,7 +19,9 @@ def event_list_view(request):
         events = security_events_visible_to(request.user).none()
     else:
         events = security_events_visible_to(request.user, **filters)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(events, size=PAGE_SIZE, after=request.GET.get("after", ""),
+                       before=request.GET.get("before", ""))
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("after", "before"):
+        query.pop(key, None)
     return render(request, "audit/event_list.html", {"form": form, "page": page, "query": query.urlencode()})
