@@ -47,3 +47,45 @@ def seal_digests_latest() -> dict[str, dict]:
              .order_by("table_name", "-position").distinct("table_name"))
     return {seal.table_name: {"position": seal.position, "chain": seal.chain, "signature": seal.signature,
                               "last_id": seal.last_id, "sealed_at": seal.sealed_at} for seal in seals}
+
+
+def seal_chain_states(*, now=None) -> list[dict]:
+    """The inspector's page: per sealed table, the last seal, what is not sealed yet and how long it
+    has waited (the lag), and what the latest verification found for it. A few indexed reads per table
+    (the unsealed tail is read by id above the last seal)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from .models import Seal, SealVerification
+
+    now = now or timezone.now()
+    latest = SealVerification.objects.order_by("-id").first()
+    verified = {table["table"]: table for table in (latest.report.get("tables", []) if latest else [])}
+    lag_limit = timedelta(minutes=settings.AUDIT_SEAL_MAX_LAG_MINUTES)
+    states = []
+    for table, time_column in settings.AUDIT_SEALED_TABLES.items():
+        last = Seal.objects.filter(table_name=table).order_by("-position").first()
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), min({quote(time_column)}) FROM {quote(table)} WHERE id > %s",
+                           [last.last_id if last else 0])
+            unsealed, oldest = cursor.fetchone()
+        lag = now - oldest if oldest else timedelta(0)
+        states.append({"table": table, "last_seal": last, "unsealed": unsealed, "oldest_unsealed": oldest,
+                       "lag_minutes": int(lag.total_seconds() // 60), "lag_ok": lag <= lag_limit,
+                       "verified": verified.get(table)})
+    return states
+
+
+def seal_verification_latest():
+    from .models import SealVerification
+
+    return SealVerification.objects.order_by("-id").first()
+
+
+def seals_for_download(table: str | None = None):
+    """Every seal (of one table, or all), in chain order, as the download streams them."""
+    from .models import Seal
+
+    seals = Seal.objects.order_by("table_name", "position")
+    return seals.filter(table_name=table) if table else seals

@@ -15,4 +15,6 @@ def navigation(request):
         section = "units" if match.url_name.startswith("unit_") else "accounts"
     else:
         section = {"audit": "events", "policy": "policy"}.get(match.namespace, "")
+        if match.namespace == "audit" and match.url_name.startswith("seal"):
+            section = "seals"
     return {"section": section}
