@@ -412,3 +412,38 @@ def report_lines(report: VerificationReport) -> list[str]:
     else:
         lines.append(f"Result: INVALID — first problem: {first.table} {first.message}")
     return lines
+
+
+# ----- the problems, as the inspector's page says them ----------------------------------------------
+
+def _labels():
+    from django.utils.translation import gettext_lazy as _
+
+    tables = {"audit_securityevent": _("Security events"), "lookups_lookuprecord": _("Lookup log")}
+    problems = {
+        RECORD_CHANGED: _("Record %(record)s of the %(log)s was changed (seal no. %(position)s)."),
+        RECORD_MISSING: _("Record %(record)s of the %(log)s is missing from seal no. %(position)s."),
+        RECORD_ADDED: _("Record %(record)s of the %(log)s was added inside seal no. %(position)s."),
+        BLOCK_DIGEST: _("The records of seal no. %(position)s of the %(log)s do not match its digest."),
+        SEAL_MISSING: _("A seal of the %(log)s is missing before seal no. %(position)s."),
+        SEAL_OUT_OF_ORDER: _("Seal no. %(position)s of the %(log)s does not follow the seal before it."),
+        SEAL_CHANGED: _("Seal no. %(position)s of the %(log)s was changed: its HMAC does not match."),
+        CHAIN_BROKEN: _("The chain of the %(log)s is broken at seal no. %(position)s."),
+        SIGNATURE_FAILED: _("The signature of seal no. %(position)s of the %(log)s is not valid."),
+        UNKNOWN_KEY: _("Seal no. %(position)s of the %(log)s was made with an unknown key."),
+        UNSEALED_TAIL: _("Records of the %(log)s from id %(record)s have waited too long for their seal."),
+        COLUMN_MISSING: _("A column sealed in seal no. %(position)s of the %(log)s no longer exists."),
+    }
+    return tables, problems
+
+
+def problem_text(problem: dict | None) -> str:
+    """One problem of a report (its JSON form) in the reader's language."""
+    if not problem:
+        return ""
+    tables, problems = _labels()
+    text = problems.get(problem.get("kind"))
+    if text is None:
+        return problem.get("message", "")
+    log = str(tables.get(problem.get("table"), problem.get("table", ""))).lower()
+    return text % {"record": problem.get("record_id"), "position": problem.get("position"), "log": log}

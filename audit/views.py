@@ -21,6 +21,7 @@ from .forms import EventFilterForm
 from .keys import public_key_pem, signing_key, signing_key_id
 from .selectors import seal_chain_states, seal_verification_latest, seals_for_download, security_events_visible_to
 from .tasks import verify
+from .verification import problem_text
 
 PAGE_SIZE = 100
 SEAL_READERS = (Role.IT_ADMIN, Role.INSPECTOR)
@@ -45,8 +46,10 @@ def event_list_view(request):
 @require_roles(*SEAL_READERS)
 def seal_overview_view(request):
     public_key = signing_key().public_key()
+    verification = seal_verification_latest()
+    first_problem = problem_text(verification.report.get("first_problem")) if verification else ""
     return render(request, "audit/seals.html", {
-        "states": seal_chain_states(), "verification": seal_verification_latest(),
+        "states": seal_chain_states(), "verification": verification, "first_problem": first_problem,
         "public_key_pem": public_key_pem(public_key), "public_key_id": signing_key_id(public_key),
         "max_lag": settings.AUDIT_SEAL_MAX_LAG_MINUTES, "section": "seals"})
 

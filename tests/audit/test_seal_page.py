@@ -56,7 +56,7 @@ def test_it_shows_the_first_problem_of_a_failed_verification(client, inspector):
     verify_command()
     response = login(client, inspector).get(reverse("audit:seals"))
     assert "Có vấn đề" in _text(response)
-    assert f"record {target} missing from seal 1" in _text(response)
+    assert f"Bản ghi mã {target} của nhật ký tra cứu bị mất khỏi niêm phong số 1." in _text(response)
 
 
 def test_the_downloaded_seals_verify_with_the_public_key_alone(client, inspector):
