@@ -118,7 +118,7 @@ def block_read(table: str, time_column: str, *, first_id: int, bound: int, max_r
     """Read and hash the records first_id…bound (at most max_rows of them; the block then ends at the
     last one read). A server-side cursor: memory stays flat whatever the block's size."""
     hasher, tags, gaps = block_hasher(), bytearray(), []
-    count, expected, layout, times = 0, first_id, None, []
+    count, expected, layout, earliest, latest = 0, first_id, None, None, None
     last_id = bound
     with connection.connection.cursor(name=f"seal_{table}_{first_id}") as cursor:
         cursor.itersize = FETCH_ROWS
@@ -134,7 +134,11 @@ def block_read(table: str, time_column: str, *, first_id: int, bound: int, max_r
             leaf = leaf_hash(layout.record(row))
             hasher.update(leaf)
             tags += leaf[:TAG_BYTES]
-            times.append(row[time_index])
+            moment = row[time_index]
+            if earliest is None or moment < earliest:
+                earliest = moment
+            if latest is None or moment > latest:
+                latest = moment
             count += 1
         if count == max_rows:
             last_id = expected - 1
@@ -142,7 +146,7 @@ def block_read(table: str, time_column: str, *, first_id: int, bound: int, max_r
             _gap(gaps, expected, bound)
         columns = layout.columns if layout is not None else _table_columns(table)
     return Block(first_id=first_id, last_id=last_id, row_count=count, gaps=gaps, columns=columns,
-                 first_record_at=min(times) if times else None, last_record_at=max(times) if times else None,
+                 first_record_at=earliest, last_record_at=latest,
                  digest=hasher.hexdigest(), row_tags=bytes(tags))
 
 
