@@ -15,8 +15,9 @@ over generate_series (the records of the current month), vacuumed and analysed, 
   verify               table_verify: the chain, the HMACs and signatures, every record recomputed and
                        compared with its seal, the unsealed tail
 
-Each phase is run --rounds times, alternating; the best round counts (the machine is shared: other
-engineers' tests run beside it). CPU seconds of this process are shown too (PostgreSQL's are not).
+Each phase is run --rounds times, alternating; the round with the least CPU counts. The machine is
+shared (other engineers' tests run beside it), so wall time mostly measures the neighbours: "one core"
+is judged on CPU seconds — this process's plus its PostgreSQL backend's (read from /proc).
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_seals_bench \\
         .venv/bin/python bench/seal.py --rows 1000000 --rows 10000000
@@ -173,11 +174,26 @@ PHASES = [("read rows", phase_read), ("plain SHA-256", phase_plain_sha256), ("se
           ("verify", phase_verify)]
 
 
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(phase, rows):
+    """(wall seconds, CPU seconds of this process and of its PostgreSQL backend)."""
+    backend = _backend_cpu()
     wall, cpu = time.perf_counter(), time.process_time()
     inner = phase(rows)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return (inner, inner) if inner else (wall, cpu)
+    if inner:
+        return inner, inner
+    return wall, cpu + _backend_cpu() - backend
 
 
 def main():
@@ -194,18 +210,20 @@ def main():
         for _round in range(args.rounds):
             for name, phase in PHASES:
                 wall, cpu = timed(phase, rows)
-                if name not in best or wall < best[name][0]:
+                if name not in best or cpu < best[name][1]:
                     best[name] = (wall, cpu)
-        sha = rows / best["plain SHA-256"][0]
-        print(f"\n| {rows:,} records | seconds | CPU s (this process) | records/s | records/minute | vs plain SHA-256 |")
+        sha = rows / best["plain SHA-256"][1]
+        print(f"\n| {rows:,} records | wall s | CPU s (Python + PostgreSQL) | records/s of wall | "
+              "records/minute on one core (CPU) | vs plain SHA-256 (CPU) |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for name, _phase in PHASES:
             wall, cpu = best[name]
-            rate = rows / wall
+            per_core = rows / cpu
             goal = ""
             if name in ("seal", "verify"):
-                goal = " — goal met" if rate * 60 >= GOAL_PER_MINUTE else " — **goal missed**"
-            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rate:,.0f} | {rate * 60:,.0f}{goal} | {rate / sha:.3f} |")
+                goal = " — goal met" if per_core * 60 >= GOAL_PER_MINUTE else " — **goal missed**"
+            print(f"| {name} | {wall:.2f} | {cpu:.2f} | {rows / wall:,.0f} | {per_core * 60:,.0f}{goal} | "
+                  f"{per_core / sha:.3f} |")
         print()
 
 
