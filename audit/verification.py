@@ -21,7 +21,7 @@ from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_has
 from .keys import hmac_key, known_public_keys, signature_valid
 from .models import Seal, SealVerification
 from .retention import retention_of
-from .sealing import FETCH_ROWS, sealed_tables
+from .sealing import FETCH_ROWS, ensure_postgresql, sealed_tables
 
 MAX_PROBLEMS = 1000  # per table; the count of the rest is kept
 
@@ -127,8 +127,10 @@ def seal_problems(seal: Seal, previous: Seal | None, *, public_key=None) -> list
     table, problems = seal.table_name, []
     expected_position = previous.position + 1 if previous else 1
     if seal.position != expected_position:
-        problems.append(Problem(SEAL_MISSING, table, f"seal {expected_position}–{seal.position - 1} missing before "
-                                f"seal {seal.position}", position=seal.position))
+        missing = (f"seal {expected_position}" if expected_position == seal.position - 1
+                   else f"seals {expected_position}–{seal.position - 1}")
+        problems.append(Problem(SEAL_MISSING, table, f"{missing} missing before seal {seal.position}",
+                                position=seal.position))
     expected_first = previous.last_id + 1 if previous else 1
     if seal.first_id != expected_first:
         problems.append(Problem(SEAL_OUT_OF_ORDER, table, f"seal {seal.position} starts at id {seal.first_id}, "
@@ -340,6 +342,7 @@ def chain_verify(*, tables=None, day_from=None, day_to=None, public_key=None, ac
                  record: bool = True) -> VerificationReport:
     """Verify the chains of the tables (all sealed tables by default) for the days asked (local dates,
     inclusive), record the run (the inspector's page shows the latest) and return the report."""
+    ensure_postgresql()
     started = timezone.now()
     moment_from = _day_start(day_from) if day_from else None
     moment_to = _day_start(day_to + timedelta(days=1)) if day_to else None

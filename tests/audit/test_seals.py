@@ -246,3 +246,15 @@ def test_its_connection_reads_times_in_utc():
     with connection.cursor() as cursor:
         cursor.execute("SHOW TIME ZONE")
         assert cursor.fetchone()[0] == "UTC"
+
+
+def test_it_names_a_seal_deleted_from_the_middle_of_the_chain(sealed_log):
+    for _ in range(2):
+        lookup_records(1)
+        table_seal(LOOKUPS)
+    with triggers_disabled("audit_seal") as cursor:
+        cursor.execute("DELETE FROM audit_seal WHERE table_name = %s AND position = 2", [LOOKUPS])
+    out, error = verify_command("--table", LOOKUPS)
+    assert error == f"Verification failed: {LOOKUPS} seal 2 missing before seal 3."
+    assert "INVALID chain_broken" in out and "INVALID seal_out_of_order" in out
+

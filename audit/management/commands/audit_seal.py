@@ -3,6 +3,7 @@ minute). Inserts still in flight are waited for a few seconds and sealed too."""
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.audit_context import audit_context
+from portal.errors import DomainError
 
 from audit.sealing import latest_seal, sealed_tables, seals_run
 
@@ -19,8 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["wait"] < 0:
             raise CommandError("--wait must not be negative.")
-        with audit_context():
-            created = seals_run(tables=options["table"], settle_seconds=options["wait"])
+        try:
+            with audit_context():
+                created = seals_run(tables=options["table"], settle_seconds=options["wait"])
+        except DomainError as error:
+            raise CommandError(error.message) from None
         for table, seals in created.items():
             last = latest_seal(table)
             if seals:

@@ -10,6 +10,7 @@ from audit.keys import public_key_from_text
 from audit.sealing import sealed_tables
 from audit.verification import chain_verify, report_lines
 from portal.actors import COMMAND_LINE
+from portal.errors import DomainError
 
 
 def _day(text: str):
@@ -43,8 +44,11 @@ class Command(BaseCommand):
                 public_key = public_key_from_text(Path(options["public_key"]).read_text())
             except (OSError, ValueError) as error:
                 raise CommandError(f"Cannot read the public key: {error}") from None
-        report = chain_verify(tables=options["table"], day_from=day_from, day_to=day_to, public_key=public_key,
-                              actor_username=COMMAND_LINE.username)
+        try:
+            report = chain_verify(tables=options["table"], day_from=day_from, day_to=day_to, public_key=public_key,
+                                  actor_username=COMMAND_LINE.username)
+        except DomainError as error:
+            raise CommandError(error.message) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         else:
