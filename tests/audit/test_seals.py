@@ -258,3 +258,15 @@ def test_it_names_a_seal_deleted_from_the_middle_of_the_chain(sealed_log):
     assert error == f"Verification failed: {LOOKUPS} seal 2 missing before seal 3."
     assert "INVALID chain_broken" in out and "INVALID seal_out_of_order" in out
 
+
+
+def test_it_names_a_second_row_with_a_sealed_id(sealed_log):
+    """The partitioned table's primary key is (id, decided_at): the database alone would take a copy."""
+    target = sealed_log["lookups"][5]
+    with replication_role() as cursor:
+        cursor.execute(f"INSERT INTO {LOOKUPS} SELECT id, decided_at + interval '1 second', officer_username,"
+                       " unit_id_then, unit_code_then, dossier_code, 'bản sao', decision, reason, citizen_id_hash,"
+                       " citizen_id_masked, ip_address, request_id, client_id, officer_id"
+                       f" FROM {LOOKUPS} WHERE id = %s", [target])
+    _out, error = verify_command("--table", LOOKUPS)
+    assert error == f"Verification failed: {LOOKUPS} record {target} added inside seal 1."
