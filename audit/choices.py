@@ -52,6 +52,7 @@ class EventKind(models.TextChoices):
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
     NOTICE_RESENT = "notice_resent", _("Failed notice sent again")
+    AUDIT_RETENTION = "audit_retention", _("Records older than the retention period removed")
 
 
 class SessionEndReason(models.TextChoices):

@@ -11,6 +11,9 @@ class EventFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From (dd/mm/yyyy)"), required=False)
     date_to = forms.DateField(label=_("To (dd/mm/yyyy)"), required=False)
 
+    def clean_username(self):
+        return self.cleaned_data["username"].strip()
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:

@@ -1,4 +1,7 @@
+from datetime import datetime, time, timedelta
+
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.scope import units_visible_to
 
@@ -17,12 +20,72 @@ def security_events_visible_to(user, *, kind="", username="", unit_code="", date
         events = events.filter(unit__in=units_visible_to(user))
     if kind:
         events = events.filter(kind=kind)
-    if username:
-        events = events.filter(Q(target_username__icontains=username) | Q(actor_username__icontains=username))
+    if username:  # exact matches on indexed columns: the table grows without end
+        events = events.filter(Q(target_username=username) | Q(actor_username=username))
     if unit_code:
         events = events.filter(unit_code=unit_code)
-    if date_from:
-        events = events.filter(occurred_at__date__gte=date_from)
+    if date_from:  # whole local days as instants (no ::date cast: the occurred_at index serves them)
+        events = events.filter(occurred_at__gte=_day_start(date_from))
     if date_to:
-        events = events.filter(occurred_at__date__lte=date_to)
+        events = events.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
     return events.order_by("-id")
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def seal_digests_latest() -> dict[str, dict]:
+    """The newest seal of each sealed table, for publishing outside the database (the IT Center's daily
+    mail, the monthly compliance report): a rewrite of a whole chain is caught against what was sent.
+    {table: {"position", "chain", "signature", "last_id", "sealed_at"}}; a table not sealed yet is absent."""
+    from django.conf import settings
+
+    from .models import Seal
+
+    seals = (Seal.objects.filter(table_name__in=list(settings.AUDIT_SEALED_TABLES))
+             .order_by("table_name", "-position").distinct("table_name"))
+    return {seal.table_name: {"position": seal.position, "chain": seal.chain, "signature": seal.signature,
+                              "last_id": seal.last_id, "sealed_at": seal.sealed_at} for seal in seals}
+
+
+def seal_chain_states(*, now=None) -> list[dict]:
+    """The inspector's page: per sealed table, the last seal, what is not sealed yet and how long it
+    has waited (the lag), and what the latest verification found for it. A few indexed reads per table
+    (the unsealed tail is read by id above the last seal)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from .models import Seal, SealVerification
+
+    now = now or timezone.now()
+    latest = SealVerification.objects.order_by("-id").first()
+    verified = {table["table"]: table for table in (latest.report.get("tables", []) if latest else [])}
+    lag_limit = timedelta(minutes=settings.AUDIT_SEAL_MAX_LAG_MINUTES)
+    states = []
+    for table, time_column in settings.AUDIT_SEALED_TABLES.items():
+        last = Seal.objects.filter(table_name=table).order_by("-position").first()
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), min({quote(time_column)}) FROM {quote(table)} WHERE id > %s",
+                           [last.last_id if last else 0])
+            unsealed, oldest = cursor.fetchone()
+        lag = now - oldest if oldest else timedelta(0)
+        states.append({"table": table, "last_seal": last, "unsealed": unsealed, "oldest_unsealed": oldest,
+                       "lag_minutes": int(lag.total_seconds() // 60), "lag_ok": lag <= lag_limit,
+                       "verified": verified.get(table)})
+    return states
+
+
+def seal_verification_latest():
+    from .models import SealVerification
+
+    return SealVerification.objects.order_by("-id").first()
+
+
+def seals_for_download(table: str | None = None):
+    """Every seal (of one table, or all), in chain order, as the download streams them."""
+    from .models import Seal
+
+    seals = Seal.objects.order_by("table_name", "position")
+    return seals.filter(table_name=table) if table else seals

@@ -79,7 +79,9 @@ class LookupLogForm(forms.Form):
                                choices=[("", _("All reasons"))] + list(REFUSAL_REASONS.items()))
     date_from = forms.DateField(label=_("From"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
     date_to = forms.DateField(label=_("To"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Keyset pagination (portal/keyset.py): the key of the last (or first) row of the page shown.
+    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean_citizen_id(self):
         value = self.cleaned_data["citizen_id"].strip()

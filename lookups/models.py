@@ -90,7 +90,8 @@ class ApiClient(models.Model):
 
 
 class LookupRecord(models.Model):
-    """One row per lookup decision, allowed or refused (append-only: migration 0002). The citizen ID
+    """One row per lookup decision, allowed or refused (append-only: migration 0002; partitioned by
+    month, the primary key (id, decided_at) in the database: migration 0003). The citizen ID
     is kept only as its keyed hash (HMAC-SHA256 with CITIZEN_ID_KEY: "who looked up this citizen" is
     an indexed equality on the hash of the typed number) and a masked form for people to read. The
     officer's username and unit are copied as they were: history keeps pointing at them."""
@@ -119,5 +120,6 @@ class LookupRecord(models.Model):
         indexes = [
             models.Index(fields=["citizen_id_hash", "decided_at"], name="lookup_record_citizen"),
             models.Index(fields=["officer", "decided_at"], name="lookup_record_officer"),
+            models.Index(fields=["unit_id_then", "decided_at"], name="lookup_record_unit"),
             models.Index(fields=["decided_at"], name="lookup_record_time"),
         ]

@@ -63,6 +63,10 @@ def lookup_records_visible_to(user):
     return LookupRecord.objects.none()
 
 
+# The log's order and page key: the time, then the id (two records of one microsecond).
+LOOKUP_LOG_ORDER = ("-decided_at", "-pk")
+
+
 def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -70,7 +74,8 @@ def _day_start(day):
 def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", unit_code: str = "",
                decision: str = "", reason: str = "", date_from=None, date_to=None):
     """The reader's log with the filters given (each optional), newest first; the date bounds are whole
-    days in the portal's time zone. A queryset: the page paginates it (a count and one page)."""
+    days in the portal's time zone. A queryset: the page reads one page of it by key (portal/keyset.py,
+    LOOKUP_LOG_ORDER), never a count."""
     records = lookup_records_visible_to(user).select_related("client")
     if citizen_id_hash:
         records = records.filter(citizen_id_hash=citizen_id_hash)
@@ -86,4 +91,4 @@ def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", u
         records = records.filter(decided_at__gte=_day_start(date_from))
     if date_to is not None:
         records = records.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
-    return records.order_by("-decided_at", "-pk")
+    return records.order_by(*LOOKUP_LOG_ORDER)

@@ -11,13 +11,13 @@ and the log's filter carries the number only as its keyed hash. Signed-in pages 
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.choices import Role
 from accounts.permissions import require_roles
 from portal.errors import DomainError, form_error, message_error
+from portal.keyset import keyset_page
 
 from . import selectors, services
 from .forms import REFUSAL_REASONS, LookupForm, LookupLogForm, RevealForm
@@ -104,7 +104,7 @@ def lookup_log_view(request):
     """GET: the whole log (in scope), first page. POST: filtered, any page — the filter may hold a
     citizen ID, which is never put in a URL."""
     form = LookupLogForm(request.POST if request.method == "POST" else None)
-    citizen, carry, number = {}, {}, 1
+    citizen, carry, after, before = {}, {}, "", ""
     if form.is_bound and not form.is_valid():
         records = selectors.lookup_records_visible_to(request.user).none()
     else:
@@ -115,13 +115,13 @@ def lookup_log_view(request):
             filters = {"citizen_id_hash": citizen.get("hash", ""), "officer_username": data["officer"],
                        "unit_code": data["unit"], "decision": data["decision"], "reason": data["reason"],
                        "date_from": data["date_from"], "date_to": data["date_to"]}
-            number = data["page"] or 1
+            after, before = data["after"], data["before"]
             carry = {name: form.data.get(name, "") for name in ("officer", "unit", "decision", "reason",
                                                                 "date_from", "date_to") if form.data.get(name)}
             if citizen:
                 carry.update(citizen=citizen["hash"], citizen_masked=citizen["masked"])
         records = selectors.lookup_log(request.user, **filters)
-    page = Paginator(records, PAGE_SIZE).get_page(number)
+    page = keyset_page(records, fields=selectors.LOOKUP_LOG_ORDER, size=PAGE_SIZE, after=after, before=before)
     _with_reason_labels(page.object_list)
     return render(request, "lookups/log.html", {
         "form": form, "page": page, "citizen": citizen, "carry": carry, "section": "lookup_log"})

@@ -13,6 +13,7 @@ SYSTEM_ACTOR_LABELS = {
     "turnover_job": _("Turnover effective-date job"),
     "reminder_job": _("Reminder job"),
     "recertification_job": _("Recertification job"),
+    "seal_job": _("Log sealing job"),
     "lookup_api": _("Lookup API"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),

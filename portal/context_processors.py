@@ -17,4 +17,6 @@ def navigation(request):
         section = {"audit": "events", "policy": "policy"}.get(match.namespace, "")
         if match.namespace == "notifications":
             section = "failed_notices" if match.url_name == "failed" else "notifications"
+        if match.namespace == "audit" and match.url_name.startswith("seal"):
+            section = "seals"
     return {"section": section}

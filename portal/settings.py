@@ -4,6 +4,8 @@ Unset variables give the embedded default that `make run` needs on a bare machin
 in-process, local caches) only when DEBUG=1. With DEBUG=0 (production) every secret must be set:
 the process refuses to start rather than fall back to an insecure default.
 """
+import base64
+import binascii
 from pathlib import Path
 
 import environ
@@ -19,12 +21,27 @@ DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdefghijkl"
 _DEV_CITIZEN_ID_KEY = "dev-only-citizen-id-key-0123456789abcdef"
+_DEV_AUDIT_SEAL_KEY = "dev-only-audit-seal-key-0123456789abcdef"
+# The seed of the development Ed25519 signing key (base64 of 32 bytes; never used in production).
+_DEV_AUDIT_SIGNING_KEY = "ZGV2LW9ubHktYXVkaXQtc2lnbmluZy1rZXktMDEyMzQ="
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 CITIZEN_ID_KEY = env.str("CITIZEN_ID_KEY", default="")
+# The seals of the append-only tables (audit/sealing.py): AUDIT_SEAL_KEY keys the HMAC chain (32+
+# characters); AUDIT_SEAL_PREVIOUS_KEYS lists the keys it replaced (comma-separated), so that seals made
+# before a rotation still verify — each seal names its key by an id derived from the key. AUDIT_SIGNING_KEY
+# is the Ed25519 private key that signs every seal (base64 of its 32-byte seed; `manage.py audit_keygen`
+# makes one), AUDIT_SIGNING_PREVIOUS_PUBLIC_KEYS the public keys of the ones it replaced. The public key is
+# what inspectors verify with, off the portal too; holding the HMAC key is not enough to forge a seal.
+AUDIT_SEAL_KEY = env.str("AUDIT_SEAL_KEY", default="")
+AUDIT_SEAL_PREVIOUS_KEYS = env.list("AUDIT_SEAL_PREVIOUS_KEYS", default=[])
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_PREVIOUS_PUBLIC_KEYS = env.list("AUDIT_SIGNING_PREVIOUS_PUBLIC_KEYS", default=[])
 if DEBUG:
     SECRET_KEY = SECRET_KEY or _DEV_SECRET_KEY
     CITIZEN_ID_KEY = CITIZEN_ID_KEY or _DEV_CITIZEN_ID_KEY
+    AUDIT_SEAL_KEY = AUDIT_SEAL_KEY or _DEV_AUDIT_SEAL_KEY
+    AUDIT_SIGNING_KEY = AUDIT_SIGNING_KEY or _DEV_AUDIT_SIGNING_KEY
 else:
     # A production start without real secrets is refused, never silently weakened.
     if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure") or SECRET_KEY == _DEV_SECRET_KEY:
@@ -33,6 +50,18 @@ else:
         )
     if len(CITIZEN_ID_KEY) < 32 or CITIZEN_ID_KEY == _DEV_CITIZEN_ID_KEY:
         raise ImproperlyConfigured("CITIZEN_ID_KEY must be set (32+ characters) when DEBUG=0.")
+    if len(AUDIT_SEAL_KEY) < 32 or AUDIT_SEAL_KEY == _DEV_AUDIT_SEAL_KEY:
+        raise ImproperlyConfigured("AUDIT_SEAL_KEY must be set (32+ characters) when DEBUG=0.")
+    if not AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY == _DEV_AUDIT_SIGNING_KEY:
+        raise ImproperlyConfigured(
+            "AUDIT_SIGNING_KEY must be set when DEBUG=0 (base64 Ed25519 seed: `manage.py audit_keygen`)."
+        )
+
+try:
+    if len(base64.b64decode(AUDIT_SIGNING_KEY, validate=True)) != 32:
+        raise ValueError
+except (ValueError, binascii.Error):
+    raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be the base64 of a 32-byte Ed25519 seed.") from None
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -190,7 +219,41 @@ CELERY_BEAT_SCHEDULE = {
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",
                             "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
+    # DESIGN.md: sealing lags the newest record by at most 5 minutes. A block ends below the oldest
+    # inserting transaction still open, so a record written just before a run is sealed by the next.
+    "audit-seal": {
+        "task": "audit.seal",
+        "schedule": crontab(minute="*"),
+    },
+    "audit-verify-daily": {
+        "task": "audit.verify",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "audit-partitions-ahead": {
+        "task": "audit.partitions_ahead",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
+
+# Append-only tables the seals chain, each with its time column (for the lag and for --from/--to);
+# table names, so that audit imports no other app.
+AUDIT_SEALED_TABLES = {
+    "audit_securityevent": "occurred_at",
+    "lookups_lookuprecord": "decided_at",
+}
+# A seal covers at most this many records: a backlog is sealed as several blocks in one run.
+AUDIT_SEAL_BLOCK_MAX_ROWS = env.int("AUDIT_SEAL_BLOCK_MAX_ROWS", default=500_000)
+# audit_verify reports records left unsealed for longer than this (the sealing job runs every minute).
+AUDIT_SEAL_MAX_LAG_MINUTES = env.int("AUDIT_SEAL_MAX_LAG_MINUTES", default=5)
+# Tables partitioned by month on their time column (audit/partitions.py); the job keeps this many
+# months' partitions ready ahead of the current one.
+AUDIT_PARTITIONED_TABLES = {"lookups_lookuprecord": "decided_at"}
+AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
+# How many whole months of lookup records are kept (level-3 rules: at least 3); older partitions are
+# removed only by `manage.py audit_retention`, which verifies first and records a sealed event.
+AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=12)
+if AUDIT_RETENTION_MONTHS < 3:
+    raise ImproperlyConfigured("AUDIT_RETENTION_MONTHS must be at least 3 (level-3 rules).")
 
 # Authentication
 AUTH_USER_MODEL = "accounts.User"

@@ -14,7 +14,7 @@ from accounts.choices import Role, UnitKind
 
 from .factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
 from .hashers import hashers_for_tests
-from .helpers import AUDIT_TRUNCATE_TRIGGER, login, redis_keys_delete
+from .helpers import login, redis_keys_delete, truncate_triggers_disable
 
 
 def pytest_sessionstart(session):
@@ -51,8 +51,7 @@ def _test_run_settings(cache_key_prefix):
 @pytest.fixture(scope="session")
 def django_db_setup(_test_run_settings, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE audit_securityevent DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
-        cursor.execute("ALTER TABLE lookups_lookuprecord DISABLE TRIGGER lookups_lookuprecord_no_truncate")
+        truncate_triggers_disable(cursor)
 
 
 @pytest.fixture(scope="session")

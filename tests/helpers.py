@@ -13,6 +13,18 @@ from django.db import connection, connections
 # pytest-django empties tables with TRUNCATE after transactional tests (the browser journeys, the
 # concurrency tests). tests/audit/test_events.py turns it back on inside a transaction to show it works.
 AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
+# Every append-only table whose TRUNCATE trigger is off in the test database (partitions included:
+# audit/partitions.py gives a new partition its parent's state).
+APPEND_ONLY_TABLES = ["audit_securityevent", "lookups_lookuprecord", "audit_seal", "audit_sealverification"]
+
+
+def truncate_triggers_disable(cursor) -> None:
+    """Switch off the TRUNCATE triggers of the append-only tables and of their partitions (test database)."""
+    for table in APPEND_ONLY_TABLES:
+        cursor.execute("SELECT relid::regclass::text FROM pg_partition_tree(%s::regclass)"
+                       " UNION SELECT %s", [table, table])
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{name}" DISABLE TRIGGER "{table}_no_truncate"')
 
 
 def login(client, user):

@@ -34,10 +34,10 @@ def test_the_admin_pages_fit_a_390_px_phone(journey, units, it_admin):
     widths = {}
     for name, path in [("account-detail", reverse("accounts:detail", args=[officer.pk])),
                        ("account-list", reverse("accounts:list")), ("unit-list", reverse("accounts:unit_list")),
-                       ("audit-log", reverse("audit:events"))]:
+                       ("audit-log", reverse("audit:events")), ("seals", reverse("audit:seals"))]:
         page.goto(person.url(path))
         assert page.url.endswith(path), f"{name}: landed on {page.url}"
         widths[name] = page.evaluate("document.documentElement.scrollWidth")
         person.screenshot(name)
-    assert widths == {"account-detail": 390, "account-list": 390, "unit-list": 390, "audit-log": 390}
+    assert widths == {"account-detail": 390, "account-list": 390, "unit-list": 390, "audit-log": 390, "seals": 390}
     person.assert_clean()

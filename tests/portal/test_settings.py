@@ -17,6 +17,8 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "x7$k2!qv9@pL#4mZ8&wR1^tY6*uI0(oP3)aS5-dF7_gH9+jK2=lZ4",
     "CITIZEN_ID_KEY": "c" * 40,
+    "AUDIT_SEAL_KEY": "s" * 40,
+    "AUDIT_SIGNING_KEY": "cHJvZHVjdGlvbi10ZXN0LXNpZ25pbmcta2V5LTAxMjM=",
     "ALLOWED_HOSTS": "antoan.dongnai.gov.vn",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
@@ -25,7 +27,7 @@ PRODUCTION_ENV = {
 
 def _manage(*args, env_overrides):
     env = {key: value for key, value in os.environ.items()
-           if key not in ("DEBUG", "SECRET_KEY", "CITIZEN_ID_KEY", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
+           if key not in ("DEBUG", "SECRET_KEY", "CITIZEN_ID_KEY", "AUDIT_SEAL_KEY", "AUDIT_SIGNING_KEY", "ALLOWED_HOSTS", "CELERY_BROKER_URL",
                           "QUOTA_REDIS_URL", "CACHE_KEY_PREFIX")}
     env.update(env_overrides)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -43,7 +45,8 @@ def test_it_silences_no_security_check():
 
 
 @pytest.mark.parametrize("missing,value", [
-    ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("ALLOWED_HOSTS", ""),
+    ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("AUDIT_SEAL_KEY", ""),
+    ("AUDIT_SEAL_KEY", "too-short-for-a-key"), ("AUDIT_SIGNING_KEY", ""), ("ALLOWED_HOSTS", ""),
     ("DATABASE_URL", ""), ("REDIS_URL", ""), ("CELERY_BROKER_URL", ""), ("CELERY_BROKER_URL", "memory://"),
     ("QUOTA_REDIS_URL", ""),
 ])
