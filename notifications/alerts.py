@@ -9,7 +9,7 @@ and by e-mail (alerts are mandatory notices).
 Plugging in a source at merge (the lookups' anomaly flags): a `SelectorSource` needs a selector of the
 records to alert, a function that describes them as (key, title, lines) and the service that marks them
 alerted; append it to ALERT_SOURCES. The daily report's sections plug in the same way (DAILY_SECTIONS):
-a function of `now` that answers a DailySection or None (the newest audit seal's digest).
+a function of `now` that answers a DailySection or None (e.g. the newest audit seal of each table).
 """
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from accounts.choices import Role
 from accounts.models import TurnoverRequest, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
+from audit.selectors import seal_digests_latest
 from policy.compliance import request_overdue_q
 
 from .choices import DeliveryState, NoticeKind
@@ -239,8 +240,21 @@ def _jobs_and_requests(now) -> DailySection:
         _("Accounts locked in the last 24 hours: %(n)d") % {"n": lockouts}])
 
 
-# The newest audit seal's digest plugs in here at merge: lambda now: DailySection(_("Audit seals"), [...]).
-DAILY_SECTIONS: list[Callable] = [_deliveries_yesterday, _jobs_and_requests]
+def _audit_seals(now) -> DailySection:
+    """The newest seal of each sealed table, published outside the database: a rewrite of the whole
+    chain by someone holding the database is caught against the digests these mails carried."""
+    latest = seal_digests_latest()
+    if not latest:
+        return DailySection(heading=_("Audit seals"), lines=[_("No seal has been made yet.")])
+    lines = [_("%(table)s: seal no. %(position)d up to record %(last_id)d, sealed %(sealed_at)s, chain %(chain)s")
+             % {"table": table, "position": seal["position"], "last_id": seal["last_id"],
+                "sealed_at": formats.date_format(timezone.localtime(seal["sealed_at"]), "d/m/Y H:i"),
+                "chain": seal["chain"]}
+             for table, seal in sorted(latest.items())]
+    return DailySection(heading=_("Audit seals"), lines=lines)
+
+
+DAILY_SECTIONS: list[Callable] = [_deliveries_yesterday, _jobs_and_requests, _audit_seals]
 
 
 def it_daily_send(*, now=None) -> list[int]:

@@ -118,3 +118,21 @@ def test_the_daily_report_is_made_once_a_day_with_plugged_in_sections(admins, mo
     message = notice_message(report)
     assert "Bản niêm phong mới nhất: ab12cd" in message.text
     assert message.subject.startswith("Báo cáo hằng ngày của Trung tâm CNTT")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_report_publishes_the_newest_seal_of_each_sealed_table(admins):
+    from audit.sealing import seals_run
+    from audit.selectors import seal_digests_latest
+    from tests.audit.seal_helpers import lookup_records, security_events
+
+    security_events(3)
+    lookup_records(2)
+    seals_run()
+    latest = seal_digests_latest()
+    assert set(latest) == {"audit_securityevent", "lookups_lookuprecord"}
+    it_daily_send()
+    text = notice_message(Notice.objects.filter(kind=NoticeKind.IT_DAILY).first()).text
+    assert "Niêm phong nhật ký" in text or "Audit seals" in text
+    for seal in latest.values():
+        assert seal["chain"] in text
