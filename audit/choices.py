@@ -51,6 +51,9 @@ class EventKind(models.TextChoices):
     API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
+    COMPLIANCE_THRESHOLDS_CHANGED = "compliance_thresholds", _("Compliance zone thresholds changed")
+    COMPLIANCE_REPORTS_GENERATED = "compliance_reports", _("Monthly compliance reports generated")
+    LIST_EXPORTED = "list_exported", _("List exported")
 
 
 class SessionEndReason(models.TextChoices):

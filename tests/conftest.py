@@ -53,6 +53,7 @@ def django_db_setup(_test_run_settings, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE audit_securityevent DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}")
         cursor.execute("ALTER TABLE lookups_lookuprecord DISABLE TRIGGER lookups_lookuprecord_no_truncate")
+        cursor.execute("ALTER TABLE compliance_monthlyreport DISABLE TRIGGER compliance_monthlyreport_no_truncate")
 
 
 @pytest.fixture(scope="session")
