@@ -76,6 +76,10 @@ class UnitSnapshot(models.Model):
         ]
 
     @property
+    def accounts_failing(self) -> int:
+        return self.accounts_total - self.accounts_compliant
+
+    @property
     def score(self) -> float | None:
         if not self.accounts_total:
             return None

@@ -26,8 +26,8 @@ from policy.compliance import (
 )
 from portal.errors import NotAllowed, PolicyViolation
 
-from .models import ComplianceThresholds, UnitSnapshot
-from .selectors import day_range, rule_inputs, rules_not_judged
+from .models import ComplianceThresholds, ExportJob, MonthlyReport, UnitSnapshot
+from .selectors import day_range, newest_seal_digest, rule_inputs, rules_not_judged
 
 # DESIGN/issue: two years of daily history; a little more, so that a report on the 1st still finds
 # the first day of the month two years back.
@@ -136,3 +136,95 @@ def thresholds_update(*, actor, good_from: int, attention_from: int) -> Complian
                 "old": {"good_from": old[0], "attention_from": old[1]},
                 "new": {"good_from": good_from, "attention_from": attention_from}})
     return thresholds
+
+
+# ----- monthly reports ---------------------------------------------------------------------------------
+
+def _previous_month(today: date) -> date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> int:
+    """Every unit's and the province's report for `month` (the month before today by default), each
+    made once: a report that exists is never made again (unique, and the table refuses UPDATE), so a
+    second run, a redelivered job or a later change of today's data leaves it as it was."""
+    from django.utils import translation
+
+    from .reports import report_figures_all, report_render
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    month = (month or _previous_month(today)).replace(day=1)
+    if month >= today.replace(day=1):
+        raise PolicyViolation(_("A month's report is made once the month has ended."), code="month_not_ended")
+    done = set(MonthlyReport.objects.filter(month=month).values_list("unit_id", flat=True))
+    made = 0
+    seal = newest_seal_digest() or ""
+    with translation.override("vi"):
+        for figures in report_figures_all(month, seal_digest=seal, generated_at=now):
+            if figures["unit"]["id"] in done:
+                continue
+            html, pdf, xlsx = report_render(figures)
+            try:
+                with transaction.atomic():
+                    MonthlyReport.objects.create(
+                        month=month, unit_id=figures["unit"]["id"], unit_code=figures["unit"]["code"],
+                        unit_name=figures["unit"]["name"], unit_path=figures["unit"]["path"],
+                        is_province=figures["is_province"], generated_at=now, seal_digest=seal, figures=figures,
+                        html=html, pdf=pdf, xlsx=xlsx)
+            except IntegrityError:
+                continue  # another worker made it first: one report per unit and month
+            made += 1
+    if made:
+        audit_event_record(kind=EventKind.COMPLIANCE_REPORTS_GENERATED, actor=actor,
+                           details={"month": month.strftime("%m/%Y"), "reports": made})
+    return made
+
+
+# ----- exports -----------------------------------------------------------------------------------------
+
+def export_record(*, actor, list_name: str, file_format: str, rows: int) -> None:
+    """An export of evidence is itself evidence: who took which list, how many rows."""
+    audit_event_record(kind=EventKind.LIST_EXPORTED, actor=actor, unit=actor.unit,
+                       details={"list": list_name, "file_format": file_format, "rows": rows})
+
+
+def export_job_start(*, actor, list_name: str, params: dict, file_format: str, rows_total: int) -> ExportJob:
+    from celery import current_app
+
+    job = ExportJob.objects.create(requested_by=actor, list_name=list_name, params=params, file_format=file_format,
+                                   rows_total=rows_total)
+    transaction.on_commit(lambda: current_app.send_task("compliance.export_run", args=[job.pk]))
+    return job
+
+
+EXPORT_PROGRESS_EVERY = 500
+
+
+def export_job_run(*, job_id: int) -> None:
+    """Claim the job (pending → running: a redelivery does nothing), write the file with progress, keep it."""
+    from .exports import LISTS, export_file
+
+    if not ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(state=ExportJob.State.RUNNING):
+        return
+    job = ExportJob.objects.select_related("requested_by__unit").get(pk=job_id)
+    export = LISTS[job.list_name]
+    try:
+        queryset = export.rows(job.requested_by, job.params)
+
+        def counted():
+            for done, item in enumerate(queryset.iterator(chunk_size=2000), start=1):
+                if done % EXPORT_PROGRESS_EVERY == 0:
+                    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
+                yield item
+
+        content = export_file(export, job.file_format, counted())
+    except Exception:
+        ExportJob.objects.filter(pk=job_id).update(state=ExportJob.State.FAILED, finished_at=timezone.now())
+        raise
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job_id).update(
+            state=ExportJob.State.DONE, content=content, rows_done=job.rows_total, finished_at=timezone.now(),
+            file_name=f"{job.list_name}-{timezone.localdate():%Y%m%d}.{job.file_format}")
+        export_record(actor=job.requested_by, list_name=job.list_name, file_format=job.file_format,
+                      rows=job.rows_total)

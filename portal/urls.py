@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/audit/", include("audit.urls")),
     path("api/v1/", lookup_api.urls),
     path("lookups/", include("lookups.urls")),
+    path("compliance/", include("compliance.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's
