@@ -23,7 +23,8 @@
                     borderColor: "#1f5fa8", backgroundColor: "rgba(31,95,168,0.12)", fill: true, pointRadius: 0,
                     tension: 0.2}]
       },
-      options: {animation: false, maintainAspectRatio: false, scales: {y: {min: 0, max: 100}},
+      options: {animation: false, maintainAspectRatio: false,
+                scales: {x: {ticks: {maxTicksLimit: 12}}, y: {min: 0, max: 100}},
                 plugins: {legend: {display: false}}}
     });
     if (dailyCanvas) {
@@ -33,15 +34,18 @@
           labels: data.daily.map(function (row) { return dayLabel(row.day); }),
           datasets: [
             {label: labels.labelAllowed, data: data.daily.map(function (row) { return row.lookups_allowed; }),
-             backgroundColor: "#2e8b57", stack: "lookups"},
+             backgroundColor: "#2e8b57", stack: "lookups", yAxisID: "y"},
             {label: labels.labelRefused, data: data.daily.map(function (row) { return row.lookups_refused; }),
-             backgroundColor: "#c0392b", stack: "lookups"},
+             backgroundColor: "#c0392b", stack: "lookups", yAxisID: "y"},
             {label: labels.labelLockouts, data: data.daily.map(function (row) { return row.lockouts; }),
              type: "line", borderColor: "#e67e22", backgroundColor: "#e67e22", yAxisID: "lockouts"}
           ]
         },
         options: {animation: false, maintainAspectRatio: false,
-                  scales: {lockouts: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false}}}}
+                  scales: {x: {stacked: true, ticks: {maxTicksLimit: 15}},
+                           y: {stacked: true, beginAtZero: true, position: "left"},
+                           lockouts: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false},
+                                      ticks: {precision: 0}}}}
       });
     }
   }

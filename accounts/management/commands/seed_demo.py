@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, demo_accounts_seed, demo_password_problems, demo_units_seed
+from compliance.population import demo_population_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
@@ -47,7 +48,12 @@ class Command(BaseCommand):
             else:
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
+        # The sample population (officers without a usable password, lookups, snapshots) is for a
+        # trial machine only: never on a production system.
+        population = demo_population_seed() if not production else None
         self.stdout.write(f"Units created: {units_created}")
+        if population is not None:
+            self.stdout.write(f"Sample officers created: {population['officers']} (no usable password)")
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
         created = [username for username, was_created in results if was_created]
