@@ -73,12 +73,24 @@ def zone_of(score, thresholds: ComplianceThresholds):
 
 def account_compliance(account, now: datetime | None = None) -> list[str]:
     """The reasons one account does not comply now: the same conditions the snapshots count."""
+    return [reason for reason, state in account_rules(account, now) if state == "fails"]
+
+
+def account_rules(account, now: datetime | None = None) -> list[tuple[str, str]]:
+    """[(reason, "fails" | "complies" | "not_judged")] for one account, in ComplianceReason's order; a
+    disabled account is not judged at all (the score counts active accounts only)."""
     now = now or timezone.now()
     conditions = failure_conditions(rule_inputs(now))
     if not account.is_active:
-        return []
+        return [(reason, "not_judged") for reason in ComplianceReason.values]
     row = accounts_with_rules(User.objects.filter(pk=account.pk)).annotate(**reasons_annotations(conditions)).first()
-    return [reason for reason in ComplianceReason.values if getattr(row, f"fails_{reason}", False)]
+    states = []
+    for reason in ComplianceReason.values:
+        if reason not in conditions:
+            states.append((reason, "not_judged"))
+        else:
+            states.append((reason, "fails" if getattr(row, f"fails_{reason}") else "complies"))
+    return states
 
 
 def accounts_failing(user, unit: Unit, reason: str, now: datetime | None = None):

@@ -81,10 +81,9 @@ def unit_accounts_view(request, pk):
 def account_view(request, pk):
     """One account: whether it complies now, rule by rule, and its history (its security events)."""
     account = account_get_visible(request.user, pk)
-    failing = set(selectors.account_compliance(account))
     return render(request, "compliance/account.html", {
         "account": account, "section": "dashboard", "expires_at": password_expires_at(account),
-        "rules": [(label, code in failing) for code, label in ComplianceReason.choices],
+        "rules": [(ComplianceReason(code).label, state) for code, state in selectors.account_rules(account)],
         "events": selectors.account_history(account),
     })
 
