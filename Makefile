@@ -34,7 +34,7 @@ messages: $(VENV)/.installed
 # server's own few; the generated password is shown only there, once.
 run: install messages
 	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
-	@DEBUG=1 $(PY) manage.py seed_demo
+	@DEBUG=1 $(PY) manage.py seed_demo --sample-population
 	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).

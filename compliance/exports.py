@@ -12,6 +12,7 @@ from accounts import selectors as account_selectors
 from accounts.choices import AccountState, Role, TurnoverState
 from accounts.models import Unit
 from accounts.scope import units_visible_to
+from audit.choices import EventKind
 from audit.selectors import security_events_visible_to
 from lookups.selectors import lookup_log
 from policy.compliance import ComplianceReason
@@ -122,11 +123,13 @@ def _lookup_header():
 
 
 def _events(user, params):
-    return security_events_visible_to(user, username=str(params.get("username", ""))[:64])
+    return security_events_visible_to(user, username=str(params.get("username", ""))[:64],
+                                      kind=_choice(params.get("kind"), EventKind.values),
+                                      unit_code=str(params.get("unit_code", ""))[:13])
 
 
 def _event_row(event):
-    return [event.occurred_at, event.kind, event.actor_username, event.target_username, event.unit_code,
+    return [event.occurred_at, event.get_kind_display(), event.actor_username, event.target_username, event.unit_code,
             event.ip_address]
 
 

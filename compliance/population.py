@@ -138,7 +138,7 @@ def _lookups(rng, now) -> dict:
         if day.weekday() >= 5:
             continue
         for officer in officers:
-            for _ in range(rng.randint(0, 6)):
+            for _ in range(rng.randint(0, 4)):
                 moment = _day_start(day) + timedelta(hours=rng.randint(7, 16), minutes=rng.randint(0, 59))
                 if moment > now:
                     continue

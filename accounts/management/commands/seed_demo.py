@@ -21,11 +21,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Give every demo account this password (else one is generated "
                                                "for new accounts and printed once).")
+        parser.add_argument("--sample-population", action="store_true",
+                            help="Also create the dashboards' sample population (a few hundred officers without a "
+                                 "usable password, a quarter of lookups and snapshots); trial machines only.")
         parser.add_argument("--allow-production", action="store_true",
                             help="Run under production settings (DEBUG=0): the password must then pass the "
                                  "whole policy, and every demo account must change it at first sign-in.")
 
-    def handle(self, *args, password=None, allow_production=False, **options):
+    def handle(self, *args, password=None, allow_production=False, sample_population=False, **options):
+        if sample_population and not settings.DEBUG:
+            raise CommandError("The sample population is for trial machines (DEBUG=1) only.")
         # Known usernames with a password typed on a command line: on a production system that is an
         # open door unless the policy judges the password and the officers replace it at once.
         production = not settings.DEBUG
@@ -50,7 +55,7 @@ class Command(BaseCommand):
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
-        population = demo_population_seed() if not production else None
+        population = demo_population_seed() if sample_population else None
         self.stdout.write(f"Units created: {units_created}")
         if population is not None:
             self.stdout.write(f"Sample officers created: {population['officers']} (no usable password)")
