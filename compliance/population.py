@@ -196,12 +196,12 @@ def _history_snapshots(rng, now) -> int:
     rows = []
     for back in range(1, HISTORY_DAYS):
         day = today - timedelta(days=back)
-        extra = _subtree_sums({path: int(row.accounts_own * pace[path] * back / HISTORY_DAYS)
+        extra = _subtree_sums({path: row.accounts_own * pace[path] * back / HISTORY_DAYS
                                for path, row in paths.items()}, list(paths))
         activity = {name: _subtree_sums({path: per_day.get((day, path, name), 0) for path in paths}, list(paths))
                     for name in ("lookups_allowed", "lookups_refused", "lockouts")}
         for path, base in paths.items():
-            added = min(extra[path], base.accounts_compliant)
+            added = min(round(extra[path]), base.accounts_compliant)
             rows.append(UnitSnapshot(
                 day=day, unit_id=base.unit_id, unit_code=base.unit_code, unit_name=base.unit_name, unit_path=path,
                 depth=base.depth, accounts_total=base.accounts_total, accounts_compliant=base.accounts_compliant - added,

@@ -88,6 +88,7 @@ def _pct(value):
 def report_html(figures: dict) -> str:
     return render_to_string("compliance/report_document.html", {
         "r": figures, "zone_label": _zone_label(figures["zone"]), "score": _pct(figures["score"]),
+        "day": date.fromisoformat(figures["day"]).strftime("%d/%m/%Y"),
         "children": [[code, name, total, compliant, _pct(score)] for code, name, total, compliant, score
                      in figures["children"]],
     })
@@ -110,7 +111,7 @@ def report_pdf(figures: dict) -> bytes:
         f"{_('Month')}: {figures['month_label']}   ·   {_('Figures of')} {date.fromisoformat(figures['day']):%d/%m/%Y}",
         f"{_('Score')}: {_pct(figures['score'])} ({_zone_label(figures['zone'])})   ·   "
         f"{_('Complying accounts')}: {figures['accounts_compliant']}/{figures['accounts_total']}",
-        f"{_('Lookups allowed')}: {figures['lookups_allowed']}   ·   {_('refused')}: {figures['lookups_refused']}"
+        f"{_('Lookups allowed')}: {figures['lookups_allowed']}   ·   {_('Lookups refused')}: {figures['lookups_refused']}"
         f"   ·   {_('Lockouts')}: {figures['lockouts']}",
     ]
     for line in lines:

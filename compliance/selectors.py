@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.choices import Role, TurnoverState
-from accounts.models import TurnoverRequest, Unit, User
+from accounts.models import Unit, User
 from accounts.scope import accounts_visible_to, turnover_requests_visible_to, unit_is_visible_to, units_visible_to
 from audit.choices import EventKind
 from audit.models import SecurityEvent
@@ -21,7 +21,6 @@ from policy.compliance import (
     LOOKUP_QUOTA_WINDOW,
     ComplianceReason,
     RuleInputs,
-    UnitFigures,
     accounts_with_rules,
     failure_conditions,
     reasons_annotations,

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import UnitState
+from accounts.choices import Role, UnitState
 from accounts.models import Unit, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
@@ -118,7 +118,7 @@ def snapshot_take(*, actor, now=None) -> int:
 
 def thresholds_update(*, actor, good_from: int, attention_from: int) -> ComplianceThresholds:
     """The IT Center sets the zones of every score; the change is audited."""
-    if getattr(actor, "role", None) != "it_admin":
+    if getattr(actor, "role", None) != Role.IT_ADMIN:
         raise NotAllowed(_("Only the IT Center sets the compliance zones."), code="not_it_admin")
     if not (0 <= attention_from < good_from <= 100):
         raise PolicyViolation(code="thresholds_unordered", messages=[
