@@ -92,6 +92,19 @@ def _ranking_header():
             *[str(label) for label in ComplianceReason.labels]]
 
 
+def _units(user, params):
+    return account_selectors.unit_tree(user)
+
+
+def _unit_row(unit):
+    return [unit.code, unit.name, unit.get_kind_display(), unit.get_state_display(),
+            unit.parent.code if unit.parent_id else "", unit.merged_into.code if unit.merged_into_id else ""]
+
+
+def _unit_header():
+    return [_("Agency code"), _("Name"), _("Kind"), _("State"), _("Parent unit"), _("Merged into")]
+
+
 def _turnover(user, params):
     return account_selectors.turnover_request_list(user, state=_choice(params.get("state"), TurnoverState.values))
 
@@ -153,6 +166,7 @@ LISTS = {
     "compliance_accounts": ExportList(gettext_lazy("Accounts that do not comply"), _failing,
                                       lambda: _account_header() + [_("Reasons")], _failing_row, READERS),
     "units": ExportList(gettext_lazy("Compliance of units"), _ranking, _ranking_header, _ranking_row, READERS),
+    "unit_tree": ExportList(gettext_lazy("Units"), _units, _unit_header, _unit_row, READERS),
     "turnover": ExportList(gettext_lazy("Turnover requests"), _turnover, _turnover_header, _turnover_row,
                            READERS + (Role.OFFICER,)),
     "lookups": ExportList(gettext_lazy("Lookup log"), _lookups, _lookup_header, _lookup_row, READERS),

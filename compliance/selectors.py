@@ -159,6 +159,13 @@ class Dashboard:
     daily: list  # [UnitSnapshot] of the last DAILY_DAYS days (lookups, lockouts)
     thresholds: ComplianceThresholds
     month: date | None
+    report: MonthlyReport | None = None  # the report kept for `month`, the evidence as it was then
+
+    @property
+    def snapshot_stale(self) -> bool:
+        """The latest figures are older than yesterday's: the daily job has not run (jobs' health)."""
+        return (self.month is None and self.snapshot is not None
+                and self.snapshot.day < timezone.localdate() - timedelta(days=1))
 
     @property
     def zone(self):
@@ -206,8 +213,11 @@ def dashboard(user, unit: Unit, *, month: date | None = None) -> Dashboard:
                                                row.unit_name))
     for row in ranked:
         row.zone = zone_of(row.score, thresholds)
+    report = None
+    if month is not None:
+        report = reports_visible_to(user).filter(unit=unit, month=month).only("pk", "month").first()
     return Dashboard(unit, snapshot, ranked, [(row.day, row.score) for row in rows],
-                     rows[-DAILY_DAYS:], thresholds, month)
+                     rows[-DAILY_DAYS:], thresholds, month, report)
 
 
 @dataclass(frozen=True)

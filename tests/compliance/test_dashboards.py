@@ -202,3 +202,49 @@ def test_a_leaders_dashboard_costs_the_same_queries_at_10_and_1000_units(client,
     with django_assert_num_queries(small):
         response = client.get("/")
     assert len(response.context["board"].children) == 1000
+
+
+@pytest.mark.django_db
+def test_a_leaders_lookup_turnover_and_unit_exports_hold_only_the_subtree(client, figures, leader_bien_hoa,
+                                                                         officer_bien_hoa, officer_long_khanh):
+    from lookups.models import LookupRecord
+
+    for officer in (officer_bien_hoa, officer_long_khanh):
+        LookupRecord.objects.create(officer=officer, officer_username=officer.username, unit_id_then=officer.unit_id,
+                                    unit_code_then=officer.unit.code, decision="allow", dossier_code="=cmd|' /C calc'!A0")
+    login(client, leader_bien_hoa)
+    lookups = client.get("/compliance/export/lookups.csv?unit_code=000.01.32.H19").content.decode("utf-8-sig")
+    assert lookups.count("\n") == 1  # the header only: Xuân An's record is outside the subtree
+    lookups = client.get("/compliance/export/lookups.csv").content.decode("utf-8-sig")
+    assert "cb.tanphong" in lookups and "cb.xuanan" not in lookups
+    assert "'=cmd|" in lookups  # the dossier code cannot start a formula
+    units_text = client.get("/compliance/export/unit_tree.csv").content.decode("utf-8-sig")
+    assert [row[0] for row in csv.reader(io.StringIO(units_text))][1:] == ["000.00.31.H19", "000.01.31.H19"]
+    assert client.get("/compliance/export/turnover.xlsx").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_past_month_links_the_report_kept_for_it(client, figures, inspector):
+    from datetime import datetime, time
+
+    from compliance.services import monthly_reports_generate
+
+    first = timezone.localdate().replace(day=1)
+    last_month = timezone.make_aware(datetime.combine(first - timedelta(days=3), time(12)))
+    snapshot_take(actor=JOB, now=last_month)
+    monthly_reports_generate(actor=JOB)
+    login(client, inspector)
+    month = (first - timedelta(days=3)).strftime("%Y-%m")
+    response = client.get(f"/compliance/units/{figures['xuan_an'].pk}/?month={month}")
+    board = response.context["board"]
+    assert board.snapshot.day == first - timedelta(days=3)
+    assert board.report.month == (first - timedelta(days=3)).replace(day=1)
+    assert f"/compliance/reports/{board.report.pk}/report.pdf" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_province_says_when_the_daily_snapshot_is_late(client, units, inspector):
+    snapshot_take(actor=JOB, now=timezone.now() - timedelta(days=3))
+    response = login(client, inspector).get("/")
+    assert response.context["board"].snapshot_stale is True
+    assert "Chậm: tác vụ hằng ngày chưa chạy" in response.content.decode()
