@@ -34,7 +34,7 @@ messages: $(VENV)/.installed
 # server's own few; the generated password is shown only there, once.
 run: install messages
 	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
-	@DEBUG=1 $(PY) manage.py seed_demo
+	@DEBUG=1 $(PY) manage.py seed_demo --sample-population
 	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
@@ -66,6 +66,7 @@ bench: install-test messages
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/lookups.py --rounds 3
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/reminders.py
 	DEBUG=1 DATABASE_URL=$(BENCH_SEAL_DATABASE_URL) $(PY) bench/seal.py --rows 1000000 --rounds 1
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL)_dashboards REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/dashboards.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 artifacts

@@ -53,6 +53,9 @@ class EventKind(models.TextChoices):
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
     NOTICE_RESENT = "notice_resent", _("Failed notice sent again")
     AUDIT_RETENTION = "audit_retention", _("Records older than the retention period removed")
+    COMPLIANCE_THRESHOLDS_CHANGED = "compliance_thresholds", _("Compliance zone thresholds changed")
+    COMPLIANCE_REPORTS_GENERATED = "compliance_reports", _("Monthly compliance reports generated")
+    LIST_EXPORTED = "list_exported", _("List exported")
 
 
 class SessionEndReason(models.TextChoices):

@@ -15,6 +15,7 @@ SYSTEM_ACTOR_LABELS = {
     "recertification_job": _("Recertification job"),
     "seal_job": _("Log sealing job"),
     "lookup_api": _("Lookup API"),
+    "compliance_job": _("Compliance job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }

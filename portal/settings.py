@@ -82,6 +82,11 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "lookups",
+    # django-otp's TOTP devices (DESIGN.md: it_admin and inspector use TOTP); the compliance rule
+    # "second factor enrolled where the role needs it" reads them.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +237,16 @@ CELERY_BEAT_SCHEDULE = {
     "audit-partitions-ahead": {
         "task": "audit.partitions_ahead",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # The day's compliance figures per unit, taken late in the day (Asia/Ho_Chi_Minh) so that they say
+    # how the day ended; the monthly reports on the 1st, from the snapshots of the month before.
+    "compliance-daily-snapshot": {
+        "task": "compliance.snapshot_daily",
+        "schedule": crontab(hour=23, minute=40),
+    },
+    "compliance-monthly-reports": {
+        "task": "compliance.monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
 }
 

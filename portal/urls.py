@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", lookup_api.urls),
     path("lookups/", include("lookups.urls")),
     path("notifications/", include("notifications.urls")),
+    path("compliance/", include("compliance.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

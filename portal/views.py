@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
 from kombu.exceptions import OperationalError
@@ -11,16 +11,22 @@ from accounts.choices import Role
 from accounts.services.signin import ANONYMOUS
 from audit.choices import AccessRefusal, EventKind
 from audit.services import audit_event_record
-from policy.selectors import policy_for
+from compliance import views as compliance_views
+from compliance.selectors import own_sign_ins
+from policy.selectors import password_expires_at, policy_for
 
 
 @login_required
 def home_view(request):
-    """Each role lands where its work is."""
+    """Each role lands where its work is (DESIGN.md): a leader on the compliance dashboard of their
+    subtree, it_admin and inspector on the province's, an officer on their own account."""
     if request.user.role in (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER):
-        return redirect("accounts:list")
+        return compliance_views.home_view(request)
     # The officer's own rotation period from the policy (IT admins have a shorter one), not a fixed "90".
-    return render(request, "home.html", {"max_age_days": policy_for(request.user).max_age.days})
+    # Notifications join this page with the notifications app.
+    return render(request, "home.html", {"max_age_days": policy_for(request.user).max_age.days,
+                                         "expires_at": password_expires_at(request.user),
+                                         "sign_ins": own_sign_ins(request.user)})
 
 
 def _database_up() -> bool:

@@ -1,13 +1,14 @@
-// The roster reconciliation page while a large file runs in the background: poll the import's
-// progress (JSON) every second, move the bar, and reload the page once the job has finished.
+// A page whose job runs in the background (a roster reconciliation, a large export): poll the job's
+// progress (JSON, the box's data-progress-url) every second, move the bar, and reload the page once
+// the job has finished.
 // Without JavaScript the page's <noscript> refresh does the same, more slowly.
 (function () {
-  var box = document.getElementById("roster-progress");
+  var box = document.querySelector("[data-progress-url]");
   if (!box) {
     return;
   }
   var bar = box.querySelector("progress");
-  var text = document.getElementById("roster-progress-text");
+  var text = box.querySelector("[data-progress-text]") || document.getElementById("roster-progress-text");
   var template = text.textContent.replace(/\d+/, "{done}").replace(/\d+/, "{total}");
 
   function poll() {

@@ -171,6 +171,9 @@ def test_an_it_admin_hands_over_a_new_account_that_the_officer_then_activates(jo
     page = admin.page
     response = login(admin, it_admin.username, DEFAULT_PASSWORD, "01-admin-login")
     assert response.status == 200
+    # The IT Center's home is the province's compliance dashboard; the account list is one click away.
+    expect(page).to_have_url(admin.url("/"))
+    page.click("nav.mainnav a[href='/admin/accounts/']")
     expect(page).to_have_url(admin.url("/admin/accounts/"))
     admin.screenshot("02-account-list")
 

@@ -120,7 +120,7 @@ def test_the_daily_report_is_made_once_a_day_with_plugged_in_sections(admins, mo
     assert message.subject.startswith("Báo cáo hằng ngày của Trung tâm CNTT")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_daily_report_publishes_the_newest_seal_of_each_sealed_table(admins):
     from audit.sealing import seals_run
     from audit.selectors import seal_digests_latest

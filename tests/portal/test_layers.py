@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ("portal", "accounts", "policy", "audit", "notifications", "lookups")
+PACKAGES = ("portal", "accounts", "policy", "audit", "notifications", "lookups", "compliance")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess:
@@ -46,3 +46,13 @@ def test_it_refuses_a_form_importing_a_service(tmp_path):
     result = _lint(tree)
     assert result.returncode == 1
     assert "forms only parse and validate: they never import services BROKEN" in result.stdout
+
+
+def test_it_refuses_an_app_importing_compliance(tmp_path):
+    """DESIGN.md: compliance reads every app and nothing imports it."""
+    tree = _copy(tmp_path)
+    with open(tree / "accounts" / "selectors.py", "a") as selectors:
+        selectors.write("\nfrom compliance.selectors import dashboard  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode == 1
+    assert "accounts.selectors -> compliance.selectors" in result.stdout

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, demo_accounts_seed, demo_password_problems, demo_units_seed
+from compliance.population import demo_population_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
@@ -20,11 +21,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Give every demo account this password (else one is generated "
                                                "for new accounts and printed once).")
+        parser.add_argument("--sample-population", action="store_true",
+                            help="Also create the dashboards' sample population (a few hundred officers without a "
+                                 "usable password, a quarter of lookups and snapshots); trial machines only.")
         parser.add_argument("--allow-production", action="store_true",
                             help="Run under production settings (DEBUG=0): the password must then pass the "
                                  "whole policy, and every demo account must change it at first sign-in.")
 
-    def handle(self, *args, password=None, allow_production=False, **options):
+    def handle(self, *args, password=None, allow_production=False, sample_population=False, **options):
+        if sample_population and not settings.DEBUG:
+            raise CommandError("The sample population is for trial machines (DEBUG=1) only.")
         # Known usernames with a password typed on a command line: on a production system that is an
         # open door unless the policy judges the password and the officers replace it at once.
         production = not settings.DEBUG
@@ -47,7 +53,12 @@ class Command(BaseCommand):
             else:
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
+        # The sample population (officers without a usable password, lookups, snapshots) is for a
+        # trial machine only: never on a production system.
+        population = demo_population_seed() if sample_population else None
         self.stdout.write(f"Units created: {units_created}")
+        if population is not None:
+            self.stdout.write(f"Sample officers created: {population['officers']} (no usable password)")
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
         created = [username for username, was_created in results if was_created]
