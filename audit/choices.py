@@ -51,6 +51,8 @@ class EventKind(models.TextChoices):
     API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
+    LOOKUP_ANOMALY_FLAGGED = "lookup_anomaly_flagged", _("Lookup flagged as an anomaly")
+    LOOKUP_HISTORY_EXPORTED = "lookup_history_exported", _("Officer's lookup history exported")
 
 
 class SessionEndReason(models.TextChoices):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from accounts.models import User
+from accounts.models import Unit, User
 from accounts.permissions import ensure_it_admin
 from accounts.selectors import account_is_locked
 from audit.choices import EventKind
@@ -23,8 +23,9 @@ from portal.audit_context import current_audit_context
 from portal.errors import DomainError, NotAllowed, PolicyViolation, QuotaExceeded
 from portal.text import first_invisible_character
 
+from .anomalies import anomaly_flags_write
 from .choices import Decision, QuotaWindow
-from .models import ApiClient, LookupRecord, QuotaOverride
+from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride
 from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
 from .registry import CitizenRecord, registry_adapter
 from .selectors import quota_limits_for
@@ -242,6 +243,8 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
             result = quota_consume(officer_id=officer.pk, unit_id=officer.unit_id, limits=limits)
             error = None if result.allowed else _quota_error(result)
             record = _record(officer=officer, error=error, **fields)
+            if result.allowed:  # flags commit with their lookup; the job takes them from there
+                anomaly_flags_write(record=record, officer=officer, quota=result)
     except DatabaseError:
         logger.exception("Lookup refused: its record could not be written")
         return _refused(fields, officer=officer, error=_unrecorded())
@@ -325,3 +328,59 @@ def api_client_revoke(*, actor, name: str) -> bool:
     audit_event_record(kind=EventKind.API_CLIENT_REVOKED, actor=actor, unit=client.unit,
                        details={"client": client.name, "token_prefix": client.token_prefix})
     return True
+
+
+# ----- anomaly flags: the job's side and the IT Center's alert ------------------------------------------
+
+ANOMALY_BATCH = 500
+
+
+def _anomaly_events_record(*, actor, flags: list[AnomalyFlag]) -> None:
+    officers = User.objects.in_bulk({flag.officer_id for flag in flags if flag.officer_id is not None})
+    units = Unit.objects.in_bulk({flag.unit_id_then for flag in flags if flag.unit_id_then is not None})
+    for flag in flags:
+        officer = officers.get(flag.officer_id)
+        audit_event_record(kind=EventKind.LOOKUP_ANOMALY_FLAGGED, actor=actor, target=officer,
+                           target_username=flag.officer_username, unit=units.get(flag.unit_id_then),
+                           details={"anomaly": flag.kind, "lookup": flag.lookup_id,
+                                    "decided_at": flag.decided_at.isoformat(), **flag.details})
+
+
+def anomaly_flags_process(*, actor, batch_size: int = ANOMALY_BATCH) -> int:
+    """The job (lookups.tasks.process_anomaly_flags): one security event per flag not yet processed,
+    batch by batch. A batch is claimed with a conditional update (`processed_at` still empty) on rows
+    locked SKIP LOCKED, and its events are written in the same transaction: a second worker or a second
+    run finds nothing to do, a worker killed mid-batch leaves the batch unclaimed, and nothing is
+    recorded twice. Returns how many flags were processed."""
+    ensure_it_admin(actor, _("Only IT Center administrators may process anomaly flags."))
+    processed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(AnomalyFlag.objects.select_for_update(skip_locked=True).filter(processed_at__isnull=True)
+                       .order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                return processed
+            now = timezone.now()
+            AnomalyFlag.objects.filter(pk__in=ids, processed_at__isnull=True).update(processed_at=now)
+            flags = list(AnomalyFlag.objects.filter(pk__in=ids, processed_at=now).order_by("pk"))
+            _anomaly_events_record(actor=actor, flags=flags)
+            processed += len(flags)
+        if len(ids) < batch_size:
+            return processed
+
+
+def anomaly_flags_mark_alerted(*, actor, flag_ids) -> list[int]:
+    """The IT Center's alert claims the flags it is about to announce: of `flag_ids`, those processed and
+    not alerted yet get `alerted_at` now, and their ids are returned — only those may be announced.
+    Call it inside the transaction that writes the notifications (outbox rows), so that the claim and
+    the notices commit or roll back together: a second run, or a second worker waiting on the row
+    locks, gets an empty list. Flags are alerted once, whatever the number of callers."""
+    ensure_it_admin(actor, _("Only IT Center administrators may mark anomaly alerts as sent."))
+    ids = [flag_id for flag_id in flag_ids if isinstance(flag_id, int) and not isinstance(flag_id, bool)]
+    if not ids:
+        return []
+    with transaction.atomic():
+        claimed = list(AnomalyFlag.objects.select_for_update().filter(
+            pk__in=ids, processed_at__isnull=False, alerted_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+        AnomalyFlag.objects.filter(pk__in=claimed).update(alerted_at=timezone.now())
+    return claimed

@@ -14,6 +14,7 @@ SYSTEM_ACTOR_LABELS = {
     "reminder_job": _("Reminder job"),
     "recertification_job": _("Recertification job"),
     "lookup_api": _("Lookup API"),
+    "anomaly_job": _("Lookup anomaly job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }

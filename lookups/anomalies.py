@@ -1,0 +1,164 @@
+"""Anomaly rules: what makes an allowed lookup worth a second look (issue "Anomalies").
+
+`anomaly_flags_write(record=, officer=, quota=)` runs inside the decision's transaction, right after
+the record is written, and inserts one `AnomalyFlag` per rule the lookup trips. It costs the hot path
+one SELECT (every rule that needs the database answered by one statement of indexed subqueries) and,
+only when something is flagged, one INSERT — never a call to the Celery broker: the job
+`lookups.process_anomaly_flags` picks the flags up (audit event, then the IT Center's alert).
+
+The rules, judged on allowed lookups only (a refusal gave nothing away and is in the log already):
+- outside office hours: the decision's time in Asia/Ho_Chi_Minh is not between
+  LOOKUP_OFFICE_HOURS_START and LOOKUP_OFFICE_HOURS_END of a working day (Monday to Friday, not a
+  public holiday the IT Center keeps — the accounts app's Holiday table, as the service levels use);
+- burst near the quota: this lookup is the one that brought the officer's minute or day to
+  LOOKUP_ANOMALY_QUOTA_SHARE of its limit (once per window: the counts are exact, so exactly one lookup
+  reaches that count);
+- many different citizens for one dossier: more than LOOKUP_ANOMALY_DOSSIER_CITIZENS different citizens
+  allowed for one dossier code within LOOKUP_ANOMALY_WINDOW_HOURS, flagged on each new citizen past it;
+- a citizen born in another province for an officer of a ward, commune or town: the ID's first three
+  digits (the province where the birth was registered, kept in the record's mask) are not one of
+  LOOKUP_HOME_PROVINCE_CODES;
+- the same citizen looked up by many officers: more than LOOKUP_ANOMALY_CITIZEN_OFFICERS different
+  officers allowed for one citizen within the window, flagged on each new officer past it;
+- an account used after its disabling was requested: a submitted or accepted turnover request has a
+  line disabling this officer's account.
+
+Under concurrency the counting rules are judged on what is committed plus the decision's own record:
+two lookups crossing a threshold at the same instant may both miss it, and the next one is flagged.
+They are alarms for people to look at, not quotas: the quotas are what is exact.
+"""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Subquery
+
+from accounts.choices import TurnoverAction, TurnoverState, UnitKind
+from accounts.models import Holiday, TurnoverLine, User
+from policy.compliance import is_working_day
+
+from .choices import AnomalyKind, Decision, QuotaWindow
+from .models import AnomalyFlag, LookupRecord
+from .quotas import QUOTA_TIME_ZONE, QuotaResult
+from .validation import PROVINCE_CODES
+
+COMMUNE_LEVEL = (UnitKind.WARD, UnitKind.COMMUNE, UnitKind.TOWN)
+OPEN_TURNOVER_STATES = (TurnoverState.SUBMITTED, TurnoverState.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the database says around one allowed lookup (its own record included)."""
+
+    holiday: bool
+    dossier_citizens: int  # different citizens allowed for the dossier within the window
+    citizen_new_to_dossier: bool
+    citizen_officers: int  # different officers allowed for the citizen within the window
+    officer_new_to_citizen: bool
+    disable_request_id: int | None  # an open turnover request disabling the officer
+
+
+def _office_hours() -> tuple[time, time]:
+    return (time.fromisoformat(settings.LOOKUP_OFFICE_HOURS_START),
+            time.fromisoformat(settings.LOOKUP_OFFICE_HOURS_END))
+
+
+def facts_about(record: LookupRecord, officer: User) -> Facts:
+    """One statement: the officer's row with every subquery a rule needs (each served by an index —
+    lookup_record_dossier, lookup_record_citizen, the turnover line's account, the holiday's date)."""
+    since = record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS)
+    allowed = LookupRecord.objects.filter(decision=Decision.ALLOW, decided_at__gte=since).order_by()
+    dossier = allowed.filter(dossier_code=record.dossier_code)
+    citizen = allowed.filter(citizen_id_hash=record.citizen_id_hash)
+    others = {"pk": record.pk}
+    row = User.objects.filter(pk=officer.pk).annotate(
+        dossier_citizens=Subquery(dossier.values("dossier_code").annotate(
+            n=Count("citizen_id_hash", distinct=True)).values("n")[:1]),
+        citizen_seen=Exists(dossier.filter(citizen_id_hash=record.citizen_id_hash).exclude(**others)),
+        citizen_officers=Subquery(citizen.values("citizen_id_hash").annotate(
+            n=Count("officer", distinct=True)).values("n")[:1]),
+        officer_seen=Exists(citizen.filter(officer_id=officer.pk).exclude(**others)),
+        disable_request=Subquery(TurnoverLine.objects.filter(
+            account_id=OuterRef("pk"), action=TurnoverAction.DISABLE, request__state__in=OPEN_TURNOVER_STATES,
+        ).order_by("request_id").values("request_id")[:1]),
+        holiday=Exists(Holiday.objects.filter(date=record.decided_at.astimezone(QUOTA_TIME_ZONE).date())),
+    ).values_list("holiday", "dossier_citizens", "citizen_seen", "citizen_officers", "officer_seen",
+                  "disable_request").first()
+    holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen, disable_request = row
+    return Facts(holiday=holiday, dossier_citizens=dossier_citizens or 0, citizen_new_to_dossier=not citizen_seen,
+                 citizen_officers=citizen_officers or 0, officer_new_to_citizen=not officer_seen,
+                 disable_request_id=disable_request)
+
+
+def _outside_office_hours(moment: datetime, holiday: bool) -> dict | None:
+    local = moment.astimezone(QUOTA_TIME_ZONE)
+    start, end = _office_hours()
+    working_day = is_working_day(local.date(), {local.date()} if holiday else set())
+    if working_day and start <= local.time() < end:
+        return None
+    return {"local_time": local.strftime("%H:%M"), "working_day": working_day}
+
+
+def _near_quota(quota: QuotaResult | None) -> dict | None:
+    """The lookup that brought the officer's minute or day to the share of its limit (the day first
+    when both: the longer burst)."""
+    if quota is None or quota.limits is None or not quota.allowed:
+        return None
+    for window in (QuotaWindow.OFFICER_DAY, QuotaWindow.OFFICER_MINUTE):
+        limit = quota.limits.of(window)
+        used = limit - quota.remaining.get(str(window), limit)
+        threshold = max(1, -(-limit * settings.LOOKUP_ANOMALY_QUOTA_PERCENT // 100))  # ceil
+        if limit > 1 and used == threshold:
+            return {"window": str(window), "used": used, "limit": limit}
+    return None
+
+
+def _other_province(record: LookupRecord, officer: User) -> dict | None:
+    if officer.unit.kind not in COMMUNE_LEVEL:
+        return None
+    code = record.citizen_id_masked[:3]
+    if code in settings.LOOKUP_HOME_PROVINCE_CODES or code not in PROVINCE_CODES:
+        return None
+    return {"province_code": code, "province": PROVINCE_CODES[code]}
+
+
+def anomalies_of(record: LookupRecord, officer: User, quota: QuotaResult | None, facts: Facts) -> dict:
+    """{kind: details} of every rule the allowed lookup trips (pure: the facts are given)."""
+    found = {}
+    outside = _outside_office_hours(record.decided_at, facts.holiday)
+    if outside is not None:
+        found[AnomalyKind.OUTSIDE_OFFICE_HOURS] = outside
+    near = _near_quota(quota)
+    if near is not None:
+        found[AnomalyKind.NEAR_QUOTA] = near
+    hours = settings.LOOKUP_ANOMALY_WINDOW_HOURS
+    citizens_max = settings.LOOKUP_ANOMALY_DOSSIER_CITIZENS
+    if facts.citizen_new_to_dossier and facts.dossier_citizens > citizens_max:
+        found[AnomalyKind.DOSSIER_MANY_CITIZENS] = {"citizens": facts.dossier_citizens, "threshold": citizens_max,
+                                                    "hours": hours}
+    other = _other_province(record, officer)
+    if other is not None:
+        found[AnomalyKind.CITIZEN_OTHER_PROVINCE] = other
+    officers_max = settings.LOOKUP_ANOMALY_CITIZEN_OFFICERS
+    if facts.officer_new_to_citizen and facts.citizen_officers > officers_max:
+        found[AnomalyKind.CITIZEN_MANY_OFFICERS] = {"officers": facts.citizen_officers, "threshold": officers_max,
+                                                    "hours": hours}
+    if facts.disable_request_id is not None:
+        found[AnomalyKind.DISABLE_REQUESTED] = {"turnover_request": facts.disable_request_id}
+    return found
+
+
+def anomaly_flags_write(*, record: LookupRecord, officer: User, quota: QuotaResult | None) -> list[AnomalyFlag]:
+    """In the decision's transaction: judge the allowed lookup, insert its flags (one INSERT, only
+    when there are any) and return them."""
+    if record.decision != Decision.ALLOW:
+        return []
+    found = anomalies_of(record, officer, quota, facts_about(record, officer))
+    if not found:
+        return []
+    return AnomalyFlag.objects.bulk_create([
+        AnomalyFlag(lookup_id=record.pk, decided_at=record.decided_at, kind=kind, officer_id=officer.pk,
+                    officer_username=record.officer_username, unit_id_then=record.unit_id_then,
+                    unit_code_then=record.unit_code_then, details=details)
+        for kind, details in found.items()
+    ])
