@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db import connection
 
 from accounts.choices import TurnoverAction, TurnoverState, UnitKind
-from accounts.models import Holiday, TurnoverLine, User
+from accounts.models import Holiday, TurnoverLine, TurnoverRequest, User
 from policy.compliance import is_working_day
 
 from .choices import AnomalyKind, Decision, QuotaWindow
@@ -63,31 +63,42 @@ def _office_hours() -> tuple[time, time]:
             time.fromisoformat(settings.LOOKUP_OFFICE_HOURS_END))
 
 
+# One statement, each part served by an index (lookup_record_dossier, lookup_record_citizen, the
+# turnover line's account, the holiday's date). Written as SQL: the ORM spent ~7 ms of Python compiling
+# the same query as annotated subqueries, against well under a millisecond for PostgreSQL to plan and run
+# it. Portable to the SQLite trial (no bool_or: max of a CASE).
+FACTS_SQL = """
+SELECT
+  EXISTS (SELECT 1 FROM {holiday} WHERE date = %s),
+  dossier.citizens, dossier.seen, citizen.officers, citizen.seen,
+  (SELECT line.request_id FROM {line} line JOIN {request} request ON request.id = line.request_id
+     WHERE line.account_id = %s AND line.action = %s AND request.state IN (%s, %s)
+     ORDER BY line.request_id LIMIT 1)
+FROM
+  (SELECT count(DISTINCT citizen_id_hash) AS citizens,
+          max(CASE WHEN citizen_id_hash = %s AND id <> %s THEN 1 ELSE 0 END) AS seen
+     FROM {record} WHERE dossier_code = %s AND decision = %s AND decided_at >= %s) dossier,
+  (SELECT count(DISTINCT officer_id) AS officers,
+          max(CASE WHEN officer_id = %s AND id <> %s THEN 1 ELSE 0 END) AS seen
+     FROM {record} WHERE citizen_id_hash = %s AND decision = %s AND decided_at >= %s) citizen
+""".format(holiday=Holiday._meta.db_table, record=LookupRecord._meta.db_table, line=TurnoverLine._meta.db_table,
+           request=TurnoverRequest._meta.db_table)
+
+
 def facts_about(record: LookupRecord, officer: User) -> Facts:
-    """One statement: the officer's row with every subquery a rule needs (each served by an index —
-    lookup_record_dossier, lookup_record_citizen, the turnover line's account, the holiday's date)."""
     since = record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS)
-    allowed = LookupRecord.objects.filter(decision=Decision.ALLOW, decided_at__gte=since).order_by()
-    dossier = allowed.filter(dossier_code=record.dossier_code)
-    citizen = allowed.filter(citizen_id_hash=record.citizen_id_hash)
-    others = {"pk": record.pk}
-    row = User.objects.filter(pk=officer.pk).annotate(
-        dossier_citizens=Subquery(dossier.values("dossier_code").annotate(
-            n=Count("citizen_id_hash", distinct=True)).values("n")[:1]),
-        citizen_seen=Exists(dossier.filter(citizen_id_hash=record.citizen_id_hash).exclude(**others)),
-        citizen_officers=Subquery(citizen.values("citizen_id_hash").annotate(
-            n=Count("officer", distinct=True)).values("n")[:1]),
-        officer_seen=Exists(citizen.filter(officer_id=officer.pk).exclude(**others)),
-        disable_request=Subquery(TurnoverLine.objects.filter(
-            account_id=OuterRef("pk"), action=TurnoverAction.DISABLE, request__state__in=OPEN_TURNOVER_STATES,
-        ).order_by("request_id").values("request_id")[:1]),
-        holiday=Exists(Holiday.objects.filter(date=record.decided_at.astimezone(QUOTA_TIME_ZONE).date())),
-    ).values_list("holiday", "dossier_citizens", "citizen_seen", "citizen_officers", "officer_seen",
-                  "disable_request").first()
-    holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen, disable_request = row
-    return Facts(holiday=holiday, dossier_citizens=dossier_citizens or 0, citizen_new_to_dossier=not citizen_seen,
-                 citizen_officers=citizen_officers or 0, officer_new_to_citizen=not officer_seen,
-                 disable_request_id=disable_request)
+    day = record.decided_at.astimezone(QUOTA_TIME_ZONE).date()
+    allow, citizen = Decision.ALLOW.value, record.citizen_id_hash
+    params = [day,
+              officer.pk, TurnoverAction.DISABLE.value, *(state.value for state in OPEN_TURNOVER_STATES),
+              citizen, record.pk, record.dossier_code, allow, since,
+              officer.pk, record.pk, citizen, allow, since]
+    with connection.cursor() as cursor:
+        cursor.execute(FACTS_SQL, params)
+        holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen, disable_request = cursor.fetchone()
+    return Facts(holiday=bool(holiday), dossier_citizens=dossier_citizens or 0,
+                 citizen_new_to_dossier=not citizen_seen, citizen_officers=citizen_officers or 0,
+                 officer_new_to_citizen=not officer_seen, disable_request_id=disable_request)
 
 
 def _outside_office_hours(moment: datetime, holiday: bool) -> dict | None:

@@ -142,8 +142,10 @@ class AnomalyFlag(models.Model):
                                db_constraint=False, db_index=False, related_name="+")
     decided_at = models.DateTimeField(_("time"))
     kind = models.CharField(_("anomaly"), max_length=32, choices=AnomalyKind.choices)
+    # Not indexed: the pages filter by the username, within the unit and time indexes.
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("officer"), null=True, blank=True,
-                                on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+                                on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                related_name="+")
     officer_username = models.CharField(_("officer's username"), max_length=64, blank=True)
     unit_id_then = models.BigIntegerField(null=True, blank=True)
     unit_code_then = models.CharField(_("unit code"), max_length=13, blank=True)
