@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -25,9 +25,9 @@ from portal.text import first_invisible_character
 
 from .anomalies import anomaly_flags_write
 from .choices import Decision, QuotaWindow
-from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride
+from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride, RegistryFailure
 from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
-from .registry import CitizenRecord, registry_adapter
+from .registry import CitizenRecord, RegistryUnavailable, registry_adapter
 from .selectors import quota_limits_for
 from .tokens import api_token_hash, api_token_new
 from .validation import citizen_id_checked, citizen_id_masked, dossier_code_checked, purpose_checked
@@ -110,6 +110,7 @@ class LookupDecision:
     record_id: int | None  # None only when not even the refusal could be recorded
     error: DomainError | None = None  # why it was refused (its code is the API's `reason`)
     quota: QuotaResult | None = None  # when the quotas were consulted
+    decided_at: datetime | None = None  # the record's time
 
     @property
     def reason(self) -> str:
@@ -248,7 +249,8 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
     except DatabaseError:
         logger.exception("Lookup refused: its record could not be written")
         return _refused(fields, officer=officer, error=_unrecorded())
-    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result)
+    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result,
+                          decided_at=record.decided_at)
 
 
 def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
@@ -261,16 +263,41 @@ def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
     return LookupDecision(allowed=False, record_id=record.pk, error=error)
 
 
-# ----- showing an allowed lookup's answer in full ---------------------------------------------------------
+# ----- the registry's answer to an allowed lookup --------------------------------------------------------
 
 REVEAL_WINDOW = timedelta(minutes=30)
 
 
-@transaction.atomic
+def _registry_fetch(*, lookup_id: int, decided_at, citizen_id: str) -> CitizenRecord:
+    """The configured registry's record of the citizen. A failure is recorded beside the lookup (the
+    record itself is append-only) in its own transaction, and raised as the RegistryUnavailable the
+    interfaces show. No transaction is held open while the registry is asked."""
+    try:
+        return registry_adapter().fetch(citizen_id)
+    except RegistryUnavailable as failure:
+        logger.warning("Registry failure for lookup %s: %s %s", lookup_id, failure.kind, failure.status_code or "")
+        try:
+            RegistryFailure.objects.create(lookup_id=lookup_id, decided_at=decided_at, kind=failure.kind,
+                                           status_code=failure.status_code, detail=failure.detail)
+        except DatabaseError:
+            logger.exception("A registry failure could not be recorded")
+        raise
+
+
+def lookup_answer(*, decision: LookupDecision, citizen_id: str) -> CitizenRecord:
+    """The registry's record for an allowed decision (the officer's page shows it masked). Raises
+    RegistryUnavailable — recorded with the lookup — when the registry gives none."""
+    if not decision.allowed or decision.record_id is None:
+        raise NotAllowed(_("Only an allowed lookup is answered."), code="lookup_not_allowed")
+    return _registry_fetch(lookup_id=decision.record_id, decided_at=decision.decided_at,
+                           citizen_id=citizen_id.strip())
+
+
 def lookup_reveal(*, actor, lookup_id: int, citizen_id: str) -> CitizenRecord:
     """The registry's answer in full, for the officer who was allowed this lookup, within
     REVEAL_WINDOW of the decision, and only for the citizen it was allowed for (the typed number must
-    hash to the record's). Recorded as an event naming the lookup, in the same transaction."""
+    hash to the record's). Recorded as an event naming the lookup once the registry has answered (a
+    failure is recorded as a RegistryFailure instead: nothing was shown)."""
     refused = NotAllowed(_("This lookup's answer can no longer be shown in full: look the citizen up again."),
                          code="reveal_refused")
     citizen = citizen_id.strip() if isinstance(citizen_id, str) else ""
@@ -281,9 +308,10 @@ def lookup_reveal(*, actor, lookup_id: int, citizen_id: str) -> CitizenRecord:
         decided_at__gte=timezone.now() - REVEAL_WINDOW).first()
     if record is None or not hmac.compare_digest(record.citizen_id_hash, citizen_id_hash(citizen)):
         raise refused
+    answer = _registry_fetch(lookup_id=record.pk, decided_at=record.decided_at, citizen_id=citizen)
     audit_event_record(kind=EventKind.LOOKUP_REVEALED, actor=actor, unit=actor.unit,
                        details={"lookup": record.pk, "dossier_code": record.dossier_code})
-    return registry_adapter().fetch(citizen)
+    return answer
 
 
 # ----- API clients -------------------------------------------------------------------------------------

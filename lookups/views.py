@@ -21,7 +21,6 @@ from portal.errors import DomainError, form_error, message_error
 
 from . import selectors, services
 from .forms import REFUSAL_REASONS, LookupForm, LookupLogForm, RevealForm
-from .registry import registry_adapter
 from .validation import citizen_id_masked
 
 LOG_READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
@@ -66,9 +65,13 @@ def lookup_view(request):
         form_error(form, decision.error)
         return _lookup_page(request, form)
     citizen_id = fields["citizen_id"].strip()
-    answer = registry_adapter().fetch(citizen_id)
     # Next lookup: most often another citizen of the same dossier.
     fresh = LookupForm(initial={"dossier_code": fields["dossier_code"], "purpose": fields["purpose"]})
+    try:
+        answer = services.lookup_answer(decision=decision, citizen_id=citizen_id)
+    except DomainError as error:  # the registry gave no record: recorded with the lookup
+        message_error(request, error)
+        return _lookup_page(request, fresh)
     return _lookup_page(request, fresh, lookup_id=decision.record_id, citizen_masked=citizen_id_masked(citizen_id),
                         masked=answer.masked(), reveal_form=RevealForm(initial={"citizen_id": citizen_id}))
 
@@ -123,5 +126,8 @@ def lookup_log_view(request):
         records = selectors.lookup_log(request.user, **filters)
     page = Paginator(records, PAGE_SIZE).get_page(number)
     _with_reason_labels(page.object_list)
+    failures = selectors.registry_failures_of(record.pk for record in page.object_list)
+    for record in page.object_list:
+        record.registry_failure = failures.get(record.pk)
     return render(request, "lookups/log.html", {
         "form": form, "page": page, "citizen": citizen, "carry": carry, "section": "lookup_log"})
