@@ -139,3 +139,26 @@ def registry_failures_of(lookup_ids) -> dict:
     for failure in RegistryFailure.objects.filter(lookup_id__in=list(lookup_ids)).order_by("occurred_at", "pk"):
         failures[failure.lookup_id] = failure
     return failures
+
+
+def unit_visible_by_code(user, code: str):
+    """The unit with this agency code if the reader may see it, else None."""
+    return units_visible_to(user).filter(code=code).first() if code else None
+
+
+def lookup_history_of(reader, officer, *, date_from=None, date_to=None):
+    """An officer's own decisions, oldest first, as far as the reader may see them: it_admin and
+    inspector all; a unit leader those made while the officer's unit (as it was) was in their subtree;
+    the officer themself all of theirs; anyone else none."""
+    records = LookupRecord.objects.filter(officer_id=officer.pk)
+    if reader.sees_everything or reader.pk == officer.pk:
+        pass
+    elif reader.role == Role.UNIT_LEADER:
+        records = records.filter(unit_id_then__in=units_visible_to(reader).values("pk"))
+    else:
+        return LookupRecord.objects.none()
+    if date_from is not None:
+        records = records.filter(decided_at__gte=_day_start(date_from))
+    if date_to is not None:
+        records = records.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
+    return records.select_related("client").order_by("decided_at", "pk")

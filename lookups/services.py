@@ -25,10 +25,11 @@ from portal.text import first_invisible_character
 
 from .anomalies import anomaly_flags_write
 from .choices import Decision, QuotaWindow
+from .exports import XLSX_MAX_ROWS
 from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride, RegistryFailure
 from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
 from .registry import CitizenRecord, RegistryUnavailable, registry_adapter
-from .selectors import quota_limits_for
+from .selectors import lookup_history_of, quota_limits_for
 from .tokens import api_token_hash, api_token_new
 from .validation import citizen_id_checked, citizen_id_masked, dossier_code_checked, purpose_checked
 
@@ -412,3 +413,42 @@ def anomaly_flags_mark_alerted(*, actor, flag_ids) -> list[int]:
             pk__in=ids, processed_at__isnull=False, alerted_at__isnull=True).order_by("pk").values_list("pk", flat=True))
         AnomalyFlag.objects.filter(pk__in=claimed).update(alerted_at=timezone.now())
     return claimed
+
+
+# ----- exporting an officer's lookup history ------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class HistoryExport:
+    records: object  # a queryset, oldest first
+    rows: int
+    file_name: str
+
+
+def lookup_history_export(*, actor, officer: User, file_format: str, date_from=None, date_to=None) -> HistoryExport:
+    """An officer's lookup history for a file: for it_admin and inspectors, a leader whose subtree holds
+    the officer (the records of their subtree only) and the officer themself. The export is recorded as
+    an event naming the officer, the format, the dates and the number of rows."""
+    if getattr(actor, "pk", None) is None:
+        raise NotAllowed(_("Only a signed-in person may export a lookup history."), code="export_not_allowed")
+    allowed = actor.sees_everything or actor.pk == officer.pk or (
+        actor.role == Role.UNIT_LEADER and officer.unit.path.startswith(actor.unit.path))
+    if not allowed:
+        raise NotAllowed(_("You may not export this officer's lookup history."), code="export_not_allowed")
+    if file_format not in EXPORT_FORMATS:
+        raise PolicyViolation(_("Choose CSV or XLSX."), code="export_format_invalid")
+    records = lookup_history_of(actor, officer, date_from=date_from, date_to=date_to)
+    rows = records.count()
+    if file_format == "xlsx" and rows > XLSX_MAX_ROWS:
+        raise PolicyViolation(_("This history has %(rows)d lookups, more than an XLSX file takes here "
+                                "(%(max)d): choose fewer days, or CSV.") % {"rows": rows, "max": XLSX_MAX_ROWS},
+                              code="export_too_large")
+    with transaction.atomic():
+        audit_event_record(kind=EventKind.LOOKUP_HISTORY_EXPORTED, actor=actor, target=officer, details={
+            "format": file_format, "rows": rows, "date_from": date_from.isoformat() if date_from else "",
+            "date_to": date_to.isoformat() if date_to else ""})
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return HistoryExport(records=records, rows=rows,
+                         file_name=f"lich-su-tra-cuu-{officer.username}-{stamp}.{file_format}")
