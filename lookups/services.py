@@ -143,6 +143,8 @@ def _quota_error(result: QuotaResult) -> DomainError:
 def _officer_named(officer_username) -> User | None:
     if not isinstance(officer_username, str) or not 0 < len(officer_username) <= 64:
         return None
+    if first_invisible_character(officer_username.strip()) is not None:
+        return None  # no username holds one (and PostgreSQL refuses a NUL in a query: never a 500)
     return User.objects.select_related("unit").filter(username=officer_username.strip().lower()).first()
 
 
