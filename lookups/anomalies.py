@@ -21,7 +21,9 @@ The rules, judged on allowed lookups only (a refusal gave nothing away and is in
 - the same citizen looked up by many officers: more than LOOKUP_ANOMALY_CITIZEN_OFFICERS different
   officers allowed for one citizen within the window, flagged on each new officer past it;
 - an account used after its disabling was requested: a submitted or accepted turnover request has a
-  line disabling this officer's account.
+  line disabling this officer's account;
+- past a quota in shadow mode: a quota override in shadow mode (QuotaOverride.shadow) would have
+  refused this lookup; it was allowed by the limit enforced, and counted here.
 
 Under concurrency the counting rules are judged on what is committed plus the decision's own record:
 two lookups crossing a threshold at the same instant may both miss it, and the next one is flagged.
@@ -156,7 +158,25 @@ def anomalies_of(record: LookupRecord, officer: User, quota: QuotaResult | None,
                                                     "hours": hours}
     if facts.disable_request_id is not None:
         found[AnomalyKind.DISABLE_REQUESTED] = {"turnover_request": facts.disable_request_id}
+    shadow = _past_a_shadow_quota(quota)
+    if shadow is not None:
+        found[AnomalyKind.QUOTA_SHADOW_EXCEEDED] = shadow
     return found
+
+
+def _past_a_shadow_quota(quota: QuotaResult | None) -> dict | None:
+    """An allowed lookup that a quota in shadow mode would have refused (the first such window)."""
+    if quota is None or quota.limits is None or not quota.allowed or not quota.limits.shadow:
+        return None
+    for window in (QuotaWindow.OFFICER_MINUTE, QuotaWindow.OFFICER_DAY, QuotaWindow.UNIT_MINUTE, QuotaWindow.UNIT_DAY):
+        shadow_limit = quota.limits.shadow.get(str(window))
+        if shadow_limit is None:
+            continue
+        limit = quota.limits.of(window)
+        used = limit - quota.remaining.get(str(window), limit)
+        if used > shadow_limit:
+            return {"window": str(window), "used": used, "limit": shadow_limit}
+    return None
 
 
 def anomaly_flags_write(*, record: LookupRecord, officer: User, quota: QuotaResult | None) -> list[AnomalyFlag]:

@@ -22,5 +22,6 @@ class LookupsConfig(AppConfig):
                   "province_code": _("Province code of the ID"), "province": _("Province of birth registration"),
                   "local_time": _("Local time"), "working_day": _("Working day"),
                   "turnover_request": _("Turnover request"), "officer": _("Officer"), "format": _("File format"),
-                  "rows": _("Rows"), "date_from": _("From"), "date_to": _("To")}
+                  "rows": _("Rows"), "date_from": _("From"), "date_to": _("To"),
+                  "shadow": _("Shadow mode")}
         return labels, {"window": QuotaWindow, "anomaly": AnomalyKind}

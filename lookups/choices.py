@@ -32,6 +32,7 @@ class AnomalyKind(models.TextChoices):
     CITIZEN_OTHER_PROVINCE = "citizen_other_province", _("Citizen born in another province, looked up by a commune")
     CITIZEN_MANY_OFFICERS = "citizen_many_officers", _("Same citizen looked up by many officers")
     DISABLE_REQUESTED = "disable_requested", _("Account used after its disabling was requested")
+    QUOTA_SHADOW_EXCEEDED = "quota_shadow_exceeded", _("Past a quota in shadow mode (allowed, counted)")
 
 
 class RegistryFailureKind(models.TextChoices):

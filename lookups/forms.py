@@ -4,11 +4,12 @@ same way as through the API. The log's filters are checked here: a bad filter ch
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
+from accounts.choices import Role
 from portal.errors import PolicyViolation
 
-from .choices import AnomalyKind, Decision
+from .choices import AnomalyKind, Decision, QuotaWindow
 from .validation import citizen_id_checked
 
 # Every reason lookup_decide refuses with, as the log names it.
@@ -133,3 +134,24 @@ class AnomalyFilterForm(_DateRangeForm):
 
 class HistoryExportForm(_DateRangeForm):
     """The dates of an officer's lookup history to export (both optional: the whole history)."""
+
+
+class QuotaOverrideForm(forms.Form):
+    """One override: a unit (its code), a role, or both; a window, a limit; shadow mode. The rules (which
+    scopes fit which windows) are quota_override_set's."""
+
+    unit = forms.CharField(label=_("Unit code"), required=False, max_length=13, validators=[UNIT_CODE_VALIDATOR],
+                           help_text=_("Empty: every unit (then choose a role)."))
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("Every role"))] + Role.choices,
+                             help_text=_("Only for an officer's own windows; a unit's windows are its whole allowance."))
+    window = forms.ChoiceField(label=_("Quota window"), choices=QuotaWindow.choices)
+    limit = forms.IntegerField(label=_("Limit"), min_value=1, max_value=10_000_000)
+    shadow = forms.BooleanField(label=_("Shadow mode: count and flag lookups past this limit, refuse none"),
+                                required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One message for every way a limit can be wrong (the service's own, in the reader's language).
+        message = gettext("Enter a whole number of lookups from 1 to %(max)d.") % {"max": self.fields["limit"].max_value}
+        for code in ("required", "invalid", "min_value", "max_value"):
+            self.fields["limit"].error_messages[code] = message

@@ -21,6 +21,10 @@ class QuotaOverride(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True, default="")
     window = models.CharField(_("quota window"), max_length=16, choices=QuotaWindow.choices)
     limit = models.PositiveIntegerField(_("limit"))
+    # Shadow mode (as Envoy's ratelimit rules have it): the limit is counted against and a lookup past it
+    # is flagged (AnomalyKind.QUOTA_SHADOW_EXCEEDED), never refused — the next less specific limit is the
+    # one enforced. For trying a new quota before it refuses anyone.
+    shadow = models.BooleanField(_("shadow mode (count, do not refuse)"), default=False)
 
     class Meta:
         verbose_name = _("quota override")

@@ -19,25 +19,40 @@ from .tokens import api_token_hash
 def quota_limits_for(officer) -> Limits:
     """The four limits of an officer's lookups, each resolved most specific first: an override for the
     officer's role in the officer's unit, then for the unit, then for the role anywhere, then the
-    policy. Unit windows are the unit's whole allowance: they are overridden per unit only."""
+    policy. Unit windows are the unit's whole allowance: they are overridden per unit only. Overrides in
+    shadow mode are not enforced: they come back in `Limits.shadow`, most specific first."""
     policy = current_policy()
     values = {str(window): getattr(policy, f"quota_{window}") for window in WINDOWS}
     overrides = QuotaOverride.objects.filter(
         Q(unit_id=officer.unit_id, role=officer.role) | Q(unit_id=officer.unit_id, role="")
         | Q(unit__isnull=True, role=officer.role)
-    ).values_list("unit_id", "role", "window", "limit")
+    ).values_list("unit_id", "role", "window", "limit", "shadow")
 
     def specificity(row):
-        unit_id, role, _window, _limit = row
+        unit_id, role, _window, _limit, _shadow = row
         return (unit_id is not None) * 2 + bool(role)
 
-    for _unit_id, _role, window, limit in sorted(overrides, key=specificity):  # most specific applied last
-        values[window] = limit
-    return Limits(**values)
+    shadow = {}
+    for _unit_id, _role, window, limit, in_shadow in sorted(overrides, key=specificity):  # most specific last
+        if in_shadow:  # counted against, not enforced: the less specific limit stays the enforced one
+            shadow[window] = limit
+        else:
+            values[window] = limit
+    return Limits(**values, shadow=shadow)
 
 
 def quota_overrides() -> list[QuotaOverride]:
     return list(QuotaOverride.objects.select_related("unit").order_by("unit__code", "role", "window"))
+
+
+def quota_override_get(pk) -> QuotaOverride:
+    return get_object_or_404(QuotaOverride.objects.select_related("unit"), pk=pk)
+
+
+def quota_policy_limits() -> list[tuple]:
+    """[(window, its label, the policy's limit)]: what applies where no override does."""
+    policy = current_policy()
+    return [(str(window), window.label, getattr(policy, f"quota_{window}")) for window in WINDOWS]
 
 
 def api_client_for_token(token: str) -> ApiClient | None:

@@ -27,7 +27,15 @@ from portal.errors import DomainError, form_error, message_error
 
 from . import exports, selectors, services
 from .choices import AnomalyKind, QuotaWindow
-from .forms import REFUSAL_REASONS, AnomalyFilterForm, HistoryExportForm, LookupForm, LookupLogForm, RevealForm
+from .forms import (
+    REFUSAL_REASONS,
+    AnomalyFilterForm,
+    HistoryExportForm,
+    LookupForm,
+    LookupLogForm,
+    QuotaOverrideForm,
+    RevealForm,
+)
 from .validation import citizen_id_masked
 
 LOG_READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
@@ -165,6 +173,11 @@ def anomaly_description(flag) -> str:
         return _("%(count)s different officers looked this citizen up within %(hours)s hours (more than "
                  "%(threshold)s).") % {"count": details.get("officers"), "hours": details.get("hours"),
                                        "threshold": details.get("threshold")}
+    if kind == AnomalyKind.QUOTA_SHADOW_EXCEEDED:
+        window = details.get("window", "")
+        label = QuotaWindow(window).label if window in QuotaWindow.values else window
+        return _("Lookup %(used)s against a limit of %(limit)s in shadow mode (%(window)s): allowed, counted.") % {
+            "used": details.get("used"), "limit": details.get("limit"), "window": label}
     if kind == AnomalyKind.DISABLE_REQUESTED:
         return _("Turnover request no. %(number)s asks to disable this account.") % {
             "number": details.get("turnover_request")}
@@ -257,3 +270,49 @@ def _history_return(request, officer) -> str:
     if request.user.pk == officer.pk:
         return reverse("lookups:lookup") if request.user.can_lookup else reverse("home")
     return reverse("accounts:detail", args=[officer.pk])
+
+
+# ----- quota overrides (IT Center) ------------------------------------------------------------------------
+
+def _quota_page(request, form, status=200):
+    return render(request, "lookups/quotas.html", {
+        "form": form, "overrides": selectors.quota_overrides(), "policy": selectors.quota_policy_limits(),
+        "section": "lookup_quotas"}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@require_roles(Role.IT_ADMIN)
+def quota_overrides_view(request):
+    """The overrides in force, the policy's defaults, and the form that sets one (audited by the service)."""
+    if request.method != "POST":
+        return _quota_page(request, QuotaOverrideForm())
+    form = QuotaOverrideForm(request.POST)
+    if not form.is_valid():
+        return _quota_page(request, form)
+    data = form.cleaned_data
+    unit = selectors.unit_visible_by_code(request.user, data["unit"])
+    if data["unit"] and unit is None:
+        form.add_error("unit", _("No unit has this code."))
+        return _quota_page(request, form)
+    try:
+        services.quota_override_set(actor=request.user, window=data["window"], limit=data["limit"], unit=unit,
+                                    role=data["role"], shadow=data["shadow"])
+    except DomainError as error:
+        form_error(form, error)
+        return _quota_page(request, form)
+    messages.success(request, _("The quota is saved."))
+    return redirect("lookups:quotas")
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def quota_override_clear_view(request, pk):
+    override = selectors.quota_override_get(pk)  # 404 for an unknown id
+    try:
+        services.quota_override_clear(actor=request.user, window=override.window, unit=override.unit,
+                                      role=override.role)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, _("The override is removed: the next less specific limit applies."))
+    return redirect("lookups:quotas")
