@@ -88,8 +88,10 @@ FROM
 
 
 def facts_about(record: LookupRecord, officer: User) -> Facts:
-    since = record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS)
-    day = record.decided_at.astimezone(QUOTA_TIME_ZONE).date()
+    # Adapted as the ORM would (the SQLite trial keeps times as UTC text; PostgreSQL takes them as they are).
+    since = connection.ops.adapt_datetimefield_value(
+        record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS))
+    day = connection.ops.adapt_datefield_value(record.decided_at.astimezone(QUOTA_TIME_ZONE).date())
     allow, citizen = Decision.ALLOW.value, record.citizen_id_hash
     params = [day,
               officer.pk, TurnoverAction.DISABLE.value, *(state.value for state in OPEN_TURNOVER_STATES),
