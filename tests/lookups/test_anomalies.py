@@ -165,6 +165,7 @@ def test_a_refused_lookup_is_never_flagged(officer_bien_hoa):
 
 def test_the_rules_cost_one_query_and_one_insert_only_when_flagged(officer_bien_hoa, django_assert_num_queries):
     quiet = _record(officer_bien_hoa)
+    anomaly_flags_write(record=quiet, officer=officer_bien_hoa, quota=None)  # prepares it on this connection
     with django_assert_num_queries(1):
         anomaly_flags_write(record=quiet, officer=officer_bien_hoa, quota=None)
     night = _record(officer_bien_hoa, at=datetime(2026, 12, 1, 22, 0, tzinfo=VN), citizen="001095001234")
@@ -361,3 +362,16 @@ def test_a_leader_sees_only_the_flags_of_their_subtree(units, leader_bien_hoa, o
     assert [flag.officer_username for flag in selectors.anomaly_flags_visible_to(leader_bien_hoa)] == ["cb.tanphong"]
     assert selectors.anomaly_flags_visible_to(inspector).count() == 2
     assert selectors.anomaly_flags_visible_to(officer_bien_hoa).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_connection_prepares_the_statement_again(officer_bien_hoa):
+    from django.db import connection
+
+    night = _record(officer_bien_hoa, at=datetime(2026, 12, 1, 22, 0, tzinfo=VN))
+    assert [flag.kind for flag in anomaly_flags_write(record=night, officer=officer_bien_hoa, quota=None)] == [
+        AnomalyKind.OUTSIDE_OFFICE_HOURS]
+    connection.close()  # the next query opens a new connection, which holds no prepared statement
+    AnomalyFlag.objects.all().delete()
+    assert [flag.kind for flag in anomaly_flags_write(record=night, officer=officer_bien_hoa, quota=None)] == [
+        AnomalyKind.OUTSIDE_OFFICE_HOURS]
