@@ -56,6 +56,8 @@ class EventKind(models.TextChoices):
     COMPLIANCE_THRESHOLDS_CHANGED = "compliance_thresholds", _("Compliance zone thresholds changed")
     COMPLIANCE_REPORTS_GENERATED = "compliance_reports", _("Monthly compliance reports generated")
     LIST_EXPORTED = "list_exported", _("List exported")
+    LOOKUP_ANOMALY_FLAGGED = "lookup_anomaly_flagged", _("Lookup flagged as an anomaly")
+    LOOKUP_HISTORY_EXPORTED = "lookup_history_exported", _("Officer's lookup history exported")
 
 
 class SessionEndReason(models.TextChoices):

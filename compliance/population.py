@@ -13,7 +13,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from axes.models import AccessAttempt
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason, Role, TurnoverAction, TurnoverState, UnitKind, UnitState
@@ -21,6 +21,7 @@ from accounts.models import TurnoverLine, TurnoverRequest, Unit, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record
+from audit.partitions import partitions_ensure
 from lookups.models import LookupRecord
 from policy.compliance import ComplianceReason, path_ancestors
 from portal.actors import SEED_DEMO
@@ -132,6 +133,8 @@ def _lookups(rng, now) -> dict:
         return
     officers = list(User.objects.filter(username__startswith=USERNAME_PREFIX, can_lookup=True)
                     .select_related("unit").order_by("username"))
+    if connection.vendor == "postgresql":  # the lookup records are partitioned by month: the quarter's months
+        partitions_ensure(LookupRecord._meta.db_table, since=first_day.replace(day=1), through=today.replace(day=1))
     records, lockouts = [], []
     for back in range(HISTORY_DAYS - 1, -1, -1):
         day = today - timedelta(days=back)

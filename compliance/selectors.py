@@ -17,7 +17,7 @@ from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
 from lookups.choices import Decision, QuotaWindow
-from lookups.models import LookupRecord
+from lookups.models import AnomalyFlag, LookupRecord
 from policy.compliance import (
     LOOKUP_QUOTA_WINDOW,
     ComplianceReason,
@@ -37,10 +37,11 @@ REASON_FIELDS = list(ComplianceReason.values)  # UnitSnapshot has one column per
 
 # ----- hooks to the apps built beside this one (each wired with one line at merge) ---------------------
 
-def open_lookup_anomalies():
-    """The lookups app's open anomaly flags (each with an `officer`), or None while its anomaly rules
-    are not deployed — then the anomaly rule judges nothing and snapshots and reports say so."""
-    return None
+def open_lookup_anomalies(now: datetime):
+    """The lookups app's anomaly flags still open against their officer: those of the last
+    LOOKUP_QUOTA_WINDOW (as for quota refusals), each with an `officer`. (The flags carry no review
+    state yet; when the IT Center can close a flag after review, "open" becomes "not closed".)"""
+    return AnomalyFlag.objects.filter(decided_at__gt=now - LOOKUP_QUOTA_WINDOW, decided_at__lte=now)
 
 
 def newest_seal_digest() -> str | None:
@@ -55,7 +56,7 @@ def newest_seal_digest() -> str | None:
 def rule_inputs(now: datetime) -> RuleInputs:
     quota_refusals = LookupRecord.objects.filter(decision=Decision.REFUSE, reason__in=QuotaWindow.values,
                                                  decided_at__gt=now - LOOKUP_QUOTA_WINDOW, decided_at__lte=now)
-    return RuleInputs(now=now, quota_refusals=quota_refusals, open_anomalies=open_lookup_anomalies())
+    return RuleInputs(now=now, quota_refusals=quota_refusals, open_anomalies=open_lookup_anomalies(now))
 
 
 def rules_not_judged(conditions: dict) -> list[str]:

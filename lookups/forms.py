@@ -4,11 +4,12 @@ same way as through the API. The log's filters are checked here: a bad filter ch
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
+from accounts.choices import Role
 from portal.errors import PolicyViolation
 
-from .choices import Decision
+from .choices import AnomalyKind, Decision, QuotaWindow
 from .validation import citizen_id_checked
 
 # Every reason lookup_decide refuses with, as the log names it.
@@ -101,3 +102,58 @@ class LookupLogForm(forms.Form):
         if date_from and date_to and date_to < date_from:
             self.add_error("date_to", _("The end date cannot be before the start date."))
         return cleaned
+
+
+UNIT_CODE_VALIDATOR = RegexValidator(r"\A\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\Z", _("Enter a unit code such as 000.00.31.H19."))
+
+
+class _DateRangeForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=_("To"), required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET)
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date cannot be before the start date."))
+        return cleaned
+
+
+class AnomalyFilterForm(_DateRangeForm):
+    """The flagged lookups' filters (a GET form: none of them is a citizen ID). The unit stands for its
+    whole subtree; the view checks that the reader may see it."""
+
+    kind = forms.ChoiceField(label=_("Anomaly"), required=False, choices=[("", _("All anomalies"))] + AnomalyKind.choices)
+    unit = forms.CharField(label=_("Unit code (and the units below it)"), required=False, max_length=13,
+                           validators=[UNIT_CODE_VALIDATOR])
+    officer = forms.CharField(label=_("Officer's username"), required=False, max_length=64)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    field_order = ["kind", "unit", "officer", "date_from", "date_to"]
+
+    def clean_officer(self):
+        return self.cleaned_data["officer"].strip().lower()
+
+
+class HistoryExportForm(_DateRangeForm):
+    """The dates of an officer's lookup history to export (both optional: the whole history)."""
+
+
+class QuotaOverrideForm(forms.Form):
+    """One override: a unit (its code), a role, or both; a window, a limit; shadow mode. The rules (which
+    scopes fit which windows) are quota_override_set's."""
+
+    unit = forms.CharField(label=_("Unit code"), required=False, max_length=13, validators=[UNIT_CODE_VALIDATOR],
+                           help_text=_("Empty: every unit (then choose a role)."))
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=[("", _("Every role"))] + Role.choices,
+                             help_text=_("Only for an officer's own windows; a unit's windows are its whole allowance."))
+    window = forms.ChoiceField(label=_("Quota window"), choices=QuotaWindow.choices)
+    limit = forms.IntegerField(label=_("Limit"), min_value=1, max_value=10_000_000)
+    shadow = forms.BooleanField(label=_("Shadow mode: count and flag lookups past this limit, refuse none"),
+                                required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One message for every way a limit can be wrong (the service's own, in the reader's language).
+        message = gettext("Enter a whole number of lookups from 1 to %(max)d.") % {"max": self.fields["limit"].max_value}
+        for code in ("required", "invalid", "min_value", "max_value"):
+            self.fields["limit"].error_messages[code] = message

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 
-from .choices import Decision, QuotaBackend, QuotaWindow
+from .choices import AnomalyKind, Decision, QuotaBackend, QuotaWindow, RegistryFailureKind
 
 
 class QuotaOverride(models.Model):
@@ -21,6 +21,10 @@ class QuotaOverride(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True, default="")
     window = models.CharField(_("quota window"), max_length=16, choices=QuotaWindow.choices)
     limit = models.PositiveIntegerField(_("limit"))
+    # Shadow mode (as Envoy's ratelimit rules have it): the limit is counted against and a lookup past it
+    # is flagged (AnomalyKind.QUOTA_SHADOW_EXCEEDED), never refused — the next less specific limit is the
+    # one enforced. For trying a new quota before it refuses anyone.
+    shadow = models.BooleanField(_("shadow mode (count, do not refuse)"), default=False)
 
     class Meta:
         verbose_name = _("quota override")
@@ -122,4 +126,68 @@ class LookupRecord(models.Model):
             models.Index(fields=["officer", "decided_at"], name="lookup_record_officer"),
             models.Index(fields=["unit_id_then", "decided_at"], name="lookup_record_unit"),
             models.Index(fields=["decided_at"], name="lookup_record_time"),
+            # The anomaly rule "many different citizens for one dossier" (lookups/anomalies.py).
+            models.Index(fields=["dossier_code", "decided_at"], name="lookup_record_dossier"),
         ]
+
+
+class AnomalyFlag(models.Model):
+    """One anomaly rule that an allowed lookup tripped (lookups/anomalies.py), written in the decision's
+    own transaction so that a flag exists exactly when its lookup does, and nothing in the decision
+    waits for the Celery broker. The job `lookups.process_anomaly_flags` then records one audit event
+    per flag and stamps `processed_at` (a conditional update: a second run finds nothing to do); the IT
+    Center's alert reads the processed flags not yet alerted (`anomaly_flags_to_alert`) and stamps
+    `alerted_at` (`anomaly_flags_mark_alerted`).
+
+    The lookup is pointed at without a database constraint, and its time is kept beside it: the record
+    table is partitioned by month, its primary key holds the time, and it is append-only. The officer
+    and unit are copied as the record has them (the unit as it was: scope follows the record)."""
+
+    # Indexed by the unique constraint (lookup, kind).
+    lookup = models.ForeignKey(LookupRecord, verbose_name=_("lookup"), on_delete=models.DO_NOTHING,
+                               db_constraint=False, db_index=False, related_name="+")
+    decided_at = models.DateTimeField(_("time"))
+    kind = models.CharField(_("anomaly"), max_length=32, choices=AnomalyKind.choices)
+    # Not indexed: the pages filter by the username, within the unit and time indexes.
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("officer"), null=True, blank=True,
+                                on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                related_name="+")
+    officer_username = models.CharField(_("officer's username"), max_length=64, blank=True)
+    unit_id_then = models.BigIntegerField(null=True, blank=True)
+    unit_code_then = models.CharField(_("unit code"), max_length=13, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField(_("recorded in the security events at"), null=True, blank=True)
+    alerted_at = models.DateTimeField(_("IT Center alerted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("anomaly flag")
+        verbose_name_plural = _("anomaly flags")
+        constraints = [models.UniqueConstraint(fields=["lookup", "kind"], name="anomaly_flag_once_per_lookup")]
+        indexes = [
+            models.Index(fields=["decided_at"], name="anomaly_flag_time"),
+            models.Index(fields=["unit_id_then", "decided_at"], name="anomaly_flag_unit"),
+            # The job's and the alert's queues: small partial indexes over what is still to do.
+            models.Index(fields=["id"], name="anomaly_flag_unprocessed", condition=Q(processed_at__isnull=True)),
+            models.Index(fields=["id"], name="anomaly_flag_unalerted",
+                         condition=Q(alerted_at__isnull=True, processed_at__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.lookup_id}"
+
+
+class RegistryFailure(models.Model):
+    """An allowed lookup the population registry did not answer (timeout, error, unreadable answer):
+    kept beside the append-only record, which cannot be changed, and shown with it in the log."""
+
+    lookup = models.ForeignKey(LookupRecord, verbose_name=_("lookup"), on_delete=models.DO_NOTHING,
+                               db_constraint=False, related_name="+")
+    decided_at = models.DateTimeField(_("time of the lookup"))
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    kind = models.CharField(_("failure"), max_length=16, choices=RegistryFailureKind.choices)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("registry failure")
+        verbose_name_plural = _("registry failures")

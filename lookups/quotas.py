@@ -91,6 +91,8 @@ class Limits:
     officer_day: int
     unit_minute: int
     unit_day: int
+    # Limits in shadow mode (window name → limit): counted against, never refused (QuotaOverride.shadow).
+    shadow: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         for name in WINDOWS:

@@ -3,14 +3,15 @@ a bearer token belongs to, an officer's own recent lookups and the lookup log wi
 from datetime import datetime, time, timedelta
 
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.choices import Role
+from accounts.models import Unit
 from accounts.scope import units_visible_to
-
 from policy.selectors import current_policy
 
-from .models import ApiClient, LookupRecord, QuotaOverride
+from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride, RegistryFailure
 from .quotas import WINDOWS, Limits
 from .tokens import api_token_hash
 
@@ -18,25 +19,40 @@ from .tokens import api_token_hash
 def quota_limits_for(officer) -> Limits:
     """The four limits of an officer's lookups, each resolved most specific first: an override for the
     officer's role in the officer's unit, then for the unit, then for the role anywhere, then the
-    policy. Unit windows are the unit's whole allowance: they are overridden per unit only."""
+    policy. Unit windows are the unit's whole allowance: they are overridden per unit only. Overrides in
+    shadow mode are not enforced: they come back in `Limits.shadow`, most specific first."""
     policy = current_policy()
     values = {str(window): getattr(policy, f"quota_{window}") for window in WINDOWS}
     overrides = QuotaOverride.objects.filter(
         Q(unit_id=officer.unit_id, role=officer.role) | Q(unit_id=officer.unit_id, role="")
         | Q(unit__isnull=True, role=officer.role)
-    ).values_list("unit_id", "role", "window", "limit")
+    ).values_list("unit_id", "role", "window", "limit", "shadow")
 
     def specificity(row):
-        unit_id, role, _window, _limit = row
+        unit_id, role, _window, _limit, _shadow = row
         return (unit_id is not None) * 2 + bool(role)
 
-    for _unit_id, _role, window, limit in sorted(overrides, key=specificity):  # most specific applied last
-        values[window] = limit
-    return Limits(**values)
+    shadow = {}
+    for _unit_id, _role, window, limit, in_shadow in sorted(overrides, key=specificity):  # most specific last
+        if in_shadow:  # counted against, not enforced: the less specific limit stays the enforced one
+            shadow[window] = limit
+        else:
+            values[window] = limit
+    return Limits(**values, shadow=shadow)
 
 
 def quota_overrides() -> list[QuotaOverride]:
     return list(QuotaOverride.objects.select_related("unit").order_by("unit__code", "role", "window"))
+
+
+def quota_override_get(pk) -> QuotaOverride:
+    return get_object_or_404(QuotaOverride.objects.select_related("unit"), pk=pk)
+
+
+def quota_policy_limits() -> list[tuple]:
+    """[(window, its label, the policy's limit)]: what applies where no override does."""
+    policy = current_policy()
+    return [(str(window), window.label, getattr(policy, f"quota_{window}")) for window in WINDOWS]
 
 
 def api_client_for_token(token: str) -> ApiClient | None:
@@ -92,3 +108,77 @@ def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", u
     if date_to is not None:
         records = records.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
     return records.order_by(*LOOKUP_LOG_ORDER)
+
+
+# ----- anomaly flags --------------------------------------------------------------------------------------
+
+def anomaly_flags_to_alert(*, limit: int = 500) -> list[AnomalyFlag]:
+    """The IT Center's alert queue: flags already recorded as security events and not yet announced,
+    oldest first (the anomaly_flag_unalerted partial index). Announce only those that
+    lookups.services.anomaly_flags_mark_alerted then hands back. Each flag carries `kind` (an
+    AnomalyKind; `get_kind_display()`), `decided_at`, `officer_username`, `unit_code_then`, `lookup_id`
+    and `details` (the rule's figures)."""
+    return list(AnomalyFlag.objects.filter(processed_at__isnull=False, alerted_at__isnull=True).order_by("pk")[:limit])
+
+
+def anomaly_flags_visible_to(user):
+    """The flags a reader may see: it_admin and inspector all; a unit leader those whose lookup's unit
+    (as it was when decided) is in their subtree; anyone else none."""
+    if user.sees_everything:
+        return AnomalyFlag.objects.all()
+    if user.role == Role.UNIT_LEADER:
+        return AnomalyFlag.objects.filter(unit_id_then__in=units_visible_to(user).values("pk"))
+    return AnomalyFlag.objects.none()
+
+
+def anomaly_flag_list(user, *, kind: str = "", unit=None, officer_username: str = "", date_from=None,
+                      date_to=None):
+    """The reader's flags with the filters given, newest first. `unit` (already checked to be visible to
+    the reader) stands for its whole subtree; date bounds are whole days in the portal's time zone."""
+    flags = anomaly_flags_visible_to(user).select_related("lookup")
+    if kind:
+        flags = flags.filter(kind=kind)
+    if unit is not None:
+        flags = flags.filter(unit_id_then__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
+    if officer_username:
+        flags = flags.filter(officer_username=officer_username)
+    if date_from is not None:
+        flags = flags.filter(decided_at__gte=_day_start(date_from))
+    if date_to is not None:
+        flags = flags.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
+    return flags.order_by("-decided_at", "-pk")
+
+
+def anomaly_flag_get_visible(user, pk) -> AnomalyFlag:
+    return get_object_or_404(anomaly_flags_visible_to(user).select_related("lookup", "lookup__client"), pk=pk)
+
+
+def registry_failures_of(lookup_ids) -> dict:
+    """{lookup id: its latest registry failure} for the lookups given (one query)."""
+    failures = {}
+    for failure in RegistryFailure.objects.filter(lookup_id__in=list(lookup_ids)).order_by("occurred_at", "pk"):
+        failures[failure.lookup_id] = failure
+    return failures
+
+
+def unit_visible_by_code(user, code: str):
+    """The unit with this agency code if the reader may see it, else None."""
+    return units_visible_to(user).filter(code=code).first() if code else None
+
+
+def lookup_history_of(reader, officer, *, date_from=None, date_to=None):
+    """An officer's own decisions, oldest first, as far as the reader may see them: it_admin and
+    inspector all; a unit leader those made while the officer's unit (as it was) was in their subtree;
+    the officer themself all of theirs; anyone else none."""
+    records = LookupRecord.objects.filter(officer_id=officer.pk)
+    if reader.sees_everything or reader.pk == officer.pk:
+        pass
+    elif reader.role == Role.UNIT_LEADER:
+        records = records.filter(unit_id_then__in=units_visible_to(reader).values("pk"))
+    else:
+        return LookupRecord.objects.none()
+    if date_from is not None:
+        records = records.filter(decided_at__gte=_day_start(date_from))
+    if date_to is not None:
+        records = records.filter(decided_at__lt=_day_start(date_to + timedelta(days=1)))
+    return records.select_related("client").order_by("decided_at", "pk")

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from accounts.models import User
+from accounts.models import Unit, User
 from accounts.permissions import ensure_it_admin
 from accounts.selectors import account_is_locked
 from audit.choices import EventKind
@@ -23,11 +23,13 @@ from portal.audit_context import current_audit_context
 from portal.errors import DomainError, NotAllowed, PolicyViolation, QuotaExceeded
 from portal.text import first_invisible_character
 
+from .anomalies import anomaly_flags_write
 from .choices import Decision, QuotaWindow
-from .models import ApiClient, LookupRecord, QuotaOverride
+from .exports import XLSX_MAX_ROWS
+from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride, RegistryFailure
 from .quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
-from .registry import CitizenRecord, registry_adapter
-from .selectors import quota_limits_for
+from .registry import CitizenRecord, RegistryUnavailable, registry_adapter
+from .selectors import lookup_history_of, quota_limits_for
 from .tokens import api_token_hash, api_token_new
 from .validation import citizen_id_checked, citizen_id_masked, dossier_code_checked, purpose_checked
 
@@ -52,29 +54,37 @@ def _scope_checked(*, window, unit, role) -> tuple[str, str]:
     return str(window), role
 
 
-def _details(override_unit, role, window, old, new) -> dict:
-    return {"window": window, "unit": override_unit.code if override_unit is not None else "", "role": role,
-            "old": old, "new": new}
+def _details(override_unit, role, window, old, new, *, shadow=None) -> dict:
+    details = {"window": window, "unit": override_unit.code if override_unit is not None else "", "role": role,
+               "old": old, "new": new}
+    if shadow is not None:  # only where shadow mode is concerned, before or after
+        details["shadow"] = shadow
+    return details
 
 
 @transaction.atomic
-def quota_override_set(*, actor, window: str, limit: int, unit=None, role: str = "") -> QuotaOverride:
+def quota_override_set(*, actor, window: str, limit: int, unit=None, role: str = "",
+                       shadow: bool = False) -> QuotaOverride:
+    """Set the limit of one window for a unit, a role or a role in a unit; `shadow` counts it without
+    refusing (QuotaOverride.shadow). Setting what is already set changes and records nothing."""
     ensure_it_admin(actor, _("Only IT Center administrators may change lookup quotas."))
     window, role = _scope_checked(window=window, unit=unit, role=role)
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= LIMIT_MAX:
         raise PolicyViolation(_("Enter a whole number of lookups from 1 to %(max)d.") % {"max": LIMIT_MAX},
                               code="quota_limit_invalid", field="limit")
+    shadow = bool(shadow)
     override = QuotaOverride.objects.select_for_update().filter(unit=unit, role=role, window=window).first()
     old = override.limit if override is not None else None
-    if old == limit:
+    old_shadow = override.shadow if override is not None else False
+    if old == limit and old_shadow == shadow:
         return override
     if override is None:
-        override = QuotaOverride.objects.create(unit=unit, role=role, window=window, limit=limit)
+        override = QuotaOverride.objects.create(unit=unit, role=role, window=window, limit=limit, shadow=shadow)
     else:
-        override.limit = limit
-        override.save(update_fields=["limit"])
-    audit_event_record(kind=EventKind.QUOTA_OVERRIDE_SET, actor=actor, unit=unit,
-                       details=_details(unit, role, window, old, limit))
+        override.limit, override.shadow = limit, shadow
+        override.save(update_fields=["limit", "shadow"])
+    audit_event_record(kind=EventKind.QUOTA_OVERRIDE_SET, actor=actor, unit=unit, details=_details(
+        unit, role, window, old, limit, shadow=shadow if (shadow or old_shadow) else None))
     return override
 
 
@@ -86,10 +96,10 @@ def quota_override_clear(*, actor, window: str, unit=None, role: str = "") -> bo
     override = QuotaOverride.objects.select_for_update().filter(unit=unit, role=role, window=window).first()
     if override is None:
         return False
-    old = override.limit
+    old, old_shadow = override.limit, override.shadow
     override.delete()
     audit_event_record(kind=EventKind.QUOTA_OVERRIDE_CLEARED, actor=actor, unit=unit,
-                       details=_details(unit, role, window, old, None))
+                       details=_details(unit, role, window, old, None, shadow=True if old_shadow else None))
     return True
 
 
@@ -109,6 +119,7 @@ class LookupDecision:
     record_id: int | None  # None only when not even the refusal could be recorded
     error: DomainError | None = None  # why it was refused (its code is the API's `reason`)
     quota: QuotaResult | None = None  # when the quotas were consulted
+    decided_at: datetime | None = None  # the record's time
 
     @property
     def reason(self) -> str:
@@ -140,6 +151,8 @@ def _quota_error(result: QuotaResult) -> DomainError:
 def _officer_named(officer_username) -> User | None:
     if not isinstance(officer_username, str) or not 0 < len(officer_username) <= 64:
         return None
+    if first_invisible_character(officer_username.strip()) is not None:
+        return None  # no username holds one (and PostgreSQL refuses a NUL in a query: never a 500)
     return User.objects.select_related("unit").filter(username=officer_username.strip().lower()).first()
 
 
@@ -242,10 +255,13 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
             result = quota_consume(officer_id=officer.pk, unit_id=officer.unit_id, limits=limits)
             error = None if result.allowed else _quota_error(result)
             record = _record(officer=officer, error=error, **fields)
+            if result.allowed:  # flags commit with their lookup; the job takes them from there
+                anomaly_flags_write(record=record, officer=officer, quota=result)
     except DatabaseError:
         logger.exception("Lookup refused: its record could not be written")
         return _refused(fields, officer=officer, error=_unrecorded())
-    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result)
+    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result,
+                          decided_at=record.decided_at)
 
 
 def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
@@ -258,16 +274,41 @@ def _refused(fields, *, officer, error: DomainError) -> LookupDecision:
     return LookupDecision(allowed=False, record_id=record.pk, error=error)
 
 
-# ----- showing an allowed lookup's answer in full ---------------------------------------------------------
+# ----- the registry's answer to an allowed lookup --------------------------------------------------------
 
 REVEAL_WINDOW = timedelta(minutes=30)
 
 
-@transaction.atomic
+def _registry_fetch(*, lookup_id: int, decided_at, citizen_id: str) -> CitizenRecord:
+    """The configured registry's record of the citizen. A failure is recorded beside the lookup (the
+    record itself is append-only) in its own transaction, and raised as the RegistryUnavailable the
+    interfaces show. No transaction is held open while the registry is asked."""
+    try:
+        return registry_adapter().fetch(citizen_id)
+    except RegistryUnavailable as failure:
+        logger.warning("Registry failure for lookup %s: %s %s", lookup_id, failure.kind, failure.status_code or "")
+        try:
+            RegistryFailure.objects.create(lookup_id=lookup_id, decided_at=decided_at, kind=failure.kind,
+                                           status_code=failure.status_code, detail=failure.detail)
+        except DatabaseError:
+            logger.exception("A registry failure could not be recorded")
+        raise
+
+
+def lookup_answer(*, decision: LookupDecision, citizen_id: str) -> CitizenRecord:
+    """The registry's record for an allowed decision (the officer's page shows it masked). Raises
+    RegistryUnavailable — recorded with the lookup — when the registry gives none."""
+    if not decision.allowed or decision.record_id is None:
+        raise NotAllowed(_("Only an allowed lookup is answered."), code="lookup_not_allowed")
+    return _registry_fetch(lookup_id=decision.record_id, decided_at=decision.decided_at,
+                           citizen_id=citizen_id.strip())
+
+
 def lookup_reveal(*, actor, lookup_id: int, citizen_id: str) -> CitizenRecord:
     """The registry's answer in full, for the officer who was allowed this lookup, within
     REVEAL_WINDOW of the decision, and only for the citizen it was allowed for (the typed number must
-    hash to the record's). Recorded as an event naming the lookup, in the same transaction."""
+    hash to the record's). Recorded as an event naming the lookup once the registry has answered (a
+    failure is recorded as a RegistryFailure instead: nothing was shown)."""
     refused = NotAllowed(_("This lookup's answer can no longer be shown in full: look the citizen up again."),
                          code="reveal_refused")
     citizen = citizen_id.strip() if isinstance(citizen_id, str) else ""
@@ -278,9 +319,10 @@ def lookup_reveal(*, actor, lookup_id: int, citizen_id: str) -> CitizenRecord:
         decided_at__gte=timezone.now() - REVEAL_WINDOW).first()
     if record is None or not hmac.compare_digest(record.citizen_id_hash, citizen_id_hash(citizen)):
         raise refused
+    answer = _registry_fetch(lookup_id=record.pk, decided_at=record.decided_at, citizen_id=citizen)
     audit_event_record(kind=EventKind.LOOKUP_REVEALED, actor=actor, unit=actor.unit,
                        details={"lookup": record.pk, "dossier_code": record.dossier_code})
-    return registry_adapter().fetch(citizen)
+    return answer
 
 
 # ----- API clients -------------------------------------------------------------------------------------
@@ -325,3 +367,98 @@ def api_client_revoke(*, actor, name: str) -> bool:
     audit_event_record(kind=EventKind.API_CLIENT_REVOKED, actor=actor, unit=client.unit,
                        details={"client": client.name, "token_prefix": client.token_prefix})
     return True
+
+
+# ----- anomaly flags: the job's side and the IT Center's alert ------------------------------------------
+
+ANOMALY_BATCH = 500
+
+
+def _anomaly_events_record(*, actor, flags: list[AnomalyFlag]) -> None:
+    officers = User.objects.in_bulk({flag.officer_id for flag in flags if flag.officer_id is not None})
+    units = Unit.objects.in_bulk({flag.unit_id_then for flag in flags if flag.unit_id_then is not None})
+    for flag in flags:
+        officer = officers.get(flag.officer_id)
+        audit_event_record(kind=EventKind.LOOKUP_ANOMALY_FLAGGED, actor=actor, target=officer,
+                           target_username=flag.officer_username, unit=units.get(flag.unit_id_then),
+                           details={"anomaly": flag.kind, "lookup": flag.lookup_id,
+                                    "decided_at": flag.decided_at.isoformat(), **flag.details})
+
+
+def anomaly_flags_process(*, actor, batch_size: int = ANOMALY_BATCH) -> int:
+    """The job (lookups.tasks.process_anomaly_flags): one security event per flag not yet processed,
+    batch by batch. A batch is claimed with a conditional update (`processed_at` still empty) on rows
+    locked SKIP LOCKED, and its events are written in the same transaction: a second worker or a second
+    run finds nothing to do, a worker killed mid-batch leaves the batch unclaimed, and nothing is
+    recorded twice. Returns how many flags were processed."""
+    ensure_it_admin(actor, _("Only IT Center administrators may process anomaly flags."))
+    processed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(AnomalyFlag.objects.select_for_update(skip_locked=True).filter(processed_at__isnull=True)
+                       .order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                return processed
+            now = timezone.now()
+            AnomalyFlag.objects.filter(pk__in=ids, processed_at__isnull=True).update(processed_at=now)
+            flags = list(AnomalyFlag.objects.filter(pk__in=ids, processed_at=now).order_by("pk"))
+            _anomaly_events_record(actor=actor, flags=flags)
+            processed += len(flags)
+        if len(ids) < batch_size:
+            return processed
+
+
+def anomaly_flags_mark_alerted(*, actor, flag_ids) -> list[int]:
+    """The IT Center's alert claims the flags it is about to announce: of `flag_ids`, those processed and
+    not alerted yet get `alerted_at` now, and their ids are returned — only those may be announced.
+    Call it inside the transaction that writes the notifications (outbox rows), so that the claim and
+    the notices commit or roll back together: a second run, or a second worker waiting on the row
+    locks, gets an empty list. Flags are alerted once, whatever the number of callers."""
+    ensure_it_admin(actor, _("Only IT Center administrators may mark anomaly alerts as sent."))
+    ids = [flag_id for flag_id in flag_ids if isinstance(flag_id, int) and not isinstance(flag_id, bool)]
+    if not ids:
+        return []
+    with transaction.atomic():
+        claimed = list(AnomalyFlag.objects.select_for_update().filter(
+            pk__in=ids, processed_at__isnull=False, alerted_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+        AnomalyFlag.objects.filter(pk__in=claimed).update(alerted_at=timezone.now())
+    return claimed
+
+
+# ----- exporting an officer's lookup history ------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class HistoryExport:
+    records: object  # a queryset, oldest first
+    rows: int
+    file_name: str
+
+
+def lookup_history_export(*, actor, officer: User, file_format: str, date_from=None, date_to=None) -> HistoryExport:
+    """An officer's lookup history for a file: for it_admin and inspectors, a leader whose subtree holds
+    the officer (the records of their subtree only) and the officer themself. The export is recorded as
+    an event naming the officer, the format, the dates and the number of rows."""
+    if getattr(actor, "pk", None) is None:
+        raise NotAllowed(_("Only a signed-in person may export a lookup history."), code="export_not_allowed")
+    allowed = actor.sees_everything or actor.pk == officer.pk or (
+        actor.role == Role.UNIT_LEADER and officer.unit.path.startswith(actor.unit.path))
+    if not allowed:
+        raise NotAllowed(_("You may not export this officer's lookup history."), code="export_not_allowed")
+    if file_format not in EXPORT_FORMATS:
+        raise PolicyViolation(_("Choose CSV or XLSX."), code="export_format_invalid")
+    records = lookup_history_of(actor, officer, date_from=date_from, date_to=date_to)
+    rows = records.count()
+    if file_format == "xlsx" and rows > XLSX_MAX_ROWS:
+        raise PolicyViolation(_("This history has %(rows)d lookups, more than an XLSX file takes here "
+                                "(%(max)d): choose fewer days, or CSV.") % {"rows": rows, "max": XLSX_MAX_ROWS},
+                              code="export_too_large")
+    with transaction.atomic():
+        audit_event_record(kind=EventKind.LOOKUP_HISTORY_EXPORTED, actor=actor, target=officer, details={
+            "format": file_format, "rows": rows, "date_from": date_from.isoformat() if date_from else "",
+            "date_to": date_to.isoformat() if date_to else ""})
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return HistoryExport(records=records, rows=rows,
+                         file_name=f"lich-su-tra-cuu-{officer.username}-{stamp}.{file_format}")

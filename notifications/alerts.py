@@ -29,7 +29,11 @@ from accounts.models import TurnoverRequest, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
+from lookups.selectors import anomaly_flags_to_alert
+from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
+
+from portal.actors import SystemActor
 
 from .choices import DeliveryState, NoticeKind
 from .models import JobFailure, Notice
@@ -156,16 +160,16 @@ class SelectorSource(AlertSource):
     """A source built from another app's selector and marking service (see the module docstring)."""
 
     def __init__(self, name: str, *, select: Callable[[], list], describe: Callable[[list], tuple[str, str, list]],
-                 mark: Callable[[list], None] | None = None, link: str = ""):
-        self.name, self._select, self._describe, self._mark, self._link = name, select, describe, mark, link
+                 mark: Callable[[list], None] | None = None, link_name: str = ""):
+        self.name, self._select, self._describe, self._mark, self._link_name = name, select, describe, mark, link_name
 
     def pending(self, now):
         records = list(self._select())
         if not records:
             return []
         key, title, lines = self._describe(records)
-        return [AlertItem(source=self.name, key=key, title=title, lines=lines, link=self._link,
-                          records=tuple(records))]
+        return [AlertItem(source=self.name, key=key, title=title, lines=lines,
+                          link=_link(self._link_name) if self._link_name else "", records=tuple(records))]
 
     def acknowledge(self, items, now):
         if self._mark is not None:
@@ -173,7 +177,26 @@ class SelectorSource(AlertSource):
                 self._mark(list(item.records))
 
 
-ALERT_SOURCES: list[AlertSource] = [LockoutBurst(), TurnoverOverdue(), FailedJobs(), FailedDeliveries()]
+ALERT_JOB = SystemActor("alert_job")
+
+
+def _anomalies_describe(flags) -> tuple[str, str, list[str]]:
+    """Anomalous lookups (lookups' flags, recorded as security events): one line each, no citizen ID."""
+    lines = [_("%(when)s · %(officer)s (%(unit)s): %(kind)s") % {
+        "when": _when(flag.decided_at), "officer": flag.officer_username or "—", "unit": flag.unit_code_then or "—",
+        "kind": flag.get_kind_display()} for flag in flags]
+    return f"up-to:{flags[-1].pk}", _("Anomalous citizen lookups"), lines
+
+
+def _anomalies_mark(flags) -> None:
+    anomaly_flags_mark_alerted(actor=ALERT_JOB, flag_ids=[flag.pk for flag in flags])
+
+
+ALERT_SOURCES: list[AlertSource] = [
+    LockoutBurst(), TurnoverOverdue(), FailedJobs(), FailedDeliveries(),
+    SelectorSource("anomalous_lookups", select=anomaly_flags_to_alert, describe=_anomalies_describe,
+                   mark=_anomalies_mark, link_name="lookups:anomalies"),
+]
 
 
 def _it_admins():

@@ -16,6 +16,8 @@ SYSTEM_ACTOR_LABELS = {
     "seal_job": _("Log sealing job"),
     "lookup_api": _("Lookup API"),
     "compliance_job": _("Compliance job"),
+    "anomaly_job": _("Lookup anomaly job"),
+    "alert_job": _("IT Center alert job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }

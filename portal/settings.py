@@ -188,8 +188,49 @@ QUOTA_REDIS_RETRY_SECONDS = env.float("QUOTA_REDIS_RETRY_SECONDS", default=1.0)
 QUOTA_KEY_PREFIX = env.str("QUOTA_KEY_PREFIX", default="lq")
 QUOTA_UNAVAILABLE_RETRY_AFTER = 10  # seconds a client waits when neither Redis nor PostgreSQL can count
 # LOOKUP_REGISTRY — the population registry an allowed lookup reads (lookups/registry.py, a dotted path
-# to a RegistryAdapter). Only the synthetic one exists yet: invented, deterministic records.
-LOOKUP_REGISTRY = env.str("LOOKUP_REGISTRY", default="lookups.registry.SyntheticRegistry")
+# to a RegistryAdapter): `lookups.registry.HttpRegistry` for the national endpoint, or
+# `lookups.registry.SyntheticRegistry` (invented, deterministic records: `make run` and the tests). With
+# DEBUG=0 it must be named: a production start never quietly answers officers with invented citizens
+# (and `check --deploy` warns when the synthetic one is named there: lookups.checks).
+SYNTHETIC_REGISTRY = "lookups.registry.SyntheticRegistry"
+HTTP_REGISTRY = "lookups.registry.HttpRegistry"
+LOOKUP_REGISTRY = env.str("LOOKUP_REGISTRY", default=SYNTHETIC_REGISTRY if DEBUG else "")
+if not DEBUG and not LOOKUP_REGISTRY:
+    raise ImproperlyConfigured(
+        f"LOOKUP_REGISTRY must be set when DEBUG=0: {HTTP_REGISTRY} (with LOOKUP_REGISTRY_URL) for the national "
+        f"population registry, or {SYNTHETIC_REGISTRY} for a trial with invented citizens.")
+# The HTTP adapter (lookups.registry.HttpRegistry): POSTs {"citizen_id": …} as JSON to this URL (https
+# when DEBUG=0) and reads the citizen's record; credentials either a bearer token or a user and
+# password (HTTP Basic); timeouts in seconds to connect and for the whole answer.
+LOOKUP_REGISTRY_URL = env.str("LOOKUP_REGISTRY_URL", default="")
+LOOKUP_REGISTRY_TOKEN = env.str("LOOKUP_REGISTRY_TOKEN", default="")
+LOOKUP_REGISTRY_USERNAME = env.str("LOOKUP_REGISTRY_USERNAME", default="")
+LOOKUP_REGISTRY_PASSWORD = env.str("LOOKUP_REGISTRY_PASSWORD", default="")
+LOOKUP_REGISTRY_CONNECT_TIMEOUT = env.float("LOOKUP_REGISTRY_CONNECT_TIMEOUT", default=2.0)
+LOOKUP_REGISTRY_TIMEOUT = env.float("LOOKUP_REGISTRY_TIMEOUT", default=5.0)
+if LOOKUP_REGISTRY == HTTP_REGISTRY:
+    if not LOOKUP_REGISTRY_URL.startswith("https://" if not DEBUG else ("https://", "http://")):
+        raise ImproperlyConfigured("LOOKUP_REGISTRY_URL must be set to the registry's address (https:// when "
+                                   "DEBUG=0) when LOOKUP_REGISTRY is the HTTP adapter.")
+    if LOOKUP_REGISTRY_TOKEN and LOOKUP_REGISTRY_USERNAME:
+        raise ImproperlyConfigured("Set either LOOKUP_REGISTRY_TOKEN (bearer) or LOOKUP_REGISTRY_USERNAME and "
+                                   "LOOKUP_REGISTRY_PASSWORD (HTTP Basic), not both.")
+    if not DEBUG and not (LOOKUP_REGISTRY_TOKEN or (LOOKUP_REGISTRY_USERNAME and LOOKUP_REGISTRY_PASSWORD)):
+        raise ImproperlyConfigured("The HTTP registry needs credentials when DEBUG=0: LOOKUP_REGISTRY_TOKEN, or "
+                                   "LOOKUP_REGISTRY_USERNAME and LOOKUP_REGISTRY_PASSWORD.")
+
+# Anomaly rules (lookups/anomalies.py): office hours in Asia/Ho_Chi_Minh on working days; a lookup
+# that brings an officer's minute or day to this percentage of its limit; more than this many
+# different citizens for one dossier, or officers for one citizen, within the window; the province
+# codes of the citizen ID (Circular 07/2016/TT-BCA) that are home to the portal's communes (Đồng Nai
+# 075; since the 2025 merger also Bình Phước 070).
+LOOKUP_OFFICE_HOURS_START = env.str("LOOKUP_OFFICE_HOURS_START", default="07:00")
+LOOKUP_OFFICE_HOURS_END = env.str("LOOKUP_OFFICE_HOURS_END", default="17:30")
+LOOKUP_ANOMALY_QUOTA_PERCENT = env.int("LOOKUP_ANOMALY_QUOTA_PERCENT", default=80)
+LOOKUP_ANOMALY_DOSSIER_CITIZENS = env.int("LOOKUP_ANOMALY_DOSSIER_CITIZENS", default=5)
+LOOKUP_ANOMALY_CITIZEN_OFFICERS = env.int("LOOKUP_ANOMALY_CITIZEN_OFFICERS", default=3)
+LOOKUP_ANOMALY_WINDOW_HOURS = env.int("LOOKUP_ANOMALY_WINDOW_HOURS", default=24)
+LOOKUP_HOME_PROVINCE_CODES = env.list("LOOKUP_HOME_PROVINCE_CODES", default=["075", "070"])
 
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -247,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
     "compliance-monthly-reports": {
         "task": "compliance.monthly_reports",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
+    },
+    # Anomaly flags written by lookup decisions: each recorded as a security event within a minute.
+    "process-anomaly-flags": {
+        "task": "lookups.process_anomaly_flags",
+        "schedule": crontab(),
     },
 }
 

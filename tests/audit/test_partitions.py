@@ -27,7 +27,8 @@ def test_the_lookup_records_are_partitioned_by_month_with_the_month_in_the_prima
     assert _scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
                    " AND contype = 'p'", [LOOKUPS]) == "PRIMARY KEY (id, decided_at)"
     this_month = timezone.localdate().replace(day=1)
-    names = [partition.name for partition in partitions_of(LOOKUPS)]
+    # (the test set-up adds the two months before this one: tests write lookups in the past)
+    names = [partition.name for partition in partitions_of(LOOKUPS) if partition.name >= partition_name(LOOKUPS, this_month)]
     assert names[:4] == [partition_name(LOOKUPS, this_month), partition_name(LOOKUPS, next_month(this_month)),
                          partition_name(LOOKUPS, months_before(this_month, -2)),
                          partition_name(LOOKUPS, months_before(this_month, -3))]

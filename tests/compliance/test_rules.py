@@ -117,6 +117,23 @@ def test_a_lookup_refused_for_a_quota_within_the_window_fails(units):
 
 
 @pytest.mark.django_db
+def test_an_anomaly_flag_within_the_window_fails_its_officer(units):
+    from lookups.models import AnomalyFlag
+
+    now = timezone.now()
+    flagged, long_ago, clean = officer(units), officer(units), officer(units)
+    for account, moment in ((flagged, now - timedelta(days=2)), (long_ago, now - timedelta(days=31)),
+                            (clean, None)):
+        record = LookupRecord.objects.create(officer=account, decision="allow", decided_at=moment or now)
+        if moment is not None:
+            AnomalyFlag.objects.create(lookup_id=record.pk, decided_at=record.decided_at, kind="outside_office_hours",
+                                       officer=account, officer_username=account.username)
+    assert account_compliance(flagged, now) == [R.LOOKUP_ANOMALY]
+    assert account_compliance(long_ago, now) == []
+    assert account_compliance(clean, now) == []
+
+
+@pytest.mark.django_db
 def test_a_role_that_needs_a_second_factor_fails_without_a_confirmed_device(units):
     now = timezone.now()
     inspector = UserFactory(unit=units["inspectorate"], role=Role.INSPECTOR)
@@ -131,9 +148,9 @@ def test_a_role_that_needs_a_second_factor_fails_without_a_confirmed_device(unit
 
 
 @pytest.mark.django_db
-def test_the_anomaly_rule_judges_nothing_until_the_anomaly_flags_are_wired(units):
+def test_a_rule_with_nothing_to_judge_is_left_out(units):
     conditions = failure_conditions(rule_inputs(timezone.now()))
-    assert R.LOOKUP_ANOMALY not in conditions
+    assert R.LOOKUP_ANOMALY in conditions  # the anomaly flags are judged
     assert R.UNCERTIFIED not in conditions  # no campaign past its deadline
 
 

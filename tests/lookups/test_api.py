@@ -197,3 +197,12 @@ def test_fifty_concurrent_calls_against_a_minute_quota_of_ten_allow_exactly_ten(
     assert sorted(outcomes) == [200] * 10 + [429] * 40
     assert LookupRecord.objects.count() == 50
     assert LookupRecord.objects.filter(decision="allow").count() == 10
+
+
+@pytest.mark.parametrize("officer", ["cb.tan\u0000phong", "cb.tanphong\u200b", "cb.tan\nphong"])
+def test_an_officer_name_with_a_control_character_is_refused_and_recorded(token, officer_bien_hoa, officer):
+    # Found by Schemathesis-style fuzzing: a NUL reached the username query, which PostgreSQL refuses.
+    response = _post(token, {**BODY, "officer": officer})
+    assert (response.status_code, response.json()["reason"]) == (403, "officer_disabled")
+    assert list(LookupRecord.objects.values_list("decision", "reason", "officer_username")) == [
+        ("refuse", "officer_disabled", "")]

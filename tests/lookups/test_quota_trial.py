@@ -1,5 +1,6 @@
 """The single-machine trial (`make run`: SQLite, no Redis) counts quotas in its database too: a lookup
-there is decided, not refused as "quota_unavailable" (PostgreSQL's advisory locks do not exist)."""
+there is decided, not refused as "quota_unavailable" (PostgreSQL's advisory locks do not exist); and its
+anomaly rules (one hand-written statement) run there too."""
 import os
 import subprocess
 import sys
@@ -13,6 +14,29 @@ limits = Limits(officer_minute=2, officer_day=300, unit_minute=200, unit_day=200
 print([quota_consume(officer_id=1, unit_id=1, limits=limits).allowed for _ in range(3)])
 """
 
+ANOMALIES = """
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+from accounts.models import Unit, User, unit_path_below
+from lookups.anomalies import anomaly_flags_write
+from lookups.models import LookupRecord
+from lookups.services import citizen_id_hash
+night = datetime(2026, 12, 1, 22, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+unit = Unit.objects.create(code="000.01.31.H19", name="UBND phường Tân Phong", kind="ward", path="/")
+unit.path = unit_path_below(None, unit.pk)
+unit.save(update_fields=["path"])
+kinds = []
+for n in range(6):
+    officer = User.objects.create(username=f"cb{n}", full_name="Cán bộ", unit=unit, can_lookup=True)
+    citizen = f"0750950{n:05d}" if n else "001095001234"
+    record = LookupRecord.objects.create(
+        decided_at=night + timedelta(minutes=n), officer=officer, officer_username=officer.username,
+        unit_id_then=unit.pk, unit_code_then=unit.code, dossier_code="000.00.31.H19-210708-0032", purpose="Thử",
+        decision="allow", citizen_id_hash=citizen_id_hash(citizen), citizen_id_masked=citizen[:3] + "*******34")
+    kinds.append(sorted(str(flag.kind) for flag in anomaly_flags_write(record=record, officer=officer, quota=None)))
+print(kinds)
+"""
+
 
 def test_the_trial_counts_quotas_in_sqlite(tmp_path):
     environment = {key: value for key, value in os.environ.items()
@@ -24,3 +48,9 @@ def test_the_trial_counts_quotas_in_sqlite(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[True, True, False]"
+    result = subprocess.run([*manage, "shell", "-c", ANOMALIES], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    night, sixth = "'outside_office_hours'", "'dossier_many_citizens', 'outside_office_hours'"
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"[['citizen_other_province', {night}], [{night}], [{night}], [{night}], [{night}], [{sixth}]]")

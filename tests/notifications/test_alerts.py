@@ -136,3 +136,27 @@ def test_the_daily_report_publishes_the_newest_seal_of_each_sealed_table(admins)
     assert "Niêm phong nhật ký" in text or "Audit seals" in text
     for seal in latest.values():
         assert seal["chain"] in text
+
+
+@pytest.mark.django_db
+def test_anomalous_lookups_are_alerted_once_after_the_anomaly_job_recorded_them(admins, officer_bien_hoa):
+    from lookups.models import AnomalyFlag, LookupRecord
+
+    now = timezone.now()
+    record = LookupRecord.objects.create(officer=officer_bien_hoa, decision="allow", decided_at=now,
+                                         citizen_id_masked="075*******34", unit_code_then="000.01.31.H19")
+    waiting = AnomalyFlag.objects.create(lookup_id=record.pk, decided_at=now, kind="outside_office_hours",
+                                         officer=officer_bien_hoa, officer_username=officer_bien_hoa.username,
+                                         unit_code_then="000.01.31.H19")
+    alerts_send()
+    assert _alerts("anomalous_lookups") == []  # not yet recorded as a security event by the job
+    AnomalyFlag.objects.filter(pk=waiting.pk).update(processed_at=now)
+    alerts_send()
+    alerts_send()
+    notices = _alerts("anomalous_lookups")
+    assert len(notices) == 2  # once to each active admin
+    text = notice_message(notices[0]).text
+    assert officer_bien_hoa.username in text and "Ngoài giờ hành chính" in text
+    assert "075" not in text
+    waiting.refresh_from_db()
+    assert waiting.alerted_at is not None

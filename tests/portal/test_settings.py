@@ -22,6 +22,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "antoan.dongnai.gov.vn",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "LOOKUP_REGISTRY": "lookups.registry.HttpRegistry",
+    "LOOKUP_REGISTRY_URL": "https://dancu.example.gov.vn/api/lookup",
+    "LOOKUP_REGISTRY_TOKEN": "t" * 40,
 }
 
 
@@ -48,7 +51,7 @@ def test_it_silences_no_security_check():
     ("SECRET_KEY", ""), ("SECRET_KEY", "django-insecure-short"), ("CITIZEN_ID_KEY", ""), ("AUDIT_SEAL_KEY", ""),
     ("AUDIT_SEAL_KEY", "too-short-for-a-key"), ("AUDIT_SIGNING_KEY", ""), ("ALLOWED_HOSTS", ""),
     ("DATABASE_URL", ""), ("REDIS_URL", ""), ("CELERY_BROKER_URL", ""), ("CELERY_BROKER_URL", "memory://"),
-    ("QUOTA_REDIS_URL", ""),
+    ("QUOTA_REDIS_URL", ""), ("LOOKUP_REGISTRY", ""),
 ])
 def test_it_refuses_to_start_in_production_without_real_secrets(missing, value):
     result = _manage("check", env_overrides={**PRODUCTION_ENV, missing: value})
