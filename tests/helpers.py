@@ -137,3 +137,19 @@ def pdf_bytes(pages: int = 1) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+# The environment of a production start (DEBUG=0) in the subprocess tests: every required key set.
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7$k2!qv9@pL#4mZ8&wR1^tY6*uI0(oP3)aS5-dF7_gH9+jK2=lZ4",
+    "CITIZEN_ID_KEY": "c" * 40,
+    "AUDIT_SEAL_KEY": "s" * 40,
+    "AUDIT_SIGNING_KEY": "cHJvZHVjdGlvbi10ZXN0LXNpZ25pbmcta2V5LTAxMjM=",
+    "ALLOWED_HOSTS": "antoan.dongnai.gov.vn",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "LOOKUP_REGISTRY": "lookups.registry.HttpRegistry",
+    "LOOKUP_REGISTRY_URL": "https://dancu.example.gov.vn/api/lookup",
+    "LOOKUP_REGISTRY_TOKEN": "t" * 40,
+}

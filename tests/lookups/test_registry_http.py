@@ -24,7 +24,7 @@ from audit.models import SecurityEvent
 from lookups.choices import RegistryFailureKind
 from lookups.models import LookupRecord, RegistryFailure
 from lookups.registry import CitizenRecord, HttpRegistry, RegistryUnavailable
-from tests.helpers import login
+from tests.helpers import PRODUCTION_ENV, login
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIZEN = "075095001234"
@@ -207,12 +207,6 @@ def test_the_log_shows_that_the_registry_failed(fake_registry, client, officer_b
 
 # ----- the setting under production ----------------------------------------------------------------------
 
-PRODUCTION_ENV = {
-    "DEBUG": "0", "SECRET_KEY": "x7$k2!qv9@pL#4mZ8&wR1^tY6*uI0(oP3)aS5-dF7_gH9+jK2=lZ4", "CITIZEN_ID_KEY": "c" * 40,
-    "ALLOWED_HOSTS": "antoan.dongnai.gov.vn", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
-    "REDIS_URL": "redis://127.0.0.1:6379/1", "LOOKUP_REGISTRY": "lookups.registry.HttpRegistry",
-    "LOOKUP_REGISTRY_URL": "https://dancu.example.gov.vn/api/lookup", "LOOKUP_REGISTRY_TOKEN": "t" * 40,
-}
 
 
 def _manage(*args, **overrides):
