@@ -16,9 +16,56 @@ AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
 
 
 def login(client, user):
-    """Sign the test client in as the user, skipping the login form (and its password hash)."""
+    """Sign the test client in as the user, skipping the login form (and its password hash) and the
+    second factor (the session is marked as having passed it, as the second step marks it)."""
+    from accounts.session_store import SECOND_FACTOR_KEY
+
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[SECOND_FACTOR_KEY] = "totp"
+    session.save()
     return client
+
+
+# ----- the second factor (TOTP) ------------------------------------------------------------------------
+
+def totp_enrol(user, key_hex: str | None = None):
+    """A confirmed TOTP device for the account (what enrolment leaves), with a known or random key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    fields = {"user": user, "name": "TOTP", "confirmed": True}
+    if key_hex:
+        fields["key"] = key_hex
+    return TOTPDevice.objects.create(**fields)
+
+
+def totp_code(device, *, steps_ahead: int = 0) -> str:
+    """The code the authenticator app shows now (django_otp.oath, the device's own parameters). A code
+    is accepted once: after a sign-in the next one needs a later step, so this moves past `last_t`."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    now_t = totp.t()
+    target = max(now_t + steps_ahead, device.last_t + 1)
+    totp.time = time.time() + (target - now_t) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, user, password, *, device=None, next_url: str = ""):
+    """Sign in through the forms, as a person does: the password, then (when the account has a TOTP
+    device) the code, in the field `otp_token`. Returns the last response."""
+    from django.urls import reverse
+
+    data = {"username": user.username, "password": password}
+    if next_url:
+        data["next"] = next_url
+    response = client.post(reverse("login"), data)
+    if device is None:
+        return response
+    assert response.status_code == 302 and response.url == reverse("login_second_step"), response
+    return client.post(reverse("login_second_step"), {"otp_token": totp_code(device)})
 
 
 # ----- real concurrency ------------------------------------------------------------------------------

@@ -80,8 +80,11 @@ def account_password_reset(*, actor, account: User):
     account.save(update_fields=["password", "password_change_reason", "one_time_password_expires_at",
                                 "password_set_by_self"])
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.RESET)
+    # Django would refuse the old sessions at their next request (the password's hash changed); the rows
+    # go now, so that the account's session list is true at once.
+    ended = sessions_end_for(account)
     audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
-                       details={"handover_record": record.number})
+                       details={"handover_record": record.number, "sessions_ended": ended})
     return password, record
 
 
@@ -203,8 +206,12 @@ def account_update(*, actor, account: User, values: dict) -> User:
     account.save(update_fields=list(fields))
     changes = changes_between(_recordable(old), _recordable({name: getattr(account, name) for name in fields}))
     if "role" in changes["new"]:
+        # A privilege change: the account's sessions end, and its next sign-in (with the second factor
+        # the new role may need) opens a new session under a new key.
+        ended = sessions_end_for(account)
         audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account,
-                           details={"old": {"role": old["role"]}, "new": {"role": account.role}})
+                           details={"old": {"role": old["role"]}, "new": {"role": account.role},
+                                    "sessions_ended": ended})
     if "unit" in changes["new"]:
         audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account,
                            details={"old": {"unit": old["unit"].code}, "new": {"unit": account.unit.code}})

@@ -10,8 +10,8 @@ from audit.choices import EventKind, SessionEndReason
 from audit.services import audit_event_record
 from portal.actors import SystemActor
 
-from ..choices import PasswordChangeReason
-from ..models import USERNAME_PATTERN, HandoverRecord, User, normalise_username
+from ..choices import PasswordChangeReason, SignInFactor
+from ..models import USERNAME_PATTERN, HandoverRecord, RecoveryCode, User, normalise_username
 
 # Who acts when nobody has signed in yet: the person at the login form, unknown until the password is right.
 ANONYMOUS = SystemActor("anonymous")
@@ -38,9 +38,15 @@ def attempt_serialised(*, username: str):
         yield
 
 @transaction.atomic
-def login_record_success(*, account: User) -> None:
-    """Audit the login; a first login with a one-time password marks its handover record received."""
-    audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account)
+def login_record_success(*, account: User, second_factor: str = "") -> None:
+    """Audit the login (`second_factor`: the SignInFactor of the second step, when there was one); a
+    first login with a one-time password marks its handover record received."""
+    details = None
+    if second_factor:
+        details = {"second_factor": second_factor}
+        if second_factor == SignInFactor.RECOVERY_CODE:
+            details["recovery_codes_left"] = RecoveryCode.objects.filter(account=account, used_at__isnull=True).count()
+    audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account, details=details)
     if account.password_change_reason == PasswordChangeReason.ONE_TIME:
         now = timezone.now()
         # Lock the pending records: two first logins at once must not both claim them.
@@ -69,17 +75,22 @@ def _username_as_recorded(username: str) -> str:
 _USERNAME_SHAPE = re.compile(USERNAME_PATTERN)
 
 
-def login_record_failure(*, username: str, reason: str = "") -> None:
+def login_record_failure(*, username: str, reason: str = "", factor: str = "") -> None:
     """A failed attempt. `reason` says why it was refused without checking the password: "locked" (the
     username's lockout), "address_blocked" (the source address's block), "malformed" (no account can
-    have such a username); empty for a wrong password."""
+    have such a username); empty for a wrong password. `factor` names the second step's factor when
+    that is what failed (a wrong or reused code): the password was right."""
     username = normalise_username(username)
     account = None
     if _USERNAME_SHAPE.match(username):
         account = User.objects.filter(username=username).select_related("unit").first()
+    details = {}
+    if reason:
+        details["reason"] = reason
+    if factor:
+        details["factor"] = factor
     audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=ANONYMOUS, target=account,
-                       target_username=_username_as_recorded(username),
-                       details={"reason": reason} if reason else None)
+                       target_username=_username_as_recorded(username), details=details or None)
 
 
 def lockout_record(*, username: str) -> None:

@@ -3,7 +3,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.demo import DEMO_ACCOUNTS, demo_accounts_seed, demo_password_problems, demo_units_seed
+from accounts.demo import (
+    DEMO_ACCOUNTS,
+    demo_accounts_seed,
+    demo_otpauth_uri,
+    demo_password_problems,
+    demo_second_factor_seed,
+    demo_units_seed,
+    totp_key_as_base32,
+    totp_key_from_base32,
+)
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
@@ -20,11 +29,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Give every demo account this password (else one is generated "
                                                "for new accounts and printed once).")
+        parser.add_argument("--totp-secret", metavar="BASE32",
+                            help="The TOTP key (base32) of the demo accounts that sign in with a second factor "
+                                 "(demo.admin, demo.inspector), so that scripts can compute codes; else one is "
+                                 "generated for accounts without one and printed once with its otpauth:// URI.")
         parser.add_argument("--allow-production", action="store_true",
                             help="Run under production settings (DEBUG=0): the password must then pass the "
                                  "whole policy, and every demo account must change it at first sign-in.")
 
-    def handle(self, *args, password=None, allow_production=False, **options):
+    def handle(self, *args, password=None, allow_production=False, totp_secret=None, **options):
         # Known usernames with a password typed on a command line: on a production system that is an
         # open door unless the policy judges the password and the officers replace it at once.
         production = not settings.DEBUG
@@ -33,6 +46,12 @@ class Command(BaseCommand):
                 "Refusing to seed demo accounts under production settings (DEBUG=0): they have known "
                 "usernames. Give --allow-production to seed them anyway; the password must then pass the "
                 "whole password policy and every demo account must change it at its first sign-in.")
+        totp_key = None
+        if totp_secret is not None:
+            try:
+                totp_key = totp_key_from_base32(totp_secret)
+            except ValueError as error:
+                raise CommandError(f"--totp-secret: {error}.") from error
         reset_existing = password is not None
         generated = password is None
         with transaction.atomic():
@@ -47,12 +66,25 @@ class Command(BaseCommand):
             else:
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
+            enrolled_key, enrolled = demo_second_factor_seed(key=totp_key)
         self.stdout.write(f"Units created: {units_created}")
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
         created = [username for username, was_created in results if was_created]
         self._print_frame(password=password, shown=reset_existing or bool(created), given=reset_existing,
-                          must_change=production)
+                          must_change=production,
+                          totp_lines=self._totp_lines(enrolled_key, enrolled, given=totp_key is not None))
+
+    @staticmethod
+    def _totp_lines(key, enrolled, *, given: bool) -> list[str]:
+        if given:
+            return ["TOTP key   the one given with --totp-secret (demo.admin, demo.inspector)"]
+        if key is None:
+            return ["TOTP key   unchanged since the first run (seed_demo --totp-secret BASE32 sets one)"]
+        uri = demo_otpauth_uri(FIRST_ACCOUNT) or demo_otpauth_uri(enrolled[0])
+        return [f"TOTP key   {totp_key_as_base32(key)}",
+                f"           for {', '.join(enrolled)}; shown only this once: add it to an authenticator app",
+                f"URI        {uri}"]
 
     def _generated_password(self, *, check: bool, reset_existing: bool) -> str:
         for _ in range(GENERATED_PASSWORD_TRIES):
@@ -61,7 +93,7 @@ class Command(BaseCommand):
                 return password
         raise CommandError("Could not generate a password that passes the password policy; give one with --password.")
 
-    def _print_frame(self, *, password: str, shown: bool, given: bool, must_change: bool):
+    def _print_frame(self, *, password: str, shown: bool, given: bool, must_change: bool, totp_lines=()):
         """The last thing `make run` prints before the server starts: what to open and how to sign in,
         framed, so it is not lost among the migrations."""
         others = ", ".join(row[0] for row in DEMO_ACCOUNTS if row[0] != FIRST_ACCOUNT)
@@ -78,6 +110,7 @@ class Command(BaseCommand):
             f"Sign in    {FIRST_ACCOUNT}   (IT Center administrator: sees everything)",
             *password_lines,
             f"Also       {others}",
+            *totp_lines,
         ]
         if must_change:
             lines.append("Every demo account must change this password at its first sign-in.")
