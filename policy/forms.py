@@ -62,8 +62,8 @@ class PasswordPolicyForm(forms.ModelForm):
         second = [self[name] for name in PasswordPolicy.SECOND_FACTOR_FIELDS]
         grouped = PasswordPolicy.QUOTA_FIELDS + PasswordPolicy.SECOND_FACTOR_FIELDS
         rules = [field for field in self.visible_fields() if field.name not in grouped]
-        return [(_("Password and sign-in rules"), rules), (_("Second factor (TOTP)"), second),
-                (_("Citizen lookup quotas"), quota)]
+        return [(_("Password and sign-in rules"), rules), (_("Citizen lookup quotas"), quota),
+                (_("Second factor (TOTP)"), second)]
 
     def clean_second_factor_roles(self):
         return sorted(self.cleaned_data["second_factor_roles"])

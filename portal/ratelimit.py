@@ -43,20 +43,18 @@ local count = redis.call('HINCRBY', KEYS[1], 'n', 1)
 return {count, start + window - now}
 """
 
-_client_lock = threading.Lock()
-_client = None
-_script = None
+_scripts_lock = threading.Lock()
+_scripts: dict[str, object] = {}  # one client (a connection pool) per Redis URL, per process
 
 
 def _counter():
-    global _client, _script
-    with _client_lock:
-        if _client is None:
+    url = settings.QUOTA_REDIS_URL
+    with _scripts_lock:
+        if url not in _scripts:
             timeout = settings.QUOTA_REDIS_SOCKET_TIMEOUT
-            _client = redis.Redis.from_url(settings.QUOTA_REDIS_URL, socket_timeout=timeout,
-                                           socket_connect_timeout=timeout)
-            _script = _client.register_script(_SCRIPT)
-        return _script
+            client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+            _scripts[url] = client.register_script(_SCRIPT)
+        return _scripts[url]
 
 
 def rate_limit_key(name: str, subject: str) -> str:

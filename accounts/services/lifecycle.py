@@ -209,9 +209,10 @@ def account_update(*, actor, account: User, values: dict) -> User:
         # A privilege change: the account's sessions end, and its next sign-in (with the second factor
         # the new role may need) opens a new session under a new key.
         ended = sessions_end_for(account)
-        audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account,
-                           details={"old": {"role": old["role"]}, "new": {"role": account.role},
-                                    "sessions_ended": ended})
+        details = {"old": {"role": old["role"]}, "new": {"role": account.role}}
+        if ended:
+            details["sessions_ended"] = ended
+        audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, details=details)
     if "unit" in changes["new"]:
         audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account,
                            details={"old": {"unit": old["unit"].code}, "new": {"unit": account.unit.code}})
