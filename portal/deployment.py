@@ -76,7 +76,7 @@ def check_database() -> list[Finding]:
         findings.append(Finding(PROBLEM, "database", f"{len(pending)} migrations not applied: run `manage.py migrate` "
                                                      "as the owner role, then `manage.py grant_app_role`."))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user")
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
         user, superuser = cursor.fetchone()
     if superuser:
         findings.append(Finding(PROBLEM, "database", f"the portal connects as {user}, a superuser: it could switch "

@@ -171,3 +171,43 @@ def pdf_bytes(pages: int = 1) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+# ----- a Redis server of the test's own (deployment checks, the production smoke test) ----------------
+
+class PrivateRedisServer:
+    """A redis-server started by the test with the settings it asks for (eviction, persistence), on a
+    free port, stopped at the end: the shared test Redis is never reconfigured."""
+
+    def __init__(self, *args: str):
+        import socket
+        import subprocess
+        import tempfile
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = tempfile.mkdtemp(prefix="test-redis-")
+        self.process = subprocess.Popen(
+            ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
+             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.02)
+
+    def stop(self):
+        import shutil
+
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+        shutil.rmtree(self.directory, ignore_errors=True)
