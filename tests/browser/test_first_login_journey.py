@@ -15,6 +15,7 @@ from accounts.choices import PasswordChangeReason, Role
 from accounts.models import HandoverRecord, User
 from accounts.services import account_create
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import totp_enrol
 
 pytestmark = [pytest.mark.browser]
 
@@ -170,6 +171,8 @@ def test_an_it_admin_hands_over_a_new_account_that_the_officer_then_activates(jo
     admin = journey("handover")
     page = admin.page
     response = login(admin, it_admin.username, DEFAULT_PASSWORD, "01-admin-login")
+    assert response.status == 200
+    response = admin.second_step(totp_enrol(it_admin), "01b-admin-code")
     assert response.status == 200
     expect(page).to_have_url(admin.url("/admin/accounts/"))
     admin.screenshot("02-account-list")

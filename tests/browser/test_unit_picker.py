@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
+from tests.helpers import totp_enrol
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +19,8 @@ def _sign_in(person, account):
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit].primary")
+    if account.role in ("it_admin", "inspector"):
+        person.second_step(totp_enrol(account))
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
