@@ -168,11 +168,12 @@ def test_an_officer_must_replace_the_one_time_password_at_first_login(journey, u
 
 @pytest.mark.django_db(transaction=True)
 def test_an_it_admin_hands_over_a_new_account_that_the_officer_then_activates(journey, units, it_admin):
+    device = totp_enrol(it_admin)
     admin = journey("handover")
     page = admin.page
     response = login(admin, it_admin.username, DEFAULT_PASSWORD, "01-admin-login")
     assert response.status == 200
-    response = admin.second_step(totp_enrol(it_admin), "01b-admin-code")
+    response = admin.second_step(device, "01b-admin-code")
     assert response.status == 200
     expect(page).to_have_url(admin.url("/admin/accounts/"))
     admin.screenshot("02-account-list")
