@@ -177,7 +177,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default schedules; django-celery-beat's DatabaseScheduler copies them into its tables at start, where
-# the IT Center can change the times. One beat process (README, "Running in production").
+# the IT Center can change the times. One beat process (README, "Deployment").
 CELERY_BEAT_SCHEDULE = {
     "disable-dormant-accounts": {
         "task": "accounts.disable_dormant_accounts",

@@ -1,3 +1,6 @@
+import io
+
+import qrcode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -71,9 +74,24 @@ class Command(BaseCommand):
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
         created = [username for username, was_created in results if was_created]
+        if enrolled_key is not None and totp_key is None:
+            self._print_totp_uri(enrolled)
         self._print_frame(password=password, shown=reset_existing or bool(created), given=reset_existing,
                           must_change=production,
                           totp_lines=self._totp_lines(enrolled_key, enrolled, given=totp_key is not None))
+
+    def _print_totp_uri(self, enrolled):
+        """The generated key's otpauth:// URI, and its QR code drawn in the terminal, for a phone to scan
+        (printed once, like the password; above the frame, which stays the last thing shown)."""
+        uri = demo_otpauth_uri(FIRST_ACCOUNT) or demo_otpauth_uri(enrolled[0])
+        code = qrcode.QRCode(border=1)
+        code.add_data(uri)
+        drawing = io.StringIO()
+        code.print_ascii(out=drawing, invert=True)
+        self.stdout.write("")
+        self.stdout.write(f"Second factor of {', '.join(enrolled)}: scan this with an authenticator app")
+        self.stdout.write(drawing.getvalue())
+        self.stdout.write(f"URI  {uri}")
 
     @staticmethod
     def _totp_lines(key, enrolled, *, given: bool) -> list[str]:
@@ -81,10 +99,8 @@ class Command(BaseCommand):
             return ["TOTP key   the one given with --totp-secret (demo.admin, demo.inspector)"]
         if key is None:
             return ["TOTP key   unchanged since the first run (seed_demo --totp-secret BASE32 sets one)"]
-        uri = demo_otpauth_uri(FIRST_ACCOUNT) or demo_otpauth_uri(enrolled[0])
         return [f"TOTP key   {totp_key_as_base32(key)}",
-                f"           for {', '.join(enrolled)}; shown only this once: add it to an authenticator app",
-                f"URI        {uri}"]
+                f"           for {', '.join(enrolled)} (QR code and otpauth:// URI above); shown only this once"]
 
     def _generated_password(self, *, check: bool, reset_existing: bool) -> str:
         for _ in range(GENERATED_PASSWORD_TRIES):
