@@ -17,6 +17,7 @@ it needs to repair things."""
 import hashlib
 import logging
 import threading
+import time
 
 import redis
 from django.conf import settings
@@ -45,6 +46,9 @@ return {count, start + window - now}
 
 _scripts_lock = threading.Lock()
 _scripts: dict[str, object] = {}  # one client (a connection pool) per Redis URL, per process
+# After a failure, Redis is not asked again for QUOTA_REDIS_RETRY_SECONDS (as the quotas do): a frozen
+# Redis would otherwise cost every sign-in its socket timeout.
+_down_until: dict[str, float] = {}
 
 
 def _counter():
@@ -67,11 +71,13 @@ def rate_limit_hit(name: str, subject: str) -> None:
     """Count one request of `subject` against the limit `name`; raise QuotaExceeded (429, with the
     seconds until the window ends as `retry_after`) when it is over. Not counted when Redis is down."""
     limit = settings.RATE_LIMITS[name]
-    if not settings.QUOTA_REDIS_URL or not subject:
+    url = settings.QUOTA_REDIS_URL
+    if not url or not subject or time.monotonic() < _down_until.get(url, 0.0):
         return
     try:
         count, seconds_left = _counter()(keys=[rate_limit_key(name, subject)], args=[WINDOW_SECONDS])
     except (RedisError, OSError):
+        _down_until[url] = time.monotonic() + settings.QUOTA_REDIS_RETRY_SECONDS
         logger.warning("Rate limit %s not counted: its Redis cannot be reached", name, exc_info=True)
         return
     if int(count) > limit:

@@ -73,11 +73,17 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_with_its_redis_down_requests_are_not_counted(client, officer_bien_hoa, low_limits, settings, caplog):
+def test_with_its_redis_down_requests_are_not_counted(client, officer_bien_hoa, low_limits, settings, caplog,
+                                                      password):
     settings.QUOTA_REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     for _ in range(5):
         rate_limit_hit("signin", "198.51.100.8")
     assert "Rate limit signin not counted" in caplog.text
+    # Sign-in goes on (the lockout, in PostgreSQL, still counts the failures).
+    for _ in range(4):
+        client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": "Sai-mat-khau-1!"})
+    response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": password})
+    assert response.status_code == 302 and response.url == reverse("home")
 
 
 def _lookup(client, token, officer):
