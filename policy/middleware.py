@@ -14,7 +14,7 @@ from audit.choices import SessionEndReason
 from .selectors import password_change_reason, policy_for, second_factor_required
 
 # What an account that must change its password may still reach.
-ALLOWED_URL_NAMES = ("password_change", "logout", "set_language", "healthz")
+ALLOWED_URL_NAMES = ("password_change", "logout", "set_language", "healthz", "session_keepalive")
 
 
 def end_session(request, reason: SessionEndReason) -> None:

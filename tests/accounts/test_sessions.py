@@ -158,3 +158,11 @@ def test_an_idle_session_expires_and_says_so(officer_bien_hoa, password):
     response = office.get(reverse("home"))
     assert response.status_code == 302 and "idle=1" in response.url
     assert office.post(reverse("session_keepalive")).status_code == 302
+
+
+def test_an_account_that_must_change_its_password_may_still_stay_signed_in(officer_bien_hoa, password):
+    office, _phone = _two_browsers(officer_bien_hoa, password)
+    officer_bien_hoa.password_change_reason = "forced"
+    officer_bien_hoa.save(update_fields=["password_change_reason"])
+    assert office.get(reverse("home")).url == reverse("password_change")
+    assert office.post(reverse("session_keepalive")).status_code == 200
