@@ -1,6 +1,7 @@
 from django import forms
 from django.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -38,7 +39,7 @@ class PasswordPolicyForm(forms.ModelForm):
         fields = PasswordPolicy.EDITABLE_FIELDS
 
     second_factor_roles = forms.MultipleChoiceField(
-        label=PasswordPolicy._meta.get_field("second_factor_roles").verbose_name,
+        label=capfirst(PasswordPolicy._meta.get_field("second_factor_roles").verbose_name),
         help_text=PasswordPolicy._meta.get_field("second_factor_roles").help_text,
         choices=SECOND_FACTOR_ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple)
 

@@ -260,3 +260,22 @@ def test_sign_in_helper_and_officers_without_a_second_factor(client, officer_bie
     response = sign_in(client, officer_bien_hoa, password)
     assert response.status_code == 302 and response.url == reverse("home") and _signed_in(client)
     assert AccountSession.objects.filter(account_id=officer_bien_hoa.pk).count() == 1
+
+
+def test_an_it_admin_adds_a_role_on_the_policy_page_and_it_is_audited(admin_client):
+    data = {**PasswordPolicy.from_defaults().values(), "second_factor_roles": [Role.UNIT_LEADER],
+            "second_factor_lookup": "on"}
+    response = admin_client.post(reverse("policy:edit"), data)
+    assert response.status_code == 302
+    policy = PasswordPolicy.objects.get()
+    assert (policy.second_factor_roles, policy.second_factor_lookup) == ([Role.UNIT_LEADER], True)
+    event = SecurityEvent.objects.get(kind=EventKind.POLICY_CHANGED)
+    assert event.details == {"old": {"second_factor_roles": [], "second_factor_lookup": False},
+                             "new": {"second_factor_roles": [Role.UNIT_LEADER], "second_factor_lookup": True}}
+
+
+def test_the_policy_page_refuses_a_role_it_does_not_offer(admin_client):
+    data = {**PasswordPolicy.from_defaults().values(), "second_factor_roles": ["superuser"]}
+    response = admin_client.post(reverse("policy:edit"), data)
+    assert response.status_code == 200
+    assert PasswordPolicy.objects.get().second_factor_roles == []
