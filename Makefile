@@ -62,6 +62,7 @@ bench: install-test messages
 	DEBUG=1 $(PY) bench/password_strength.py
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/quotas.py
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/lookups.py --rounds 3
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 artifacts

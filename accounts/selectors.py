@@ -107,6 +107,19 @@ def address_blocked_until(ip_address, now=None):
     return figures["latest"] + window
 
 
+def responsible_leaders(unit: Unit) -> list[User]:
+    """The active leaders nearest above (or of) the unit: its own, else those of the closest unit above
+    that has any (a ward without a leader is the city's to answer for)."""
+    ends = [index for index, char in enumerate(unit.path) if char == "/" and index > 0]
+    paths = [unit.path[:end + 1] for end in ends]
+    leaders = list(User.objects.filter(role=Role.UNIT_LEADER, is_active=True, unit__path__in=paths)
+                   .select_related("unit"))
+    if not leaders:
+        return []
+    nearest = max(len(leader.unit.path) for leader in leaders)
+    return sorted((leader for leader in leaders if len(leader.unit.path) == nearest), key=lambda leader: leader.pk)
+
+
 def _is_locked(now):
     """Per listed account (a page of rows): its failures in the window, and whether it is locked now."""
     failures = _recent_failures(now).filter(username=OuterRef("username")).values("total")

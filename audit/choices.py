@@ -55,6 +55,7 @@ class EventKind(models.TextChoices):
     SECOND_FACTOR_RESET = "second_factor_reset", _("Authenticator app removed for re-enrolment")
     SESSION_ENDED = "session_ended", _("Session ended by its owner")
     SESSIONS_ENDED = "sessions_ended", _("All sessions of an account ended by an administrator")
+    NOTICE_RESENT = "notice_resent", _("Failed notice sent again")
 
 
 class SessionEndReason(models.TextChoices):

@@ -34,6 +34,8 @@ def _limits(model_field) -> tuple[int, int]:
 
 
 class PasswordPolicyForm(forms.ModelForm):
+    TEXT_FIELDS = ("expiry_reminder_days",)  # a list of days: its validator's message says what to type
+
     class Meta:
         model = PasswordPolicy
         fields = PasswordPolicy.EDITABLE_FIELDS
@@ -49,7 +51,7 @@ class PasswordPolicyForm(forms.ModelForm):
         # Django's stock "Ensure this value is greater than or equal to 8." names neither the field nor
         # the range. ModelForm applies these codes to the model's own validators too.
         for name, field in self.fields.items():
-            if name in PasswordPolicy.SECOND_FACTOR_FIELDS:
+            if name in self.TEXT_FIELDS or name in PasswordPolicy.SECOND_FACTOR_FIELDS:
                 continue
             low, high = _limits(PasswordPolicy._meta.get_field(name))
             message = _("%(label)s: enter a whole number from %(low)d to %(high)d %(unit)s.") % {

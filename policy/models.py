@@ -1,8 +1,31 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def reminder_days_parse(text: str) -> list[int]:
+    """The reminder thresholds as typed ("14, 7, 3, 1"): whole days before expiry, each fired once per
+    password (notifications.reminders), largest first. The notice on the day of expiry is always sent."""
+    days = set()
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 60:
+            raise ValidationError(
+                _("Write the days before expiry as whole numbers from 1 to 60 separated by commas, for example "
+                  "14, 7, 3, 1."), code="reminder_days")
+        days.add(int(part))
+    if len(days) > 8:
+        raise ValidationError(_("At most 8 reminders before expiry."), code="reminder_days")
+    return sorted(days, reverse=True)
+
+
+def reminder_days_validator(text: str) -> None:
+    reminder_days_parse(text)
 
 
 class PasswordPolicy(models.Model):
@@ -43,6 +66,13 @@ class PasswordPolicy(models.Model):
     )
     expiry_warning_days = models.PositiveSmallIntegerField(
         _("warn this many days before expiry"), validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    # FreeIPA's ipa-epn sends 28/14/7/3/1; the portal's default is the issue's 14/7/3/1, plus one on expiry.
+    expiry_reminder_days = models.CharField(
+        _("send reminders this many days before expiry"), max_length=40, default="14,7,3,1",
+        validators=[reminder_days_validator],
+        help_text=_("Days before a password expires, separated by commas. A reminder is also sent on the day it "
+                    "expires; a day missed is caught up on the next run."),
     )
     one_time_password_hours = models.PositiveSmallIntegerField(
         _("one-time password validity (hours)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 7)]
@@ -114,7 +144,7 @@ class PasswordPolicy(models.Model):
     EDITABLE_FIELDS = (
         "min_length", "min_length_admin", "min_zxcvbn_score", "history_count", "history_count_admin",
         "min_age_hours", "max_age_days", "max_age_days_admin", "expiry_warning_days",
-        "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
+        "expiry_reminder_days", "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
         "recertify_months", "session_idle_minutes", "session_idle_minutes_admin",
         "quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day",
         "second_factor_roles", "second_factor_lookup",
@@ -126,6 +156,13 @@ class PasswordPolicy(models.Model):
     def from_defaults(cls) -> "PasswordPolicy":
         return cls(id=cls.SINGLETON_ID, second_factor_roles=[], second_factor_lookup=False,
                    **settings.POLICY_DEFAULTS)
+
+    @property
+    def reminder_days(self) -> list[int]:
+        try:
+            return reminder_days_parse(self.expiry_reminder_days)
+        except ValidationError:  # a row written around the form: the default rather than no reminders
+            return [14, 7, 3, 1]
 
     def values(self) -> dict:
         values = {name: getattr(self, name) for name in self.EDITABLE_FIELDS}

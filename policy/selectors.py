@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -172,6 +172,32 @@ def password_expiring_q(now) -> Q:
         | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__gt=officer_cutoff,
                                       password_changed_at__lte=officer_cutoff + warning))
     )
+
+
+def _expires_within_q(now, within: timedelta) -> Q:
+    """Passwords that expire at or before `now + within` (the expiry rule of password_expired_q, moved)."""
+    admin_cutoff, officer_cutoff = _expiry_cutoffs(now)
+    return (Q(role=Role.IT_ADMIN, password_changed_at__lte=admin_cutoff + within)
+            | (~Q(role=Role.IT_ADMIN) & Q(password_changed_at__lte=officer_cutoff + within)))
+
+
+def password_reminder_due_q(now, reminder_days: list[int]) -> Q:
+    """Accounts owed an expiry reminder now: an own password (no stored reason to change) that expires
+    within the largest threshold, or has expired. Set-based: compared against cutoffs computed here, so
+    the database does no date arithmetic per row."""
+    largest = max(reminder_days, default=0)
+    return (Q(is_active=True, password_change_reason=PasswordChangeReason.NONE, password_changed_at__isnull=False)
+            & _expires_within_q(now, timedelta(days=largest)))
+
+
+def password_reminder_threshold(now, reminder_days: list[int]) -> Case:
+    """For each account, the smallest threshold its password has reached: 0 once it has expired, else
+    the smallest `d` of `reminder_days` with expiry within `d` days (20 hours left reaches 1). NULL when
+    none is reached. A day skipped lands on the threshold reached by now, never on one passed over."""
+    whens = [When(_expires_within_q(now, timedelta(0)), then=Value(0))]
+    for days in sorted(reminder_days):
+        whens.append(When(_expires_within_q(now, timedelta(days=days)), then=Value(days)))
+    return Case(*whens, default=None, output_field=IntegerField())
 
 
 def days_until_password_expiry(user, now=None) -> int | None:

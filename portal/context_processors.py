@@ -15,4 +15,6 @@ def navigation(request):
         section = "units" if match.url_name.startswith("unit_") else "accounts"
     else:
         section = {"audit": "events", "policy": "policy"}.get(match.namespace, "")
+        if match.namespace == "notifications":
+            section = "failed_notices" if match.url_name == "failed" else "notifications"
     return {"section": section}

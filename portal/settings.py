@@ -104,6 +104,7 @@ TEMPLATES = [
                 "policy.context_processors.session_idle",
                 "portal.context_processors.portal_contact",
                 "portal.context_processors.navigation",
+                "notifications.context_processors.notification_bell",
             ],
         },
     },
@@ -191,6 +192,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.execute_due_turnover_requests",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Notifications: the outbox's sweep (retries due, e-mails never handed over, dead workers' claims)
+    # every minute — so no task ever waits with a countdown or an ETA (the visibility timeout's trap).
+    "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
+    "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    "send-it-center-alerts": {"task": "notifications.send_alerts", "schedule": crontab(minute="*/5")},
+    "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
+    "send-leader-digests": {"task": "notifications.send_digests",
+                            "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
 }
 
 # Authentication
@@ -230,6 +239,7 @@ POLICY_DEFAULTS = {
     "max_age_days": env.int("POLICY_MAX_AGE_DAYS", default=90),
     "max_age_days_admin": env.int("POLICY_MAX_AGE_DAYS_ADMIN", default=60),
     "expiry_warning_days": env.int("POLICY_EXPIRY_WARNING_DAYS", default=14),
+    "expiry_reminder_days": env.str("POLICY_EXPIRY_REMINDER_DAYS", default="14,7,3,1"),
     "one_time_password_hours": env.int("POLICY_ONE_TIME_PASSWORD_HOURS", default=72),
     "lockout_threshold": env.int("POLICY_LOCKOUT_THRESHOLD", default=5),
     "lockout_minutes": env.int("POLICY_LOCKOUT_MINUTES", default=15),
@@ -398,6 +408,17 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cổng an toàn tài khoản <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# An SMTP server that does not answer within this many seconds counts as a failed attempt (retried).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Leaders' digest: a unit whose passwords expired this many days ago and are still not changed is
+# escalated to the leader above. IT Center alerts: this many lockouts within the window is a burst.
+NOTIFICATIONS_ESCALATION_GRACE_DAYS = env.int("NOTIFICATIONS_ESCALATION_GRACE_DAYS", default=14)
+# Tell an account's holder of a sign-in from an address none of its earlier sign-ins came from.
+NOTIFICATIONS_NEW_SIGNIN_ADDRESS = env.bool("NOTIFICATIONS_NEW_SIGNIN_ADDRESS", default=True)
+NOTIFICATIONS_LOCKOUT_BURST = env.int("NOTIFICATIONS_LOCKOUT_BURST", default=10)
+NOTIFICATIONS_LOCKOUT_BURST_MINUTES = env.int("NOTIFICATIONS_LOCKOUT_BURST_MINUTES", default=15)
+# Where the portal is reached: the links in e-mails (https://… in production).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/audit/", include("audit.urls")),
     path("api/v1/", lookup_api.urls),
     path("lookups/", include("lookups.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

@@ -143,9 +143,29 @@ def admin_client(client, it_admin):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the test database (tests/worker.py); tests using it need
-    `@pytest.mark.django_db(transaction=True)` so that the worker sees their rows."""
+def smtp_server():
+    """A real SMTP server on a free port of localhost that records what it receives (tests/smtp.py);
+    the Celery worker sends through it."""
+    import os
+
+    from .smtp import RecordingSMTPServer
+
+    server = RecordingSMTPServer().start()
+    previous = os.environ.get("EMAIL_URL")
+    os.environ["EMAIL_URL"] = server.url  # for the worker process, which reads its settings at start
+    yield server
+    server.stop()
+    if previous is None:
+        os.environ.pop("EMAIL_URL", None)
+    else:
+        os.environ["EMAIL_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, smtp_server):
+    """A real Celery worker process on the test database (tests/worker.py), sending e-mail through the
+    tests' SMTP server; tests using it need `@pytest.mark.django_db(transaction=True)` so that the
+    worker sees their rows."""
     from .worker import Worker
 
     worker = Worker()

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from notifications.choices import NoticeKind
+from notifications.outbox import NoticeSpec, notices_enqueue
 from policy.compliance import account_is_dormant, account_last_activity, dormant_q, last_activity_expression
 from policy.selectors import current_policy
 from portal.errors import DomainError, PolicyViolation
@@ -17,6 +19,7 @@ from portal.errors import DomainError, PolicyViolation
 from ..choices import Role
 from ..models import DormancyExemption, User
 from ..permissions import ensure_it_admin, is_system_actor
+from ..selectors import responsible_leaders
 from ._common import plain_text_or_refuse
 from .lifecycle import account_disable_locked, ensure_a_signed_in_it_admin_remains, it_admins_lock
 
@@ -65,9 +68,16 @@ def _units_told(*, actor, accounts: list[User]) -> None:
     by_unit = defaultdict(list)
     for account in accounts:
         by_unit[account.unit].append(account.username)
+    days = current_policy().dormant_days
     for unit, usernames in by_unit.items():
-        audit_event_record(kind=EventKind.DORMANT_ACCOUNTS_DISABLED, actor=actor, unit=unit,
-                           details={"accounts_disabled": usernames})
+        with transaction.atomic():
+            event = audit_event_record(kind=EventKind.DORMANT_ACCOUNTS_DISABLED, actor=actor, unit=unit,
+                                       details={"accounts_disabled": usernames})
+            notices_enqueue([NoticeSpec(recipient=leader, kind=NoticeKind.DORMANT_ACCOUNTS_DISABLED,
+                                        source_key=f"event:{event.pk}",
+                                        context={"unit_name": unit.name, "unit_code": unit.code,
+                                                 "usernames": usernames, "days": days})
+                             for leader in responsible_leaders(unit)])
 
 
 @transaction.atomic

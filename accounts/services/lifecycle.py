@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record, changes_between
+from notifications.choices import NoticeKind
+from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
@@ -62,10 +64,19 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
     full_clean_or_refuse(account, exclude=["password"])
     insert_unique(account, _("An account with this username already exists."))
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.CREATED)
-    audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account,
-                       details={"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup},
-                                "handover_record": record.number})
+    event = audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account,
+                               details={"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup},
+                                        "handover_record": record.number})
+    _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="created")
     return account, password, record
+
+
+def _one_time_password_told(*, actor, account: User, record: HandoverRecord, event, reason: str) -> None:
+    """The holder learns that a one-time password was issued (never the password: it is handed over in
+    person with the record), so an unexpected reset is noticed."""
+    notice_enqueue(recipient=account, kind=NoticeKind.ONE_TIME_PASSWORD_ISSUED, source_key=f"event:{event.pk}",
+                   deadline=account.one_time_password_expires_at,
+                   context={"reason": reason, "handover_record": record.number, "issued_by": actor.full_name})
 
 
 @transaction.atomic
@@ -83,8 +94,9 @@ def account_password_reset(*, actor, account: User):
     # Django would refuse the old sessions at their next request (the password's hash changed); the rows
     # go now, so that the account's session list is true at once.
     ended = sessions_end_for(account)
-    audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
-                       details={"handover_record": record.number, "sessions_ended": ended})
+    event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
+                               details={"handover_record": record.number, "sessions_ended": ended})
+    _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="reset")
     return password, record
 
 

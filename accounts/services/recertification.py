@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from notifications.choices import NoticeKind
+from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
@@ -176,13 +178,18 @@ def recertification_reminders_due(*, actor, campaign: RecertificationCampaign, n
     leaders = User.objects.filter(role=Role.UNIT_LEADER, is_active=True, unit_id__in=counts).order_by("pk")
     claimed = []
     for leader in leaders:
-        reminder, created = RecertificationReminder.objects.get_or_create(
-            campaign=campaign, leader=leader, days_before=threshold, defaults={"items_left": counts[leader.unit_id]})
-        if created:
-            audit_event_record(kind=EventKind.RECERTIFICATION_REMINDED, actor=actor, target=leader,
-                               details={"campaign": campaign.pk, "items_left": reminder.items_left,
+        with transaction.atomic():  # the claim, its event and its notice together
+            reminder, created = RecertificationReminder.objects.get_or_create(
+                campaign=campaign, leader=leader, days_before=threshold, defaults={"items_left": counts[leader.unit_id]})
+            if created:
+                audit_event_record(kind=EventKind.RECERTIFICATION_REMINDED, actor=actor, target=leader,
+                                   details={"campaign": campaign.pk, "items_left": reminder.items_left,
+                                            "days_before": threshold})
+                notice_enqueue(recipient=leader, kind=NoticeKind.RECERTIFICATION_REMINDER,
+                               source_key=f"recertification:{reminder.pk}", deadline=campaign.deadline,
+                               context={"campaign": campaign.name, "items_left": reminder.items_left,
                                         "days_before": threshold})
-            claimed.append(reminder)
+                claimed.append(reminder)
     return claimed
 
 

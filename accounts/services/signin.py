@@ -6,9 +6,16 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.utils import timezone
 
+from django.conf import settings
+
 from audit.choices import EventKind, SessionEndReason
+from audit.models import SecurityEvent
 from audit.services import audit_event_record
+from notifications.choices import NoticeKind
+from notifications.outbox import notice_enqueue
+from policy.selectors import current_policy
 from portal.actors import SystemActor
+from portal.audit_context import current_audit_context
 
 from ..choices import PasswordChangeReason, SignInFactor
 from ..models import USERNAME_PATTERN, HandoverRecord, RecoveryCode, User, normalise_username
@@ -37,16 +44,31 @@ def attempt_serialised(*, username: str):
         # SQLite (the single-machine trial) has one writer at a time already.
         yield
 
+def _address_is_new(account: User, address) -> bool:
+    """A sign-in from an address none of the account's earlier sign-ins came from (never for the first
+    sign-in: there is nothing to compare with)."""
+    if not address or not settings.NOTIFICATIONS_NEW_SIGNIN_ADDRESS:
+        return False
+    earlier = SecurityEvent.objects.filter(kind=EventKind.LOGIN_SUCCESS, target=account)
+    return earlier.exists() and not earlier.filter(ip_address=address).exists()
+
+
 @transaction.atomic
 def login_record_success(*, account: User, second_factor: str = "") -> None:
     """Audit the login (`second_factor`: the SignInFactor of the second step, when there was one); a
-    first login with a one-time password marks its handover record received."""
+    first login with a one-time password marks its handover record received; a sign-in from an address
+    not seen before is told to the account's holder."""
     details = None
     if second_factor:
         details = {"second_factor": second_factor}
         if second_factor == SignInFactor.RECOVERY_CODE:
             details["recovery_codes_left"] = RecoveryCode.objects.filter(account=account, used_at__isnull=True).count()
-    audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account, details=details)
+    address = current_audit_context().ip_address
+    new_address = _address_is_new(account, address)
+    event = audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account, details=details)
+    if new_address:
+        notice_enqueue(recipient=account, kind=NoticeKind.NEW_SIGNIN_ADDRESS, source_key=f"event:{event.pk}",
+                       context={"address": address})
     if account.password_change_reason == PasswordChangeReason.ONE_TIME:
         now = timezone.now()
         # Lock the pending records: two first logins at once must not both claim them.
@@ -93,10 +115,15 @@ def login_record_failure(*, username: str, reason: str = "", factor: str = "") -
                        target_username=_username_as_recorded(username), details=details or None)
 
 
+@transaction.atomic
 def lockout_record(*, username: str) -> None:
+    """The lockout's event and, for an existing account, its holder's notice (in the same transaction)."""
     account = User.objects.filter(username=normalise_username(username)).select_related("unit").first()
-    audit_event_record(kind=EventKind.LOCKOUT, actor=ANONYMOUS, target=account,
-                       target_username=_username_as_recorded(username))
+    event = audit_event_record(kind=EventKind.LOCKOUT, actor=ANONYMOUS, target=account,
+                               target_username=_username_as_recorded(username))
+    if account is not None:
+        notice_enqueue(recipient=account, kind=NoticeKind.ACCOUNT_LOCKED, source_key=f"event:{event.pk}",
+                       context={"address": event.ip_address, "minutes": current_policy().lockout_minutes})
 
 
 def logout_record(*, account: User, reason: str = "") -> None:

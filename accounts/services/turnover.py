@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from notifications.choices import NoticeKind
+from notifications.outbox import NoticeSpec, notices_enqueue
 from policy.compliance import service_deadline
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
@@ -354,7 +356,7 @@ def turnover_request_execute(*, actor, request: TurnoverRequest) -> ExecutionRes
     request = _transition(request, from_states=[TurnoverState.ACCEPTED], state=TurnoverState.EXECUTED,
                           executed_at=now, executed_by_name=_actor_name(actor))
     result = ExecutionResult(request=request)
-    lines = list(request.lines.select_related("new_unit").order_by("id"))
+    lines = list(request.lines.select_related("new_unit", "account").order_by("id"))
     for line in lines:
         line.request = request
         line.outcome = _execute_line(actor, line, result)[:200]
@@ -364,7 +366,22 @@ def turnover_request_execute(*, actor, request: TurnoverRequest) -> ExecutionRes
     request.save(update_fields=["record_number"])
     _record(EventKind.TURNOVER_EXECUTED, actor=actor, request=request, record=request.record_number,
             lines=[f"{line.username}: {line.outcome}" for line in lines])
+    _holders_told(request, lines)
     return result
+
+
+def _holders_told(request: TurnoverRequest, lines: list[TurnoverLine]) -> None:
+    """Each existing account a line changed is told what was done to it (a newcomer's account is told
+    of its creation by account_create)."""
+    specs = []
+    for line in lines:
+        if line.action == TurnoverAction.CREATE or line.account is None:
+            continue
+        specs.append(NoticeSpec(recipient=line.account, kind=NoticeKind.TURNOVER_EXECUTED,
+                                source_key=f"turnover:{request.pk}:{line.pk}",
+                                context={"letter": request.letter_number, "unit_name": request.unit.name,
+                                         "action": line.action, "outcome": line.outcome}))
+    notices_enqueue(specs)
 
 
 def turnover_due_execute(*, actor, today: date | None = None) -> list[TurnoverRequest]:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('policy', '0005_policy_lookup_quotas'),
+        ('policy', '0006_policy_expiry_reminder_days'),
     ]
 
     operations = [
