@@ -1,7 +1,8 @@
 """The production smoke test: gunicorn (with deploy/gunicorn.conf.py), a Celery worker and Celery beat,
 all with DEBUG=0 and production settings, against PostgreSQL and Redis — driven as nginx would forward
 a browser (X-Forwarded-Proto: https, X-Forwarded-For) through a sign-in with the TOTP second step, a
-signed-in page, and a lookup through the API; the worker runs a task, beat loads its schedule."""
+signed-in page, and a lookup through the API; the worker runs a task and the reminder pass (once per
+threshold, also when run twice), beat loads its schedule."""
 import http.client
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -19,11 +21,14 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from accounts.choices import Role
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from lookups.models import LookupRecord
+from notifications.choices import NoticeKind
+from notifications.models import Notice
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.helpers import redis_keys_delete, totp_code, totp_enrol
 
@@ -218,18 +223,23 @@ def test_production_processes_serve_a_totp_sign_in_and_a_lookup(production, unit
     # The worker takes a task from the broker and runs it; beat has loaded the schedule into the database.
     worker_name = f"{production.queue}@{os.uname().nodename}"
     _wait_for(lambda: app.control.ping(destination=[worker_name], timeout=1), "the Celery worker", production)
-    app.send_task("accounts.execute_due_turnover_requests", queue=production.queue)
 
-    def task_done():
+    def runs_of(task_name):
         stats = app.control.inspect(destination=[worker_name], timeout=1).stats() or {}
-        return stats.get(worker_name, {}).get("total", {}).get("accounts.execute_due_turnover_requests", 0) == 1
+        return stats.get(worker_name, {}).get("total", {}).get(task_name, 0)
 
-    _wait_for(task_done, "the task on the worker", production)
+    app.send_task("accounts.execute_due_turnover_requests", queue=production.queue)
+    _wait_for(lambda: runs_of("accounts.execute_due_turnover_requests") == 1, "the task on the worker", production)
     _wait_for(lambda: PeriodicTask.objects.filter(name="disable-dormant-accounts").exists(), "beat's schedule",
               production)
 
-    # ---- REMINDER: to come with the notifications issue (built in parallel) -----------------------------
-    # Here the smoke test runs the reminder pass on this worker (the reminder task, via send_task on
-    # production.queue) for an account whose password expires at a threshold, and checks that exactly one
-    # outbox row for it was sent — also after sending the task a second time.
+    # The reminder pass on the production worker: an officer whose password expires in 7 days (a policy
+    # threshold) gets one reminder, and a second pass (a redelivered or repeated task) makes no other.
+    reminded = UserFactory(username="cb.nhacnho", role=Role.OFFICER, unit=units["tan_phong"],
+                           password_changed_at=timezone.now() - timedelta(days=83))
+    for run in (1, 2):
+        app.send_task("notifications.send_reminders", queue=production.queue)
+        _wait_for(lambda run=run: runs_of("notifications.send_reminders") == run, "the reminder pass", production)
+    reminders = Notice.objects.filter(recipient=reminded, kind=NoticeKind.PASSWORD_EXPIRY)
+    assert list(reminders.values_list("threshold", flat=True)) == [7]
     production.alive()
