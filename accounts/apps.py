@@ -27,6 +27,7 @@ class AccountsConfig(AppConfig):
             RecertificationDecision,
             RecertificationOutcome,
             Role,
+            SignInFactor,
             UnitKind,
         )
 
@@ -54,8 +55,12 @@ class AccountsConfig(AppConfig):
             # The legal basis of a unit change (rename, move, merge, retire).
             "basis_number": _("Decision number and symbol"), "basis_date": _("Decision date"),
             "effective_date": _("Effective date"),
+            # The second factor and sessions.
+            "factor": _("Factor that failed"), "second_factor": _("Second factor used"),
+            "recovery_codes_left": _("Recovery codes left"), "device": _("Browser"), "ip_address": _("IP address"),
         }
         return labels, {"role": Role, "kind": UnitKind, "required_because": PasswordChangeReason,
                         "decision": RecertificationDecision, "outcome": RecertificationOutcome,
                         "already_required": PasswordChangeReason, "reason": EventReason,
-                        "ended_because": SessionEndReason, "refused_because": AccessRefusal}
+                        "ended_because": SessionEndReason, "refused_because": AccessRefusal,
+                        "factor": SignInFactor, "second_factor": SignInFactor}

@@ -10,6 +10,14 @@ class Role(models.TextChoices):
     OFFICER = "officer", _("Officer")
 
 
+class SignInFactor(models.TextChoices):
+    """What was checked at a sign-in step: the events say which factor failed or was used."""
+
+    PASSWORD = "password", _("Password")
+    TOTP = "totp", _("Code from the authenticator app")
+    RECOVERY_CODE = "recovery_code", _("Recovery code")
+
+
 class UnitKind(models.TextChoices):
     PROVINCE = "province", _("Province")
     DEPARTMENT = "department", _("Department")

@@ -2,18 +2,24 @@
 and 9 districts, a few wards and communes of each, and the IT Center. Codes follow the QCVN 102:2016
 structure (level-2 units in the third group, level-3 units in the second); they are demo values,
 except the province's 000.00.00.H19."""
+import base64
+import binascii
+import secrets
+
 from django.contrib.auth.password_validation import get_default_password_validators, validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from policy.selectors import second_factor_required
 from policy.services import password_history_record
 from policy.validators import MinimumAgeValidator
 from portal.actors import SEED_DEMO
 
 from .choices import PasswordChangeReason
-from .models import Unit, User
+from .models import RecoveryCode, Unit, User
 from .services.units import unit_create, unit_rename
 
 
@@ -205,3 +211,54 @@ def demo_accounts_seed(*, password: str, reset_existing: bool, must_change: bool
             audit_event_record(kind=EventKind.PASSWORD_RESET, actor=SEED_DEMO, target=account)
         results.append((username, created))
     return results
+
+
+# ----- the demo accounts' second factor ------------------------------------------------------------------
+
+TOTP_KEY_BYTES = 20  # 160 bits, what RFC 4226 recommends and authenticator apps expect
+
+
+def totp_key_from_base32(text: str) -> bytes:
+    """A key typed as base32 (case and spaces ignored, padding optional); ValueError when it is not
+    one, or shorter than the 80 bits authenticator apps require."""
+    cleaned = "".join(text.split()).upper().rstrip("=")
+    try:
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("not base32 (letters A–Z and digits 2–7)") from error
+    if len(key) < 10:
+        raise ValueError("too short: at least 16 base32 characters (80 bits)")
+    return key
+
+
+def totp_key_as_base32(key: bytes) -> str:
+    return base64.b32encode(key).decode().rstrip("=")
+
+
+def demo_second_factor_seed(*, key: bytes | None) -> tuple[bytes | None, list[str]]:
+    """A confirmed TOTP device for each demo account whose role needs a second factor (DESIGN.md: so
+    that `make run` stays ready to use). With `key`, every such account gets that key (scripts can then
+    compute codes); without, accounts that already have a device keep it, and the others get one newly
+    generated key. Returns (the key given to an account now, or None; the usernames that got it)."""
+    new_key = key
+    enrolled = []
+    for row in DEMO_ACCOUNTS:
+        account = User.objects.get(username=row[0])
+        if not second_factor_required(account):
+            continue
+        existing = TOTPDevice.objects.filter(user=account, confirmed=True).first()
+        if existing is not None and (key is None or existing.bin_key == key):
+            continue
+        if new_key is None:
+            new_key = secrets.token_bytes(TOTP_KEY_BYTES)
+        TOTPDevice.objects.filter(user=account).delete()
+        RecoveryCode.objects.filter(account=account).delete()
+        TOTPDevice.objects.create(user=account, name="TOTP", confirmed=True, key=new_key.hex())
+        audit_event_record(kind=EventKind.SECOND_FACTOR_ENROLLED, actor=SEED_DEMO, target=account)
+        enrolled.append(account.username)
+    return (new_key if enrolled else None), enrolled
+
+
+def demo_otpauth_uri(username: str) -> str:
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    return device.config_url if device is not None else ""

@@ -77,3 +77,23 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         """Deferred to the service (see the class docstring), so validators run once per attempt."""
 
 
+
+
+class SecondStepForm(forms.Form):
+    """The second step of the sign-in: a 6-digit code from the authenticator app, or one of the
+    recovery codes (`xxxxx-xxxxx`). Field name as django-otp's (`otp_token`, the public contract)."""
+
+    otp_token = forms.CharField(
+        label=_("Code"), max_length=32, strip=True,
+        error_messages={"required": _("Enter the 6-digit code shown by your authenticator app.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                      "spellcheck": "false", "autocapitalize": "off"}))
+
+
+class EnrolmentForm(forms.Form):
+    otp_token = forms.CharField(
+        label=_("Code from the app"), max_length=6, min_length=6, strip=True,
+        error_messages={"required": _("Enter the 6-digit code shown by your authenticator app."),
+                        "min_length": _("The code has 6 digits."), "max_length": _("The code has 6 digits.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "pattern": "[0-9]{6}", "autofocus": True}))

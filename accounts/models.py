@@ -274,6 +274,12 @@ class AccountSession(AbstractBaseSession):
     rows are deleted, and re-enabling the account brings none of them back."""
 
     account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # What the "your sessions" page lists, copied from the session data at each save (the store writes
+    # the whole row every time): the browser, the address at the sign-in, when it started and was last used.
+    user_agent = models.CharField(max_length=255, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("session")
@@ -284,6 +290,21 @@ class AccountSession(AbstractBaseSession):
         from .session_store import SessionStore
 
         return SessionStore
+
+
+class RecoveryCode(models.Model):
+    """One of the ten one-time recovery codes of an account's second factor, kept only as a keyed hash
+    (HMAC-SHA256 with a key derived from SECRET_KEY): django-otp's StaticToken would keep them in
+    clear. A code has 50 random bits, so a fast keyed hash is enough; a used code keeps its row with
+    `used_at`, and is accepted once by a conditional UPDATE."""
+
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "code_hash"], name="recovery_code_unique")]
 
 
 class DormancyExemption(models.Model):

@@ -3,19 +3,25 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from .services import signin
+from .choices import SignInFactor
+from .services import sessions, signin
 
 
 @receiver(user_logged_in)
 def on_user_logged_in(sender, request, user, **kwargs):
-    signin.login_record_success(account=user)
+    # The second step (accounts.views.signin) says which factor it checked before calling login().
+    signin.login_record_success(account=user, second_factor=getattr(request, "signin_second_factor", ""))
+    if request is not None and hasattr(request, "session"):
+        sessions.session_describe(request.session)
 
 
 @receiver(user_login_failed)
 def on_user_login_failed(sender, credentials, request=None, **kwargs):
-    # accounts.lockout's handler marks an attempt refused before its password was checked.
+    # accounts.lockout's handler marks an attempt refused before its password was checked; the second
+    # step marks a wrong code (the password was right).
     reason = getattr(request, "signin_refusal", None) or ""
-    signin.login_record_failure(username=credentials.get("username", ""), reason=reason)
+    factor = getattr(request, "signin_factor", "") or ("" if reason else SignInFactor.PASSWORD)
+    signin.login_record_failure(username=credentials.get("username", ""), reason=reason, factor=factor)
 
 
 @receiver(user_locked_out)

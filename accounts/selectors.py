@@ -34,9 +34,10 @@ from policy.selectors import (
 )
 
 from .choices import AccountState, PasswordChangeReason, Role, TurnoverState, UnitState
-from .models import HandoverRecord, Holiday, Unit, User, unit_contents_digest
+from .models import AccountSession, HandoverRecord, Holiday, Unit, User, unit_contents_digest
 from .scope import accounts_visible_to, turnover_requests_visible_to, units_visible_to
 from .search import search_key, search_term
+from .session_store import session_handle
 
 
 def _recent_failures(now):
@@ -357,3 +358,40 @@ def unit_search(user, text: str, *, active_only: bool = False, exclude=None) -> 
     if exclude is not None:
         units = units.exclude(path__startswith=exclude.path)
     return list(units.order_by("path")[:UNIT_SEARCH_LIMIT])
+
+
+# ----- sessions ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SessionRow:
+    handle: str
+    device: str
+    ip_address: str
+    started_at: datetime | None
+    last_seen_at: datetime | None
+    current: bool
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("coc_coc_browser", "Cốc Cốc"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device_label(user_agent: str) -> str:
+    """"Chrome · Windows" from a browser's User-Agent, enough for a person to recognise their own."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    label = " · ".join(part for part in (browser, system) if part)
+    return label or (user_agent[:60] if user_agent else _("Unknown browser"))
+
+
+def sessions_active_for(account, *, current_session_key: str | None, now=None) -> list[SessionRow]:
+    """The account's sessions that have not expired, the most recently used first."""
+    now = now or timezone.now()
+    sessions = AccountSession.objects.filter(account_id=account.pk, expire_date__gt=now).order_by(
+        "-last_seen_at", "-started_at")
+    return [SessionRow(handle=session_handle(session.session_key), device=device_label(session.user_agent),
+                       ip_address=session.ip_address or "", started_at=session.started_at,
+                       last_seen_at=session.last_seen_at, current=session.session_key == current_session_key)
+            for session in sessions]

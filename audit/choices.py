@@ -51,6 +51,10 @@ class EventKind(models.TextChoices):
     API_CLIENT_CREATED = "api_client_created", _("Lookup API client registered")
     API_CLIENT_REVOKED = "api_client_revoked", _("Lookup API client's token revoked")
     LOOKUP_REVEALED = "lookup_revealed", _("Citizen's details shown in full after a lookup")
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Authenticator app enrolled for sign-in")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Authenticator app removed for re-enrolment")
+    SESSION_ENDED = "session_ended", _("Session ended by its owner")
+    SESSIONS_ENDED = "sessions_ended", _("All sessions of an account ended by an administrator")
     NOTICE_RESENT = "notice_resent", _("Failed notice sent again")
     AUDIT_RETENTION = "audit_retention", _("Records older than the retention period removed")
     COMPLIANCE_THRESHOLDS_CHANGED = "compliance_thresholds", _("Compliance zone thresholds changed")
@@ -67,6 +71,7 @@ class SessionEndReason(models.TextChoices):
     IDLE_TIMEOUT = "idle_timeout", _("No activity for longer than allowed")
     SESSION_LIFETIME = "session_lifetime", _("Maximum session length reached")
     ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("One-time password expired unused")
+    SECOND_FACTOR_MISSING = "second_factor_missing", _("Session opened without the required second factor")
 
 
 class AccessRefusal(models.TextChoices):

@@ -20,7 +20,8 @@ from ninja.security import HttpBearer
 from pydantic import ConfigDict, ValidationError
 
 from portal.actors import SystemActor
-from portal.errors import DomainError
+from portal.errors import DomainError, QuotaExceeded
+from portal.ratelimit import rate_limit_hit
 
 from .quotas import ratelimit_headers
 from .selectors import api_client_for_token
@@ -131,6 +132,12 @@ def _read(request) -> tuple[dict, str | None]:
         "schema": LookupIn.model_json_schema()}}}},
 )
 def lookup_create(request):
+    try:
+        # A flood from one token (portal.ratelimit), before any decision: such a call is not a lookup
+        # decision and is not recorded, or a broken client could fill the table.
+        rate_limit_hit("lookup_api", str(request.auth.pk))
+    except QuotaExceeded as refusal:
+        return error(refusal)
     fields, malformed = _read(request)
     decision = lookup_decide(
         actor=LOOKUP_API, client=request.auth, officer_username=fields.get("officer"),

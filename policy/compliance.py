@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import PasswordChangeReason, RecertificationDecision, Role, TurnoverState
 from accounts.models import DormancyExemption, RecertificationCampaign, RecertificationItem, TurnoverLine
 
-from .selectors import current_policy, password_expired_q
+from .selectors import SECOND_FACTOR_ALWAYS, current_policy, password_expired_q
 
 
 def dormancy_window(now: datetime) -> datetime:
@@ -105,13 +105,19 @@ class ComplianceReason(models.TextChoices):
 # the per-minute and per-day limits); a month is what a monthly report looks back over.
 LOOKUP_QUOTA_WINDOW = timedelta(days=30)
 
-# DESIGN.md: it_admin and inspector accounts use TOTP. When the policy record gains its own list of
-# roles that need a second factor (the TOTP issue), this function reads it: the one place to change.
-SECOND_FACTOR_ROLES = (Role.IT_ADMIN, Role.INSPECTOR)
-
-
 def roles_requiring_second_factor() -> tuple:
-    return SECOND_FACTOR_ROLES
+    """The roles that sign in with TOTP: it_admin and inspector always, plus those the policy lists
+    (policy.selectors.second_factor_required is the same rule for one account)."""
+    return tuple(sorted(set(SECOND_FACTOR_ALWAYS) | set(current_policy().second_factor_roles or [])))
+
+
+def second_factor_needed_q() -> Q:
+    """Accounts whose sign-in needs a second factor, as a query (the policy may add officers with the
+    lookup right)."""
+    needed = Q(role__in=roles_requiring_second_factor())
+    if current_policy().second_factor_lookup:
+        needed |= Q(can_lookup=True)
+    return needed
 
 
 def password_too_old_q(now: datetime) -> Q:
@@ -187,7 +193,7 @@ def second_factor_missing_q() -> Q | None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     devices = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-    return Q(role__in=roles_requiring_second_factor()) & ~Q(Exists(devices))
+    return second_factor_needed_q() & ~Q(Exists(devices))
 
 
 @dataclass(frozen=True)

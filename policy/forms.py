@@ -1,9 +1,15 @@
 from django import forms
 from django.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from accounts.choices import Role
+
 from .models import PasswordPolicy
+
+# The roles the policy may add to IT admins and inspectors (who always sign in with a second factor).
+SECOND_FACTOR_ROLE_CHOICES = [(Role.UNIT_LEADER.value, Role.UNIT_LEADER.label), (Role.OFFICER.value, Role.OFFICER.label)]
 
 # The unit each number counts in, for a message that says what to type ("from 8 to 64 characters").
 FIELD_UNITS = {
@@ -34,13 +40,18 @@ class PasswordPolicyForm(forms.ModelForm):
         model = PasswordPolicy
         fields = PasswordPolicy.EDITABLE_FIELDS
 
+    second_factor_roles = forms.MultipleChoiceField(
+        label=capfirst(PasswordPolicy._meta.get_field("second_factor_roles").verbose_name),
+        help_text=PasswordPolicy._meta.get_field("second_factor_roles").help_text,
+        choices=SECOND_FACTOR_ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # One clear message per field, with its range and unit, for every way a value can be wrong:
         # Django's stock "Ensure this value is greater than or equal to 8." names neither the field nor
         # the range. ModelForm applies these codes to the model's own validators too.
         for name, field in self.fields.items():
-            if name in self.TEXT_FIELDS:
+            if name in self.TEXT_FIELDS or name in PasswordPolicy.SECOND_FACTOR_FIELDS:
                 continue
             low, high = _limits(PasswordPolicy._meta.get_field(name))
             message = _("%(label)s: enter a whole number from %(low)d to %(high)d %(unit)s.") % {
@@ -51,5 +62,11 @@ class PasswordPolicyForm(forms.ModelForm):
     def field_groups(self):
         """The page shows the password rules and the lookup quotas as two groups."""
         quota = [self[name] for name in PasswordPolicy.QUOTA_FIELDS]
-        rules = [field for field in self.visible_fields() if field.name not in PasswordPolicy.QUOTA_FIELDS]
-        return [(_("Password and sign-in rules"), rules), (_("Citizen lookup quotas"), quota)]
+        second = [self[name] for name in PasswordPolicy.SECOND_FACTOR_FIELDS]
+        grouped = PasswordPolicy.QUOTA_FIELDS + PasswordPolicy.SECOND_FACTOR_FIELDS
+        rules = [field for field in self.visible_fields() if field.name not in grouped]
+        return [(_("Password and sign-in rules"), rules), (_("Citizen lookup quotas"), quota),
+                (_("Second factor (TOTP)"), second)]
+
+    def clean_second_factor_roles(self):
+        return sorted(self.cleaned_data["second_factor_roles"])

@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Role
+from accounts.session_store import LAST_ACTIVITY_KEY, SECOND_FACTOR_KEY, STARTED_KEY
 from audit.choices import SessionEndReason
 
-from .selectors import password_change_reason, policy_for
+from .selectors import password_change_reason, policy_for, second_factor_required
 
 # What an account that must change its password may still reach.
-ALLOWED_URL_NAMES = ("password_change", "logout", "set_language", "healthz")
+ALLOWED_URL_NAMES = ("password_change", "logout", "set_language", "healthz", "session_keepalive")
 
 
 def end_session(request, reason: SessionEndReason) -> None:
@@ -50,13 +51,37 @@ class PasswordChangeRequiredMiddleware:
         return self.get_response(request)
 
 
+class SecondFactorRequiredMiddleware:
+    """No page opens for an account that needs a second factor unless this session passed it at its
+    sign-in (accounts.views.signin sets the mark after the code). A session opened before the account
+    needed one (a role change, the policy adding a role, sessions from before this rule) ends here:
+    its next sign-in asks for the code, or enrols the app."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.session.get(SECOND_FACTOR_KEY) and second_factor_required(user):
+            end_session(request, SessionEndReason.SECOND_FACTOR_MISSING)
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+def idle_seconds_left(session, user, now: int | None = None) -> int:
+    """Seconds until the session ends for want of activity (what the idle warning counts down)."""
+    now = int(timezone.now().timestamp()) if now is None else now
+    last = session.get(LAST_ACTIVITY_KEY) or now
+    return max(0, last + policy_for(user).session_idle_minutes * 60 - now)
+
+
 class SessionIdleTimeoutMiddleware:
     """Sessions end after the policy's idle minutes (fewer for IT admins), and at the latest a fixed
     number of hours after the login however active they are (SESSION_ABSOLUTE_HOURS, fewer for IT
     admins): a stolen session cookie, or a computer left signed in and kept busy, stops working."""
 
-    SESSION_KEY = "_last_activity"
-    STARTED_KEY = "_session_started"
+    SESSION_KEY = LAST_ACTIVITY_KEY
+    STARTED_KEY = STARTED_KEY
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -112,6 +112,13 @@ class PasswordPolicy(models.Model):
     quota_unit_day = models.PositiveIntegerField(
         _("lookups per unit per day"), default=20000, validators=[MinValueValidator(1), MaxValueValidator(10000000)]
     )
+    # The second factor (TOTP): IT admins and inspectors always (DESIGN.md "Policy defaults"); these add
+    # more roles (unit leaders, officers) and the officers who hold the right to look up citizens.
+    second_factor_roles = models.JSONField(
+        _("other roles that sign in with a second factor"), default=list, blank=True,
+        help_text=_("IT Center administrators and inspectors always use one."))
+    second_factor_lookup = models.BooleanField(
+        _("officers who may look up citizens sign in with a second factor"), default=False)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -140,12 +147,15 @@ class PasswordPolicy(models.Model):
         "expiry_reminder_days", "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
         "recertify_months", "session_idle_minutes", "session_idle_minutes_admin",
         "quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day",
+        "second_factor_roles", "second_factor_lookup",
     )
+    SECOND_FACTOR_FIELDS = ("second_factor_roles", "second_factor_lookup")
     QUOTA_FIELDS = ("quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day")
 
     @classmethod
     def from_defaults(cls) -> "PasswordPolicy":
-        return cls(id=cls.SINGLETON_ID, **settings.POLICY_DEFAULTS)
+        return cls(id=cls.SINGLETON_ID, second_factor_roles=[], second_factor_lookup=False,
+                   **settings.POLICY_DEFAULTS)
 
     @property
     def reminder_days(self) -> list[int]:
@@ -155,7 +165,9 @@ class PasswordPolicy(models.Model):
             return [14, 7, 3, 1]
 
     def values(self) -> dict:
-        return {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
+        values = {name: getattr(self, name) for name in self.EDITABLE_FIELDS}
+        values["second_factor_roles"] = sorted(values["second_factor_roles"] or [])
+        return values
 
 
 class PasswordHistory(models.Model):

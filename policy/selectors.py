@@ -99,6 +99,21 @@ def policy_for(user) -> EffectivePolicy:
     )
 
 
+# DESIGN.md "Policy defaults": IT admins and inspectors use TOTP, whatever the policy record says.
+SECOND_FACTOR_ALWAYS = frozenset({Role.IT_ADMIN, Role.INSPECTOR})
+
+
+def second_factor_required(user) -> bool:
+    """Whether the account signs in with a second factor (TOTP) after its password."""
+    role = getattr(user, "role", None)
+    if role in SECOND_FACTOR_ALWAYS:
+        return True
+    policy = current_policy()
+    if role in (policy.second_factor_roles or []):
+        return True
+    return bool(policy.second_factor_lookup and getattr(user, "can_lookup", False))
+
+
 def password_expires_at(user) -> datetime | None:
     if user.password_changed_at is None:
         return None

@@ -78,3 +78,16 @@ class PortalErrorPagesMiddleware:
         if hasattr(response, "render"):
             response = response.render()
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """`Permissions-Policy` on every answer (Django has no setting for it): the portal uses no camera,
+    microphone, location or payment feature, so no page — nor anything injected into one — may."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

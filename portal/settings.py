@@ -76,16 +76,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "django_celery_beat",
+    # The project package as an app only for its operator commands (check_deployment); no models.
+    "portal",
     "accounts",
     "policy",
     "audit",
     "notifications",
     "lookups",
-    # django-otp's TOTP devices (DESIGN.md: it_admin and inspector use TOTP); the compliance rule
-    # "second factor enrolled where the role needs it" reads them.
-    "django_otp",
-    "django_otp.plugins.otp_totp",
     "compliance",
 ]
 
@@ -93,6 +94,9 @@ MIDDLEWARE = [
     # First: every later layer (django-axes' signals included) records this request's audit context.
     "portal.audit_context.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp) and Permissions-Policy on every answer, static files included.
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.VietnameseFirstLocaleMiddleware",
@@ -102,6 +106,7 @@ MIDDLEWARE = [
     # Right after the user is known, outside everything that may answer for a signed-in user.
     "portal.middleware.NoStoreForSignedInMiddleware",
     "policy.middleware.SessionIdleTimeoutMiddleware",
+    "policy.middleware.SecondFactorRequiredMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The portal's 404 page also under DEBUG=1 (make run); inside CommonMiddleware's slash redirect.
@@ -126,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "policy.context_processors.password_expiry",
+                "policy.context_processors.session_idle",
                 "portal.context_processors.portal_contact",
                 "portal.context_processors.navigation",
                 "notifications.context_processors.notification_bell",
@@ -243,7 +249,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default schedules; django-celery-beat's DatabaseScheduler copies them into its tables at start, where
-# the IT Center can change the times. One beat process (README, "Running in production").
+# the IT Center can change the times. One beat process (README, "Deployment").
 CELERY_BEAT_SCHEDULE = {
     "disable-dormant-accounts": {
         "task": "accounts.disable_dormant_accounts",
@@ -446,6 +452,52 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Content-Security-Policy (django-csp 4): the portal's own files only, no inline script, style or
+# handler anywhere (templates load static/js and static/css), no framing, forms post only to the portal.
+# `img-src data:` is not needed: the enrolment QR code is an SVG the portal serves itself.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (portal.middleware): the portal needs none of the browser's powerful features.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+                      "microphone=(), payment=(), usb=()")
+
+# The second factor (django-otp's TOTP devices; accounts.services.second_factor): required for IT
+# admins and inspectors always, and for the roles the policy adds. The password step opens nothing: it
+# leaves a pending sign-in in the session for this many seconds, for the code (or the enrolment).
+SIGNIN_SECOND_STEP_SECONDS = env.int("SIGNIN_SECOND_STEP_SECONDS", default=300)
+SIGNIN_ENROLMENT_SECONDS = env.int("SIGNIN_ENROLMENT_SECONDS", default=600)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Cổng an toàn tài khoản Đồng Nai")
+# django-otp's own throttle (1, 2, 4… s after each wrong code) is off: wrong codes count towards the
+# one lockout of the username (django-axes), as wrong passwords do, and the per-address rate limit
+# below bounds the tries; two counters with two rules would tell a person two different stories.
+OTP_TOTP_THROTTLE_FACTOR = 0
+RECOVERY_CODE_COUNT = 10
+
+# Rate limits beyond the lockout (portal.ratelimit: one atomic Redis script, fixed windows on Redis's
+# clock, on QUOTA_REDIS_URL's non-evicting Redis). Per minute: sign-in posts and second-step posts per
+# client address (a whole office shares one), password-change posts per account, lookup API calls per
+# client token. With Redis down they are not counted (README, "Headers and limits"): the lockout and
+# the lookup quotas, both kept in PostgreSQL, still bind.
+RATE_LIMITS = {
+    "signin": env.int("RATE_LIMIT_SIGNIN_PER_MINUTE", default=60),
+    "second_step": env.int("RATE_LIMIT_SECOND_STEP_PER_MINUTE", default=30),
+    "password_change": env.int("RATE_LIMIT_PASSWORD_CHANGE_PER_MINUTE", default=10),
+    "lookup_api": env.int("RATE_LIMIT_LOOKUP_API_PER_MINUTE", default=1200),
+}
+RATE_LIMIT_KEY_PREFIX = env.str("RATE_LIMIT_KEY_PREFIX", default="rl")
+
 # Language: Vietnamese first, English by switch.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -456,7 +508,7 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # Uploaded evidence (turnover letters): outside the web root, served only through views that check
 # the reader's scope. Production sets a path on a backed-up volume.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private"))

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import sessions as session_views
 from accounts.views import signin as signin_views
 from lookups.api import api as lookup_api
 
@@ -11,7 +12,14 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     # Django's auth URLs and field names under /accounts/ (public contract), with the portal's forms.
     path("accounts/login/", signin_views.LoginView.as_view(), name="login"),
+    # The second step of an account that needs one (field `otp_token`), or its enrolment.
+    path("accounts/login/code/", signin_views.second_step_view, name="login_second_step"),
+    path("accounts/login/enrol/", signin_views.enrolment_view, name="login_enrol"),
+    path("accounts/login/enrol/qr.svg", signin_views.enrolment_qr_view, name="login_enrol_qr"),
     path("accounts/password_change/", signin_views.password_change_view, name="password_change"),
+    path("accounts/sessions/", session_views.sessions_view, name="sessions"),
+    path("accounts/sessions/end/", session_views.session_end_view, name="session_end"),
+    path("accounts/sessions/keepalive/", session_views.session_keepalive_view, name="session_keepalive"),
     # No e-mailed reset links: a forgotten password is reset by the IT Center with a handover record.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -45,7 +45,8 @@ def _test_run_settings(cache_key_prefix):
     (the live server's too): a cheap Argon2 (tests/hashers.py) and the run's own cache key prefix."""
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["KEY_PREFIX"] = cache_key_prefix
-    with override_settings(PASSWORD_HASHERS=hashers_for_tests(settings.PASSWORD_HASHERS), CACHES=caches):
+    with override_settings(PASSWORD_HASHERS=hashers_for_tests(settings.PASSWORD_HASHERS), CACHES=caches,
+                           RATE_LIMIT_KEY_PREFIX=f"rl-test-{cache_key_prefix}"):
         yield
 
 
@@ -80,8 +81,11 @@ def _clean_cache(_other_roles_sentinel, cache_key_prefix):
     database (Django's `cache.clear()` is FLUSHDB). A test that flushed it anyway fails here."""
     location = settings.CACHES["default"]["LOCATION"]
     redis_keys_delete(location, cache_key_prefix)
+    # The rate limits' counters (portal.ratelimit) of this run, on the quota Redis: each test starts afresh.
+    redis_keys_delete(settings.QUOTA_REDIS_URL, settings.RATE_LIMIT_KEY_PREFIX)
     yield
     redis_keys_delete(location, cache_key_prefix)
+    redis_keys_delete(settings.QUOTA_REDIS_URL, settings.RATE_LIMIT_KEY_PREFIX)
     client, sentinel = _other_roles_sentinel
     if not client.exists(sentinel):
         client.set(sentinel, "restored")

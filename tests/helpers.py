@@ -29,9 +29,56 @@ def truncate_triggers_disable(cursor) -> None:
 
 
 def login(client, user):
-    """Sign the test client in as the user, skipping the login form (and its password hash)."""
+    """Sign the test client in as the user, skipping the login form (and its password hash) and the
+    second factor (the session is marked as having passed it, as the second step marks it)."""
+    from accounts.session_store import SECOND_FACTOR_KEY
+
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[SECOND_FACTOR_KEY] = "totp"
+    session.save()
     return client
+
+
+# ----- the second factor (TOTP) ------------------------------------------------------------------------
+
+def totp_enrol(user, key_hex: str | None = None):
+    """A confirmed TOTP device for the account (what enrolment leaves), with a known or random key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    fields = {"user": user, "name": "TOTP", "confirmed": True}
+    if key_hex:
+        fields["key"] = key_hex
+    return TOTPDevice.objects.create(**fields)
+
+
+def totp_code(device, *, steps_ahead: int = 0) -> str:
+    """The code the authenticator app shows now (django_otp.oath, the device's own parameters). A code
+    is accepted once: after a sign-in the next one needs a later step, so this moves past `last_t`."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    now_t = totp.t()
+    target = max(now_t + steps_ahead, device.last_t + 1)
+    totp.time = time.time() + (target - now_t) * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in(client, user, password, *, device=None, next_url: str = ""):
+    """Sign in through the forms, as a person does: the password, then (when the account has a TOTP
+    device) the code, in the field `otp_token`. Returns the last response."""
+    from django.urls import reverse
+
+    data = {"username": user.username, "password": password}
+    if next_url:
+        data["next"] = next_url
+    response = client.post(reverse("login"), data)
+    if device is None:
+        return response
+    assert response.status_code == 302 and response.url == reverse("login_second_step"), response
+    return client.post(reverse("login_second_step"), {"otp_token": totp_code(device)})
 
 
 # ----- real concurrency ------------------------------------------------------------------------------
@@ -153,3 +200,41 @@ PRODUCTION_ENV = {
     "LOOKUP_REGISTRY_URL": "https://dancu.example.gov.vn/api/lookup",
     "LOOKUP_REGISTRY_TOKEN": "t" * 40,
 }
+# ----- a Redis server of the test's own (deployment checks, the production smoke test) ----------------
+
+class PrivateRedisServer:
+    """A redis-server started by the test with the settings it asks for (eviction, persistence), on a
+    free port, stopped at the end: the shared test Redis is never reconfigured."""
+
+    def __init__(self, *args: str):
+        import socket
+        import subprocess
+        import tempfile
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = tempfile.mkdtemp(prefix="test-redis-")
+        self.process = subprocess.Popen(
+            ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
+             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.02)
+
+    def stop(self):
+        import shutil
+
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+        shutil.rmtree(self.directory, ignore_errors=True)

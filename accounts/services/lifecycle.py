@@ -91,8 +91,11 @@ def account_password_reset(*, actor, account: User):
     account.save(update_fields=["password", "password_change_reason", "one_time_password_expires_at",
                                 "password_set_by_self"])
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.RESET)
+    # Django would refuse the old sessions at their next request (the password's hash changed); the rows
+    # go now, so that the account's session list is true at once.
+    ended = sessions_end_for(account)
     event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
-                               details={"handover_record": record.number})
+                               details={"handover_record": record.number, "sessions_ended": ended})
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="reset")
     return password, record
 
@@ -215,8 +218,13 @@ def account_update(*, actor, account: User, values: dict) -> User:
     account.save(update_fields=list(fields))
     changes = changes_between(_recordable(old), _recordable({name: getattr(account, name) for name in fields}))
     if "role" in changes["new"]:
-        audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account,
-                           details={"old": {"role": old["role"]}, "new": {"role": account.role}})
+        # A privilege change: the account's sessions end, and its next sign-in (with the second factor
+        # the new role may need) opens a new session under a new key.
+        ended = sessions_end_for(account)
+        details = {"old": {"role": old["role"]}, "new": {"role": account.role}}
+        if ended:
+            details["sessions_ended"] = ended
+        audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, details=details)
     if "unit" in changes["new"]:
         audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account,
                            details={"old": {"unit": old["unit"].code}, "new": {"unit": account.unit.code}})

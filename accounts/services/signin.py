@@ -17,8 +17,8 @@ from policy.selectors import current_policy
 from portal.actors import SystemActor
 from portal.audit_context import current_audit_context
 
-from ..choices import PasswordChangeReason
-from ..models import USERNAME_PATTERN, HandoverRecord, User, normalise_username
+from ..choices import PasswordChangeReason, SignInFactor
+from ..models import USERNAME_PATTERN, HandoverRecord, RecoveryCode, User, normalise_username
 
 # Who acts when nobody has signed in yet: the person at the login form, unknown until the password is right.
 ANONYMOUS = SystemActor("anonymous")
@@ -54,12 +54,18 @@ def _address_is_new(account: User, address) -> bool:
 
 
 @transaction.atomic
-def login_record_success(*, account: User) -> None:
-    """Audit the login; a first login with a one-time password marks its handover record received;
-    a sign-in from an address not seen before is told to the account's holder."""
+def login_record_success(*, account: User, second_factor: str = "") -> None:
+    """Audit the login (`second_factor`: the SignInFactor of the second step, when there was one); a
+    first login with a one-time password marks its handover record received; a sign-in from an address
+    not seen before is told to the account's holder."""
+    details = None
+    if second_factor:
+        details = {"second_factor": second_factor}
+        if second_factor == SignInFactor.RECOVERY_CODE:
+            details["recovery_codes_left"] = RecoveryCode.objects.filter(account=account, used_at__isnull=True).count()
     address = current_audit_context().ip_address
     new_address = _address_is_new(account, address)
-    event = audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account)
+    event = audit_event_record(kind=EventKind.LOGIN_SUCCESS, actor=account, target=account, details=details)
     if new_address:
         notice_enqueue(recipient=account, kind=NoticeKind.NEW_SIGNIN_ADDRESS, source_key=f"event:{event.pk}",
                        context={"address": address})
@@ -91,17 +97,22 @@ def _username_as_recorded(username: str) -> str:
 _USERNAME_SHAPE = re.compile(USERNAME_PATTERN)
 
 
-def login_record_failure(*, username: str, reason: str = "") -> None:
+def login_record_failure(*, username: str, reason: str = "", factor: str = "") -> None:
     """A failed attempt. `reason` says why it was refused without checking the password: "locked" (the
     username's lockout), "address_blocked" (the source address's block), "malformed" (no account can
-    have such a username); empty for a wrong password."""
+    have such a username); empty for a wrong password. `factor` names the second step's factor when
+    that is what failed (a wrong or reused code): the password was right."""
     username = normalise_username(username)
     account = None
     if _USERNAME_SHAPE.match(username):
         account = User.objects.filter(username=username).select_related("unit").first()
+    details = {}
+    if reason:
+        details["reason"] = reason
+    if factor:
+        details["factor"] = factor
     audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=ANONYMOUS, target=account,
-                       target_username=_username_as_recorded(username),
-                       details={"reason": reason} if reason else None)
+                       target_username=_username_as_recorded(username), details=details or None)
 
 
 @transaction.atomic

@@ -5,12 +5,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.selectors import security_events_of_account
 from policy.compliance import account_last_activity
-from policy.selectors import days_until_password_expiry, password_expires_at
+from policy.selectors import days_until_password_expiry, password_expires_at, second_factor_required
 from policy.services import password_change_force
 from portal.errors import DomainError, form_error, message_error
 
@@ -21,6 +22,8 @@ from ..forms_review import DormancyExemptionForm
 from ..permissions import require_roles
 from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services
+from ..services import second_factor
+from ..services import sessions as session_services
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
 PAGE_SIZE = 50
@@ -54,6 +57,10 @@ def account_detail_view(request, pk):
         "handover_records": selectors.handover_records_for(account),
         "events": security_events_of_account(account) if request.user.sees_everything else None,
         "reason_form": ReasonForm(),
+        "second_factor_required": second_factor_required(account),
+        "second_factor_enrolled": second_factor.second_factor_enrolled(account),
+        "recovery_codes_left": second_factor.recovery_codes_left(account),
+        "session_count": len(selectors.sessions_active_for(account, current_session_key=None)),
         **_dormancy_context(account, request.user.role == Role.IT_ADMIN),
     })
 
@@ -212,6 +219,24 @@ def _forced_message(already_required: str) -> str:
         return _("The officer must change the password at the next request.")
     return _("The officer already had to change the password (%(why)s); your request and its reason have "
              "been recorded.") % {"why": PasswordChangeReason(already_required).label}
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_sessions_end_view(request, pk):
+    return _account_action(request, pk, session_services.account_sessions_end, _sessions_ended_message)
+
+
+def _sessions_ended_message(ended: int) -> str:
+    return ngettext("%(count)d session has been ended.", "%(count)d sessions have been ended.", ended) % {
+        "count": ended}
+
+
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_second_factor_reset_view(request, pk):
+    return _account_action(request, pk, second_factor.second_factor_reset, _(
+        "The authenticator app has been reset: the officer enrols a new one at the next sign-in."), True)
 
 
 @require_roles(*READERS)

@@ -55,6 +55,9 @@ class Journey:
         self.prefix = prefix
         self.failed_responses = []
         self.page_errors = []
+        # Every console message the browser printed about the Content-Security-Policy (a blocked inline
+        # script, style or handler, a resource from elsewhere): a journey must end with none.
+        self.csp_violations = []
         context.on("response", self._on_response)
         self.page = self.watch(context.new_page())
 
@@ -65,7 +68,25 @@ class Journey:
 
     def watch(self, page):
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("console", self._on_console)
         return page
+
+    def _on_console(self, message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(f"{message.type}: {message.text}")
+
+    def second_step(self, device, screenshot_name=None):
+        """The sign-in's second step, as a person types the code from the app (field `otp_token`)."""
+        from tests.helpers import totp_code
+
+        page = self.page
+        page.wait_for_url("**/accounts/login/code/")
+        page.fill("input[name=otp_token]", totp_code(device))
+        if screenshot_name:
+            self.screenshot(screenshot_name)
+        with page.expect_navigation() as navigation:
+            page.click("button[type=submit].primary")
+        return navigation.value
 
     def url(self, path):
         return f"{self.base_url}{path}"
@@ -81,6 +102,7 @@ class Journey:
         unexpected = [line for line in self.failed_responses if not any(re.search(a, line) for a in allowed)]
         assert not unexpected, f"failed HTTP answers during the journey: {unexpected}"
         assert not self.page_errors, f"script errors during the journey: {self.page_errors}"
+        assert not self.csp_violations, f"Content-Security-Policy violations: {self.csp_violations}"
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from audit.choices import EventKind
 from audit.services import audit_event_record
 from portal.actors import SEED_DEMO
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers import totp_enrol
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +24,7 @@ def test_the_admin_pages_fit_a_390_px_phone(journey, units, it_admin):
     audit_event_record(kind=EventKind.LOGIN_FAILURE, actor=SEED_DEMO, target=officer,
                        details={"reason": "one_time_password_expired"})
     UserFactory(username="cb.thu.hai", role=Role.OFFICER, unit=units["xuan_an"])
+    device = totp_enrol(it_admin)
     person = journey("adminux-phone")
     page = person.page
     page.set_viewport_size(PHONE)
@@ -31,6 +33,7 @@ def test_the_admin_pages_fit_a_390_px_phone(journey, units, it_admin):
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit].primary")  # not the language buttons of the top bar
+    person.second_step(device)
     widths = {}
     for name, path in [("account-detail", reverse("accounts:detail", args=[officer.pk])),
                        ("account-list", reverse("accounts:list")), ("unit-list", reverse("accounts:unit_list")),

@@ -15,6 +15,7 @@ from accounts.choices import PasswordChangeReason, Role
 from accounts.models import HandoverRecord, User
 from accounts.services import account_create
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import totp_enrol
 
 pytestmark = [pytest.mark.browser]
 
@@ -167,9 +168,12 @@ def test_an_officer_must_replace_the_one_time_password_at_first_login(journey, u
 
 @pytest.mark.django_db(transaction=True)
 def test_an_it_admin_hands_over_a_new_account_that_the_officer_then_activates(journey, units, it_admin):
+    device = totp_enrol(it_admin)
     admin = journey("handover")
     page = admin.page
     response = login(admin, it_admin.username, DEFAULT_PASSWORD, "01-admin-login")
+    assert response.status == 200
+    response = admin.second_step(device, "01b-admin-code")
     assert response.status == 200
     # The IT Center's home is the province's compliance dashboard; the account list is one click away.
     expect(page).to_have_url(admin.url("/"))

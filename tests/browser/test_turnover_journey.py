@@ -14,6 +14,7 @@ from accounts.choices import Role, TurnoverState
 from accounts.models import TurnoverRequest
 from accounts.services import account_create
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import login as client_login
 from tests.helpers import pdf_bytes
 
 from .test_first_login_journey import login, submit
@@ -25,8 +26,7 @@ DESKTOP = {"width": 1280, "height": 860}
 
 def signed_in(journey, user):
     """A browser context holding a session of the user (as after the sign-in, second factor included)."""
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client = client_login(Client(), user)
     journey.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": journey.base_url,
                                   "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
     return journey

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
+from tests.helpers import totp_enrol
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,11 +14,14 @@ PHONE = {"width": 390, "height": 844}
 
 def _sign_in(person, account):
     page = person.page
+    device = totp_enrol(account) if account.role in ("it_admin", "inspector") else None
     page.goto(person.url(reverse("login")))
     page.fill("input[name=username]", account.username)
     page.fill("input[name=password]", DEFAULT_PASSWORD)
     with page.expect_navigation():
         page.click("button[type=submit].primary")
+    if device is not None:
+        person.second_step(device)
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -148,6 +148,22 @@ def test_a_role_that_needs_a_second_factor_fails_without_a_confirmed_device(unit
 
 
 @pytest.mark.django_db
+def test_the_roles_and_lookup_officers_the_policy_adds_need_a_second_factor_too(units):
+    from policy.models import PasswordPolicy
+    from policy.selectors import policy_cache_clear
+
+    now = timezone.now()
+    looker, other = officer(units, can_lookup=True), officer(units, can_lookup=False)
+    leader = UserFactory(unit=units["bien_hoa"], role=Role.UNIT_LEADER)
+    assert (account_compliance(looker, now), account_compliance(leader, now)) == ([], [])
+    PasswordPolicy.objects.filter(id=1).update(second_factor_lookup=True, second_factor_roles=[Role.UNIT_LEADER])
+    policy_cache_clear()
+    assert account_compliance(looker, now) == [R.SECOND_FACTOR]
+    assert account_compliance(leader, now) == [R.SECOND_FACTOR]
+    assert account_compliance(other, now) == []
+
+
+@pytest.mark.django_db
 def test_a_rule_with_nothing_to_judge_is_left_out(units):
     conditions = failure_conditions(rule_inputs(timezone.now()))
     assert R.LOOKUP_ANOMALY in conditions  # the anomaly flags are judged

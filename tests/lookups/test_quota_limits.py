@@ -118,7 +118,7 @@ def test_the_policy_form_refuses_a_quota_below_one_in_vietnamese(admin_client, v
 
 def test_the_policy_page_shows_the_quotas_as_their_own_group(admin_client):
     page = admin_client.get(reverse("policy:edit")).content.decode()
-    assert page.count("<fieldset") == 2
+    assert page.count("<fieldset") == 3  # the rules, the quotas, the second factor
     quotas_group = page.split("<legend>")[2]
     assert "Hạn mức tra cứu thông tin công dân" in quotas_group
     for name in PasswordPolicy.QUOTA_FIELDS:

@@ -14,7 +14,7 @@ from accounts.models import HandoverRecord
 from accounts.services import account_create, login_record_success
 from audit.choices import EventKind
 from audit.models import SecurityEvent
-from tests.helpers import run_concurrently, wait_until_blocking_another_session
+from tests.helpers import run_concurrently, sign_in, totp_enrol, wait_until_blocking_another_session
 
 NEW_PASSWORD = "Song-Dong-Nai-Xanh-Mat-48!"
 
@@ -137,7 +137,7 @@ def test_it_does_not_force_a_password_within_its_age(client, officer_bien_hoa, p
 def test_it_expires_it_admin_passwords_sooner(client, it_admin, password):
     it_admin.password_changed_at = timezone.now() - timedelta(days=61)
     it_admin.save(update_fields=["password_changed_at"])
-    _login(client, it_admin.username, password)
+    sign_in(client, it_admin, password, device=totp_enrol(it_admin))
     assert client.get(reverse("accounts:list")).url == reverse("password_change")
 
 

@@ -74,7 +74,9 @@ def test_it_shows_examples_the_blocklist_refuses(client, officer_bien_hoa):
 def test_it_serves_the_checklist_script_from_the_portal_without_inline_script(client, officer_bien_hoa):
     page = _page(login(client, officer_bien_hoa))
     assert '<script src="/static/js/password.js" defer></script>' in page
-    assert page.count("<script") == 1
+    # And the idle warning's, on every signed-in page.
+    assert '<script src="/static/js/idle.js" defer></script>' in page
+    assert page.count("<script") == 2
     assert " onclick=" not in page and " oninput=" not in page
 
 

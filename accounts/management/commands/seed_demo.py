@@ -1,9 +1,21 @@
+import io
+
+import qrcode
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.demo import DEMO_ACCOUNTS, demo_accounts_seed, demo_password_problems, demo_units_seed
+from accounts.demo import (
+    DEMO_ACCOUNTS,
+    demo_accounts_seed,
+    demo_otpauth_uri,
+    demo_password_problems,
+    demo_second_factor_seed,
+    demo_units_seed,
+    totp_key_as_base32,
+    totp_key_from_base32,
+)
 from compliance.population import demo_population_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
@@ -24,11 +36,16 @@ class Command(BaseCommand):
         parser.add_argument("--sample-population", action="store_true",
                             help="Also create the dashboards' sample population (a few hundred officers without a "
                                  "usable password, a quarter of lookups and snapshots); trial machines only.")
+        parser.add_argument("--totp-secret", metavar="BASE32",
+                            help="The TOTP key (base32) of the demo accounts that sign in with a second factor "
+                                 "(demo.admin, demo.inspector), so that scripts can compute codes; else one is "
+                                 "generated for accounts without one and printed once with its otpauth:// URI.")
         parser.add_argument("--allow-production", action="store_true",
                             help="Run under production settings (DEBUG=0): the password must then pass the "
                                  "whole policy, and every demo account must change it at first sign-in.")
 
-    def handle(self, *args, password=None, allow_production=False, sample_population=False, **options):
+    def handle(self, *args, password=None, allow_production=False, totp_secret=None, sample_population=False,
+               **options):
         if sample_population and not settings.DEBUG:
             raise CommandError("The sample population is for trial machines (DEBUG=1) only.")
         # Known usernames with a password typed on a command line: on a production system that is an
@@ -39,6 +56,12 @@ class Command(BaseCommand):
                 "Refusing to seed demo accounts under production settings (DEBUG=0): they have known "
                 "usernames. Give --allow-production to seed them anyway; the password must then pass the "
                 "whole password policy and every demo account must change it at its first sign-in.")
+        totp_key = None
+        if totp_secret is not None:
+            try:
+                totp_key = totp_key_from_base32(totp_secret)
+            except ValueError as error:
+                raise CommandError(f"--totp-secret: {error}.") from error
         reset_existing = password is not None
         generated = password is None
         with transaction.atomic():
@@ -53,6 +76,7 @@ class Command(BaseCommand):
             else:
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
+            enrolled_key, enrolled = demo_second_factor_seed(key=totp_key)
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
         population = demo_population_seed() if sample_population else None
@@ -62,8 +86,33 @@ class Command(BaseCommand):
         for username, was_created in results:
             self.stdout.write(f"  {username}: {'created' if was_created else 'already present'}")
         created = [username for username, was_created in results if was_created]
+        if enrolled_key is not None and totp_key is None:
+            self._print_totp_uri(enrolled)
         self._print_frame(password=password, shown=reset_existing or bool(created), given=reset_existing,
-                          must_change=production)
+                          must_change=production,
+                          totp_lines=self._totp_lines(enrolled_key, enrolled, given=totp_key is not None))
+
+    def _print_totp_uri(self, enrolled):
+        """The generated key's otpauth:// URI, and its QR code drawn in the terminal, for a phone to scan
+        (printed once, like the password; above the frame, which stays the last thing shown)."""
+        uri = demo_otpauth_uri(FIRST_ACCOUNT) or demo_otpauth_uri(enrolled[0])
+        code = qrcode.QRCode(border=1)
+        code.add_data(uri)
+        drawing = io.StringIO()
+        code.print_ascii(out=drawing, invert=True)
+        self.stdout.write("")
+        self.stdout.write(f"Second factor of {', '.join(enrolled)}: scan this with an authenticator app")
+        self.stdout.write(drawing.getvalue())
+        self.stdout.write(f"URI  {uri}")
+
+    @staticmethod
+    def _totp_lines(key, enrolled, *, given: bool) -> list[str]:
+        if given:
+            return ["TOTP key   the one given with --totp-secret (demo.admin, demo.inspector)"]
+        if key is None:
+            return ["TOTP key   unchanged since the first run (seed_demo --totp-secret BASE32 sets one)"]
+        return [f"TOTP key   {totp_key_as_base32(key)}",
+                f"           for {', '.join(enrolled)} (QR code and otpauth:// URI above); shown only this once"]
 
     def _generated_password(self, *, check: bool, reset_existing: bool) -> str:
         for _ in range(GENERATED_PASSWORD_TRIES):
@@ -72,7 +121,7 @@ class Command(BaseCommand):
                 return password
         raise CommandError("Could not generate a password that passes the password policy; give one with --password.")
 
-    def _print_frame(self, *, password: str, shown: bool, given: bool, must_change: bool):
+    def _print_frame(self, *, password: str, shown: bool, given: bool, must_change: bool, totp_lines=()):
         """The last thing `make run` prints before the server starts: what to open and how to sign in,
         framed, so it is not lost among the migrations."""
         others = ", ".join(row[0] for row in DEMO_ACCOUNTS if row[0] != FIRST_ACCOUNT)
@@ -89,6 +138,7 @@ class Command(BaseCommand):
             f"Sign in    {FIRST_ACCOUNT}   (IT Center administrator: sees everything)",
             *password_lines,
             f"Also       {others}",
+            *totp_lines,
         ]
         if must_change:
             lines.append("Every demo account must change this password at its first sign-in.")
