@@ -37,6 +37,11 @@ for n in range(6):
 print(kinds)
 """
 
+SEAL_PAGE = """
+from audit.selectors import seal_chain_states
+print(sorted((state["table"], state["unsealed"] > 0, state["lag_ok"]) for state in seal_chain_states()))
+"""
+
 
 def test_the_trial_counts_quotas_in_sqlite(tmp_path):
     environment = {key: value for key, value in os.environ.items()
@@ -54,3 +59,9 @@ def test_the_trial_counts_quotas_in_sqlite(tmp_path):
     night, sixth = "'outside_office_hours'", "'dossier_many_citizens', 'outside_office_hours'"
     assert result.stdout.strip().splitlines()[-1] == (
         f"[['citizen_other_province', {night}], [{night}], [{night}], [{night}], [{night}], [{sixth}]]")
+    # The inspector's seals page on the trial (no seals there: SQLite) reads the unsealed tail's age.
+    result = subprocess.run([*manage, "shell", "-c", SEAL_PAGE], cwd=ROOT, env=environment, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "[('audit_securityevent', False, True), ('lookups_lookuprecord', True, False)]")
