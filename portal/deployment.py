@@ -4,6 +4,8 @@ the portal needs of its services (DESIGN.md "The public contract", README "Deplo
 
 Each check returns Findings: a problem (the command exits 1) or a note. They ask the services
 themselves (Redis's INFO and CONFIG, PostgreSQL's catalogue), never only the settings."""
+import base64
+import binascii
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,6 +171,19 @@ def check_redis() -> list[Finding]:
 
 # ----- settings and files ------------------------------------------------------------------------------
 
+
+TRIAL_KEY_PREFIX = b"dev-only-"  # the seal keys portal/settings.py gives a DEBUG=1 trial machine
+
+
+def _is_trial_key(value: str) -> bool:
+    """The built-in keys of a trial machine (in clear, or base64 for the signing key): public knowledge."""
+    if value.encode().startswith(TRIAL_KEY_PREFIX):
+        return True
+    try:
+        return base64.b64decode(value, validate=True).startswith(TRIAL_KEY_PREFIX)
+    except (binascii.Error, ValueError):
+        return False
+
 def check_settings() -> list[Finding]:
     findings = []
     if settings.DEBUG:
@@ -177,6 +192,13 @@ def check_settings() -> list[Finding]:
         value = getattr(settings, name, "")
         if not value or len(str(value)) < 32:
             findings.append(Finding(PROBLEM, "settings", f"{name} is missing or shorter than 32 characters."))
+    for name in ("AUDIT_SEAL_KEY", "AUDIT_SIGNING_KEY"):
+        value = getattr(settings, name, "")
+        if not value:
+            findings.append(Finding(PROBLEM, "settings", f"{name} is missing."))
+        elif _is_trial_key(str(value)):
+            findings.append(Finding(PROBLEM, "settings", f"{name} is the trial machine's built-in key: set the "
+                                                         "deployment's own (manage.py audit_keygen)."))
     if settings.TRUSTED_PROXY_COUNT < 1:
         findings.append(Finding(PROBLEM, "settings", "TRUSTED_PROXY_COUNT is 0: behind nginx it is 1 (the address "
                                                      "nginx appends to X-Forwarded-For), else every client looks alike."))

@@ -60,7 +60,7 @@ def test_an_inspector_enrols_then_signs_in_with_the_code_and_manages_sessions(jo
     assert RecoveryCode.objects.filter(account=inspector).count() == 10
     person.screenshot("02-recovery-codes")
     page.click("text=Tôi đã lưu lại")
-    expect(page).to_have_url(person.url(reverse("accounts:list")))  # an inspector's home
+    expect(page).to_have_url(person.url(reverse("home")))  # an inspector's home: the province dashboard
 
     # Another browser: the password, then the code.
     phone = journey("totp-phone")
@@ -70,7 +70,7 @@ def test_an_inspector_enrols_then_signs_in_with_the_code_and_manages_sessions(jo
     phone.screenshot("03-code-390")
     device = inspector.totpdevice_set.get()
     phone.second_step(device)
-    expect(phone.page).to_have_url(phone.url(reverse("accounts:list")))
+    expect(phone.page).to_have_url(phone.url(reverse("home")))
 
     # The first browser sees both sessions and ends the phone's.
     page.goto(person.url(reverse("sessions")))
@@ -82,7 +82,7 @@ def test_an_inspector_enrols_then_signs_in_with_the_code_and_manages_sessions(jo
         other_row.get_by_role("button").click()
     expect(page.get_by_test_id("sessions").locator("tbody tr")).to_have_count(1)
     phone.page.reload()
-    expect(phone.page).to_have_url(phone.url(reverse("login")) + "?next=/admin/accounts/")
+    expect(phone.page).to_have_url(phone.url(reverse("login")) + "?next=/")
     person.assert_clean()
     phone.assert_clean()
 
@@ -119,5 +119,5 @@ def test_an_it_admin_with_the_app_signs_in_in_two_steps(journey, it_admin):
     expect(person.page.locator(".field-errors")).to_contain_text("Mã không đúng")
     person.screenshot("wrong-code")
     person.second_step(device)
-    expect(person.page).to_have_url(person.url(reverse("accounts:list")))
+    expect(person.page).to_have_url(person.url(reverse("home")))
     person.assert_clean()

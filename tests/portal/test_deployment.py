@@ -40,6 +40,10 @@ def sound_redis():
     server.stop()
 
 
+APPEND_ONLY = ["audit_seal", "audit_sealverification", "audit_securityevent", "compliance_monthlyreport",
+               "lookups_lookuprecord"]
+
+
 def test_it_refuses_an_evicting_quota_redis_and_a_broker_without_persistence(settings, evicting_redis):
     settings.QUOTA_REDIS_URL = evicting_redis.url
     settings.CELERY_BROKER_URL = evicting_redis.url
@@ -71,7 +75,10 @@ def test_it_names_missing_keys_and_debug(settings, tmp_path):
     problems = _problems(check_settings())
     assert "DEBUG is on: production runs with DEBUG=0." in problems
     assert "CITIZEN_ID_KEY is missing or shorter than 32 characters." in problems
-    assert "AUDIT_SEAL_KEY is missing or shorter than 32 characters." in problems
+    for name in ("AUDIT_SEAL_KEY", "AUDIT_SIGNING_KEY"):  # a trial machine's built-in seal keys
+        assert f"{name} is the trial machine's built-in key: set the deployment's own (manage.py audit_keygen)." in problems
+    settings.AUDIT_SEAL_KEY = ""
+    assert "AUDIT_SEAL_KEY is missing or shorter than 32 characters." in _problems(check_settings())
     assert any("staticfiles.json is missing" in problem for problem in problems)
 
 
@@ -84,7 +91,8 @@ def test_the_command_exits_non_zero_and_lists_each_problem(db, settings, evictin
 
 
 def test_it_finds_every_append_only_table_by_its_trigger(db):
-    assert append_only_tables() == ["audit_securityevent", "lookups_lookuprecord"]
+    assert append_only_tables() == ["audit_seal", "audit_sealverification", "audit_securityevent",
+                                    "compliance_monthlyreport", "lookups_lookuprecord"]
 
 
 def test_it_refuses_to_run_as_a_superuser(db):
@@ -136,9 +144,7 @@ def test_the_check_passes_the_database_for_the_application_role(app_role):
         findings = check_database()
     assert _problems(findings) == []
     assert [finding.text for finding in findings if finding.level == OK] == [
-        f"audit_securityevent: append-only for {app_role} (owner postgres).",
-        f"lookups_lookuprecord: append-only for {app_role} (owner postgres).",
-    ]
+        f"{table}: append-only for {app_role} (owner postgres)." for table in APPEND_ONLY]
 
 
 def test_the_check_catches_an_application_role_that_may_delete_records(app_role):
@@ -152,5 +158,4 @@ def test_the_check_catches_an_application_role_that_may_delete_records(app_role)
 
 def test_the_grants_are_statements_an_operator_can_read(db):
     statements = app_role_grant_statements("portal_app")
-    assert statements[-2:] == ['REVOKE UPDATE, DELETE, TRUNCATE ON "audit_securityevent" FROM "portal_app"',
-                               'REVOKE UPDATE, DELETE, TRUNCATE ON "lookups_lookuprecord" FROM "portal_app"']
+    assert statements[-5:] == [f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "portal_app"' for table in APPEND_ONLY]

@@ -30,7 +30,7 @@ from lookups.models import LookupRecord
 from notifications.choices import NoticeKind
 from notifications.models import Notice
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.helpers import redis_keys_delete, totp_code, totp_enrol
+from tests.helpers import PRODUCTION_ENV, redis_keys_delete, totp_code, totp_enrol
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "smoke-Xq7$k2!qv9@pL#4mZ8&wR1^tY6*uI0(oP3)aS5-dF7_gH9+jK2=lZ4"
@@ -62,7 +62,10 @@ class Production:
         self.environment = {
             **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST"))},
             "DEBUG": "0", "SECRET_KEY": SECRET_KEY, "CITIZEN_ID_KEY": "smoke-citizen-id-key-" + "c" * 32,
-            "AUDIT_SEAL_KEY": "smoke-audit-seal-key-" + "a" * 32, "ALLOWED_HOSTS": "127.0.0.1",
+            "AUDIT_SEAL_KEY": "smoke-audit-seal-key-" + "a" * 32, "AUDIT_SIGNING_KEY": PRODUCTION_ENV["AUDIT_SIGNING_KEY"],
+            # The national registry is not reachable from here: the synthetic one, named explicitly as
+            # production requires (check --deploy would warn lookups.W001 about it).
+            "LOOKUP_REGISTRY": "lookups.registry.SyntheticRegistry", "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
             "REDIS_URL": settings.REDIS_URL, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "QUOTA_REDIS_URL": settings.QUOTA_REDIS_URL, "TRUSTED_PROXY_COUNT": "1", "DB_CONN_MAX_AGE": "0",
