@@ -54,8 +54,18 @@ def app_role_grant_statements(role: str) -> list[str]:
         f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {connection.ops.quote_name(_schema())} FROM {quoted}",
     ]
     for table in append_only_tables():
-        statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} FROM {quoted}")
+        # A partitioned table's partitions are tables of their own, with their own grants (the cloned
+        # triggers refuse changes there too; the grants are the second wall).
+        for name in [table, *_partitions_of(table)]:
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(name)} FROM {quoted}")
     return statements
+
+
+def _partitions_of(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relid::regclass::text FROM pg_partition_tree(%s::regclass) WHERE level > 0"
+                       " ORDER BY 1", [table])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _schema() -> str:

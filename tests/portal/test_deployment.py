@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from io import StringIO
 
 import pytest
+from django.utils import timezone
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -158,4 +159,10 @@ def test_the_check_catches_an_application_role_that_may_delete_records(app_role)
 
 def test_the_grants_are_statements_an_operator_can_read(db):
     statements = app_role_grant_statements("portal_app")
-    assert statements[-5:] == [f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "portal_app"' for table in APPEND_ONLY]
+    revoked = [statement for statement in statements if statement.startswith("REVOKE UPDATE, DELETE, TRUNCATE ON ")]
+    parents = [f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM "portal_app"' for table in APPEND_ONLY]
+    assert [statement for statement in revoked if statement in parents] == parents
+    from audit.partitions import partition_name
+
+    this_month = partition_name("lookups_lookuprecord", timezone.localdate().replace(day=1))
+    assert f'REVOKE UPDATE, DELETE, TRUNCATE ON "{this_month}" FROM "portal_app"' in revoked  # each partition too
