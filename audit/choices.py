@@ -61,6 +61,7 @@ class EventKind(models.TextChoices):
     COMPLIANCE_REPORTS_GENERATED = "compliance_reports", _("Monthly compliance reports generated")
     LIST_EXPORTED = "list_exported", _("List exported")
     LOOKUP_ANOMALY_FLAGGED = "lookup_anomaly_flagged", _("Lookup flagged as an anomaly")
+    LOOKUP_ANOMALY_REVIEWED = "lookup_anomaly_reviewed", _("Flagged lookup reviewed and closed")
     LOOKUP_HISTORY_EXPORTED = "lookup_history_exported", _("Officer's lookup history exported")
 
 

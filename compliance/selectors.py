@@ -38,10 +38,9 @@ REASON_FIELDS = list(ComplianceReason.values)  # UnitSnapshot has one column per
 # ----- hooks to the apps built beside this one (each wired with one line at merge) ---------------------
 
 def open_lookup_anomalies(now: datetime):
-    """The lookups app's anomaly flags still open against their officer: those of the last
-    LOOKUP_QUOTA_WINDOW (as for quota refusals), each with an `officer`. (The flags carry no review
-    state yet; when the IT Center can close a flag after review, "open" becomes "not closed".)"""
-    return AnomalyFlag.objects.filter(decided_at__gt=now - LOOKUP_QUOTA_WINDOW, decided_at__lte=now)
+    """The lookups app's anomaly flags still open against their officer: raised by then and not yet
+    closed by the IT Center's review (each with an `officer`)."""
+    return AnomalyFlag.objects.filter(Q(reviewed_at__isnull=True) | Q(reviewed_at__gt=now), decided_at__lte=now)
 
 
 def newest_seal_digest() -> str | None:

@@ -134,6 +134,13 @@ class AnomalyFilterForm(_DateRangeForm):
         return self.cleaned_data["officer"].strip().lower()
 
 
+class AnomalyReviewForm(forms.Form):
+    """What the IT Center's review of a flagged lookup found (the rules are anomaly_flag_review's)."""
+
+    note = forms.CharField(label=_("What the review found"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("E.g. the officer's unit confirmed the dossier; the lookup was for it."))
+
+
 class HistoryExportForm(_DateRangeForm):
     """The dates of an officer's lookup history to export (both optional: the whole history)."""
 

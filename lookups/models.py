@@ -158,6 +158,12 @@ class AnomalyFlag(models.Model):
     details = models.JSONField(default=dict, blank=True)
     processed_at = models.DateTimeField(_("recorded in the security events at"), null=True, blank=True)
     alerted_at = models.DateTimeField(_("IT Center alerted at"), null=True, blank=True)
+    # The IT Center's review closes a flag (anomaly_flag_review): until then it counts against the
+    # officer in the compliance rules ("lookups without open anomalies").
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    review_note = models.TextField(_("review note"), max_length=1000, blank=True)
 
     class Meta:
         verbose_name = _("anomaly flag")

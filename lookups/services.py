@@ -408,6 +408,37 @@ def anomaly_flags_process(*, actor, batch_size: int = ANOMALY_BATCH) -> int:
             return processed
 
 
+REVIEW_NOTE_MAX = 1000
+
+
+def anomaly_flag_review(*, actor, flag: AnomalyFlag, note: str) -> AnomalyFlag:
+    """The IT Center closes a flag after looking into it, saying what it found: from then on the flag no
+    longer counts against the officer (compliance: "lookups without open anomalies"). Once only — two
+    admins clicking at once: one conditional update wins, the other is told it was reviewed already."""
+    ensure_it_admin(actor, _("Only IT Center administrators may close a flagged lookup."))
+    note = (note or "").strip()
+    if not note:
+        raise PolicyViolation([_("Say what the review found.")], field="note")
+    if len(note) > REVIEW_NOTE_MAX:
+        raise PolicyViolation([_("The note may have at most %(max)d characters.") % {"max": REVIEW_NOTE_MAX}],
+                              field="note")
+    if first_invisible_character(note.replace("\n", "").replace("\r", "").replace("\t", "")) is not None:
+        raise PolicyViolation([_("The note holds a control character.")], field="note")
+    now = timezone.now()
+    with transaction.atomic():
+        closed = AnomalyFlag.objects.filter(pk=flag.pk, reviewed_at__isnull=True).update(
+            reviewed_at=now, reviewed_by=actor, review_note=note)
+        if not closed:
+            raise DomainError(_("This flagged lookup was reviewed already."), code="already_reviewed")
+        flag.refresh_from_db()
+        officer = User.objects.filter(pk=flag.officer_id).first() if flag.officer_id else None
+        audit_event_record(kind=EventKind.LOOKUP_ANOMALY_REVIEWED, actor=actor, target=officer,
+                           target_username=flag.officer_username,
+                           unit=Unit.objects.filter(pk=flag.unit_id_then).first() if flag.unit_id_then else None,
+                           details={"anomaly": flag.kind, "lookup": flag.lookup_id, "note": note})
+    return flag
+
+
 def anomaly_flags_mark_alerted(*, actor, flag_ids) -> list[int]:
     """The IT Center's alert claims the flags it is about to announce: of `flag_ids`, those processed and
     not alerted yet get `alerted_at` now, and their ids are returned — only those may be announced.

@@ -29,6 +29,7 @@ from portal.keyset import keyset_page
 from . import exports, selectors, services
 from .choices import AnomalyKind, QuotaWindow
 from .forms import (
+    AnomalyReviewForm,
     REFUSAL_REASONS,
     AnomalyFilterForm,
     HistoryExportForm,
@@ -218,17 +219,30 @@ def anomaly_list_view(request):
         "form": form, "page": page, "query": query.urlencode(), "section": "lookup_anomalies"})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @require_roles(*LOG_READERS)
 def anomaly_detail_view(request, pk):
     flag = selectors.anomaly_flag_get_visible(request.user, pk)  # 404 outside the reader's scope
+    review_form = AnomalyReviewForm(request.POST or None) if request.user.role == Role.IT_ADMIN else None
+    if request.method == "POST":
+        if review_form is None:
+            raise PermissionDenied(_("Only IT Center administrators may close a flagged lookup."))
+        if review_form.is_valid():
+            try:
+                services.anomaly_flag_review(actor=request.user, flag=flag, note=review_form.cleaned_data["note"])
+            except DomainError as error:
+                form_error(review_form, error)
+            else:
+                messages.success(request, _("The flagged lookup is closed; it no longer counts against the officer."))
+                return redirect("lookups:anomaly", pk=flag.pk)
     flag.description = anomaly_description(flag)
     record = flag.lookup
     record.reason_label = REFUSAL_REASONS.get(record.reason, record.reason)
     siblings = _described(list(selectors.anomaly_flags_visible_to(request.user).filter(
         lookup_id=flag.lookup_id).exclude(pk=flag.pk).order_by("pk")))
     return render(request, "lookups/anomaly_detail.html", {
-        "flag": flag, "record": record, "siblings": siblings, "section": "lookup_anomalies"})
+        "flag": flag, "record": record, "siblings": siblings, "review_form": review_form,
+        "section": "lookup_anomalies"}, status=400 if review_form is not None and review_form.errors else 200)
 
 
 # ----- an officer's lookup history as a file --------------------------------------------------------------

@@ -117,19 +117,21 @@ def test_a_lookup_refused_for_a_quota_within_the_window_fails(units):
 
 
 @pytest.mark.django_db
-def test_an_anomaly_flag_within_the_window_fails_its_officer(units):
+def test_an_anomaly_flag_fails_its_officer_until_the_it_center_closes_it(units):
     from lookups.models import AnomalyFlag
 
     now = timezone.now()
-    flagged, long_ago, clean = officer(units), officer(units), officer(units)
-    for account, moment in ((flagged, now - timedelta(days=2)), (long_ago, now - timedelta(days=31)),
-                            (clean, None)):
-        record = LookupRecord.objects.create(officer=account, decision="allow", decided_at=moment or now)
+    flagged, long_ago, reviewed, clean = officer(units), officer(units), officer(units), officer(units)
+    for account, moment in ((flagged, now - timedelta(days=2)), (long_ago, now - timedelta(days=200)),
+                            (reviewed, now - timedelta(days=2)), (clean, None)):
+        record = LookupRecord.objects.create(officer=account, decision="allow", decided_at=now)
         if moment is not None:
-            AnomalyFlag.objects.create(lookup_id=record.pk, decided_at=record.decided_at, kind="outside_office_hours",
-                                       officer=account, officer_username=account.username)
+            AnomalyFlag.objects.create(lookup_id=record.pk, decided_at=moment, kind="outside_office_hours",
+                                       officer=account, officer_username=account.username,
+                                       reviewed_at=now - timedelta(days=1) if account is reviewed else None)
     assert account_compliance(flagged, now) == [R.LOOKUP_ANOMALY]
-    assert account_compliance(long_ago, now) == []
+    assert account_compliance(long_ago, now) == [R.LOOKUP_ANOMALY]  # open flags do not age out
+    assert account_compliance(reviewed, now) == []
     assert account_compliance(clean, now) == []
 
 
