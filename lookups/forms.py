@@ -127,8 +127,10 @@ class AnomalyFilterForm(_DateRangeForm):
     unit = forms.CharField(label=_("Unit code (and the units below it)"), required=False, max_length=13,
                            validators=[UNIT_CODE_VALIDATOR])
     officer = forms.CharField(label=_("Officer's username"), required=False, max_length=64)
+    state = forms.ChoiceField(label=_("Review"), required=False, choices=[
+        ("", _("Open and closed")), ("open", _("Open (not reviewed yet)")), ("closed", _("Closed after review"))])
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    field_order = ["kind", "unit", "officer", "date_from", "date_to"]
+    field_order = ["kind", "state", "unit", "officer", "date_from", "date_to"]
 
     def clean_officer(self):
         return self.cleaned_data["officer"].strip().lower()

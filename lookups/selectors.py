@@ -132,12 +132,14 @@ def anomaly_flags_visible_to(user):
 
 
 def anomaly_flag_list(user, *, kind: str = "", unit=None, officer_username: str = "", date_from=None,
-                      date_to=None):
+                      date_to=None, state: str = ""):
     """The reader's flags with the filters given, newest first. `unit` (already checked to be visible to
     the reader) stands for its whole subtree; date bounds are whole days in the portal's time zone."""
     flags = anomaly_flags_visible_to(user).select_related("lookup")
     if kind:
         flags = flags.filter(kind=kind)
+    if state:  # "open": not closed by the IT Center's review yet; "closed": reviewed
+        flags = flags.filter(reviewed_at__isnull=(state == "open"))
     if unit is not None:
         flags = flags.filter(unit_id_then__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
     if officer_username:

@@ -209,7 +209,7 @@ def anomaly_list_view(request):
         else:
             flags = selectors.anomaly_flag_list(request.user, kind=data["kind"], unit=unit,
                                                 officer_username=data["officer"], date_from=data["date_from"],
-                                                date_to=data["date_to"])
+                                                date_to=data["date_to"], state=data["state"])
             number = data["page"] or 1
     page = Paginator(flags, PAGE_SIZE).get_page(number)
     _described(page.object_list)

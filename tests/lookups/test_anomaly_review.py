@@ -78,3 +78,16 @@ def test_two_admins_closing_at_once_close_it_once(it_admin, units, officer_bien_
     refused = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
     assert len(refused) == 1 and refused[0].code == "already_reviewed"
     assert SecurityEvent.objects.filter(kind=EventKind.LOOKUP_ANOMALY_REVIEWED).count() == 1
+
+
+def test_the_list_filters_open_and_closed_flags(client, it_admin, flag, officer_bien_hoa):
+    [other, *_] = _flagged(officer_bien_hoa, at=flag.decided_at + timedelta(minutes=5),
+                           dossier="000.00.31.H19-210708-0033")
+    anomaly_flag_review(actor=it_admin, flag=flag, note="Đã xác minh.")
+    url = reverse("lookups:anomalies")
+    login(client, it_admin)
+    opened = [row.pk for row in client.get(url, {"state": "open"}).context["page"].object_list]
+    closed = client.get(url, {"state": "closed"})
+    assert opened == [other.pk]
+    assert [row.pk for row in closed.context["page"].object_list] == [flag.pk]
+    assert "Đã đóng sau khi xem xét" in closed.content.decode()
