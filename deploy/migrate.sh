@@ -8,6 +8,9 @@ set -a; . /etc/portal/portal.env; set +a
 PY=.venv/bin/python
 APP_ROLE=$(printf '%s' "$DATABASE_URL" | sed -E 's#^[a-z]+://([^:@/]+).*#\1#')
 DATABASE_URL="$MIGRATE_DATABASE_URL" $PY manage.py migrate --noinput
+# The months ahead of the partitioned lookup records are tables the owner creates (the application
+# role may not CREATE in the schema); grant_app_role then covers them too.
+DATABASE_URL="$MIGRATE_DATABASE_URL" $PY manage.py audit_partitions
 DATABASE_URL="$MIGRATE_DATABASE_URL" $PY manage.py grant_app_role "$APP_ROLE"
 $PY manage.py collectstatic --noinput -v 0
 $PY manage.py compilemessages --ignore=.venv -v 0
