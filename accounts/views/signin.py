@@ -2,6 +2,7 @@
 lockout page. The forms parse; these views hand what happened to the sign-in services."""
 import base64
 import math
+from contextlib import contextmanager
 
 import qrcode
 import qrcode.image.svg
@@ -153,6 +154,20 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
+@contextmanager
+def _second_step_guarded(request, account):
+    """A posted code (second step or enrolment) is judged under the sign-in's rate limit, serialised with
+    the account's other attempts and refused while the account is locked: yields the refusal page, or
+    None to go on inside the serialised attempt."""
+    try:
+        rate_limit_hit("second_step", client_ip(request) or "")
+    except QuotaExceeded as refusal:
+        yield rate_limited_page(request, refusal)
+        return
+    with signin.attempt_serialised(username=account.username):
+        yield _refused_while_locked(request, account)
+
+
 @sensitive_post_parameters("otp_token")
 @never_cache
 def second_step_view(request):
@@ -164,12 +179,7 @@ def second_step_view(request):
         return redirect("login_enrol")
     form = SecondStepForm(request.POST or None)
     if request.method == "POST":
-        try:
-            rate_limit_hit("second_step", client_ip(request) or "")
-        except QuotaExceeded as refusal:
-            return rate_limited_page(request, refusal)
-        with signin.attempt_serialised(username=account.username):
-            refused = _refused_while_locked(request, account)
+        with _second_step_guarded(request, account) as refused:
             if refused is not None:
                 return refused
             if form.is_valid():
@@ -207,12 +217,7 @@ def enrolment_view(request):
         request.session[PENDING_KEY] = pending
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST":
-        try:
-            rate_limit_hit("second_step", client_ip(request) or "")
-        except QuotaExceeded as refusal:
-            return rate_limited_page(request, refusal)
-        with signin.attempt_serialised(username=account.username):
-            refused = _refused_while_locked(request, account)
+        with _second_step_guarded(request, account) as refused:
             if refused is not None:
                 return refused
             if form.is_valid():
