@@ -7,14 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and units")
 
     def ready(self):
-        # Infrastructure, not business: give SQLite (the single-machine trial) PostgreSQL's unaccent(),
-        # and hook Django's and django-axes' sign-in signals (the receivers hand over to services).
-        from django.db.backends.signals import connection_created
-
+        # Hook Django's and django-axes' sign-in signals (the receivers hand over to services).
         from . import receivers  # noqa: F401
-        from .search import register_sqlite_unaccent
-
-        connection_created.connect(register_sqlite_unaccent)
 
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks

@@ -6,7 +6,7 @@ from portal.text import fold
 
 
 class Unaccent(Func):
-    """PostgreSQL's unaccent(); on SQLite the same name is a Python function (accounts.apps)."""
+    """PostgreSQL's unaccent() (the extension: accounts/migrations/0003_unaccent.py)."""
 
     function = "unaccent"
     output_field = CharField()
@@ -24,9 +24,3 @@ def search_key(*fields: str) -> Func:
 
 def search_term(text: str) -> str:
     return fold(text.strip())
-
-
-def register_sqlite_unaccent(sender, connection, **kwargs) -> None:
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("unaccent", 1, lambda text: fold(text) if text else text,
-                                              deterministic=True)

@@ -1,8 +1,7 @@
 """A reusable migration operation that makes a table append-only in the database itself.
 
 PostgreSQL refuses UPDATE, DELETE (row triggers) and TRUNCATE (a statement trigger: TRUNCATE skips row
-triggers) whatever the application, or someone with its credentials, tries; SQLite (the single-machine
-trial) gets the same rule for UPDATE and DELETE. The security events use it, and so will every
+triggers) whatever the application, or someone with its credentials, tries. The security events use it, and so will every
 append-only table the seals chain (the lookup records, the seals themselves). The table's owner could
 still drop the triggers: production runs the portal with a role that does not own the tables.
 """
@@ -34,19 +33,6 @@ DROP FUNCTION IF EXISTS {table}_append_only();
 """
 
 
-def _sqlite_forward(table: str) -> list[str]:
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-           BEGIN SELECT RAISE(ABORT, '{table} is append-only (UPDATE refused)'); END;""",
-        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-           BEGIN SELECT RAISE(ABORT, '{table} is append-only (DELETE refused)'); END;""",
-    ]
-
-
-def _sqlite_reverse(table: str) -> list[str]:
-    return [f"DROP TRIGGER IF EXISTS {table}_no_update;", f"DROP TRIGGER IF EXISTS {table}_no_delete;"]
-
-
 class MakeAppendOnly(migrations.operations.base.Operation):
     """`MakeAppendOnly("audit_securityevent")` in a migration's operations."""
 
@@ -60,13 +46,8 @@ class MakeAppendOnly(migrations.operations.base.Operation):
         pass  # the model state does not change; only the database refuses changes
 
     def _run(self, schema_editor, *, forward: bool):
-        vendor = schema_editor.connection.vendor
-        if vendor == "postgresql":
-            sql = _postgres_forward(self.table) if forward else _postgres_reverse(self.table)
-            schema_editor.execute(sql, params=None)
-        elif vendor == "sqlite":
-            for statement in (_sqlite_forward(self.table) if forward else _sqlite_reverse(self.table)):
-                schema_editor.execute(statement)
+        sql = _postgres_forward(self.table) if forward else _postgres_reverse(self.table)
+        schema_editor.execute(sql, params=None)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         self._run(schema_editor, forward=True)

@@ -24,9 +24,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from portal.errors import PolicyViolation
 
 from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain,
                         seal_message, signed_bytes)
@@ -184,16 +182,8 @@ def latest_seal(table: str) -> Seal | None:
     return Seal.objects.filter(table_name=table).order_by("-position").first()
 
 
-def ensure_postgresql() -> None:
-    """Seals rest on PostgreSQL's sequences, locks and server-side cursors; the single-machine trial
-    (SQLite, `make run`) keeps none."""
-    if connection.vendor != "postgresql":
-        raise PolicyViolation(_("Sealing needs PostgreSQL: the single-machine trial (SQLite) keeps no seals."))
-
-
 def table_seal(table: str, *, max_rows: int | None = None) -> list[Seal]:
     """Seal every settled record of one table not sealed yet; the new seals, oldest first."""
-    ensure_postgresql()
     time_column = sealed_tables()[table]
     max_rows = max_rows or settings.AUDIT_SEAL_BLOCK_MAX_ROWS
     created = []

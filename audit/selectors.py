@@ -1,9 +1,7 @@
 from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.scope import units_visible_to
 
@@ -72,10 +70,6 @@ def seal_chain_states(*, now=None) -> list[dict]:
             cursor.execute(f"SELECT count(*), min({quote(time_column)}) FROM {quote(table)} WHERE id > %s",
                            [last.last_id if last else 0])
             unsealed, oldest = cursor.fetchone()
-        if isinstance(oldest, str):  # the SQLite trial answers a raw min() as text (UTC)
-            oldest = parse_datetime(oldest)
-            if oldest is not None and timezone.is_naive(oldest):
-                oldest = timezone.make_aware(oldest, dt_timezone.utc)
         lag = now - oldest if oldest else timedelta(0)
         states.append({"table": table, "last_seal": last, "unsealed": unsealed, "oldest_unsealed": oldest,
                        "lag_minutes": int(lag.total_seconds() // 60), "lag_ok": lag <= lag_limit,

@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("DEBUG", "1")  # the embedded defaults of `make run`; no secrets needed
 # A throwaway database and cache: the validators read the policy row (its defaults, once migrated),
-# and a benchmark must never write into a real database or Redis.
-os.environ["DATABASE_URL"] = "sqlite://:memory:"
+# and a benchmark must never write into a real database or Redis. The database is a test database
+# beside BENCH_DATABASE_URL's (Django's test_ prefix), made and dropped by this run.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
 os.environ["REDIS_URL"] = ""
 
 import django  # noqa: E402
@@ -281,9 +282,9 @@ def portal_checker():
     from django.conf import settings
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
-    from django.core.management import call_command
+    from django.db import connection
 
-    call_command("migrate", verbosity=0)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
 
     def accepts(password):
         try:

@@ -13,7 +13,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from axes.models import AccessAttempt
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason, Role, TurnoverAction, TurnoverState, UnitKind, UnitState
@@ -133,8 +133,8 @@ def _lookups(rng, now) -> dict:
         return
     officers = list(User.objects.filter(username__startswith=USERNAME_PREFIX, can_lookup=True)
                     .select_related("unit").order_by("username"))
-    if connection.vendor == "postgresql":  # the lookup records are partitioned by month: the quarter's months
-        partitions_ensure(LookupRecord._meta.db_table, since=first_day.replace(day=1), through=today.replace(day=1))
+    # The lookup records are partitioned by month: the quarter's months.
+    partitions_ensure(LookupRecord._meta.db_table, since=first_day.replace(day=1), through=today.replace(day=1))
     records, lockouts = [], []
     for back in range(HISTORY_DAYS - 1, -1, -1):
         day = today - timedelta(days=back)

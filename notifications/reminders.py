@@ -95,14 +95,13 @@ def reminders_send(*, now=None, dry_run: bool = False, dispatch: bool = True) ->
     select_sql, params = candidates.query.sql_with_params()
     table = connection.ops.quote_name(Notice._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(name) for name in _COLUMNS)
-    # ON CONFLICT DO NOTHING: a notice made since the SELECT's snapshot (another pass that did not take
-    # the lock: the SQLite trial) is skipped by its unique key, never doubled.
+    # ON CONFLICT DO NOTHING: a notice made since the SELECT's snapshot is skipped by its unique key,
+    # never doubled (belt and braces: the pass's lock below already serialises the passes).
     sql = (f"INSERT INTO {table} ({columns}) {select_sql} ON CONFLICT DO NOTHING "
            "RETURNING id, recipient_id, threshold, email_state")
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PASS_LOCK_KEY])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PASS_LOCK_KEY])
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

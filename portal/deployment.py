@@ -76,8 +76,6 @@ def _schema() -> str:
 
 def check_database() -> list[Finding]:
     findings = []
-    if connection.vendor != "postgresql":
-        return [Finding(PROBLEM, "database", "DATABASE_URL must name PostgreSQL in production (SQLite is for trials).")]
     try:
         connection.ensure_connection()
     except DatabaseError as error:  # reported; the other checks go on

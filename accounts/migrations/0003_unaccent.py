@@ -1,6 +1,5 @@
 """Searches ignore Vietnamese accents ("nguyen" finds "Nguyễn"): PostgreSQL's unaccent extension (a
-trusted extension: the database owner may create it). SQLite gets the same function in Python
-(accounts.apps)."""
+trusted extension: the database owner may create it)."""
 from django.contrib.postgres.operations import UnaccentExtension
 from django.db import migrations
 

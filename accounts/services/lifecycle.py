@@ -25,10 +25,8 @@ IT_ADMINS_LOCK_KEY = 0x61646D6E  # "admn"
 
 
 def it_admins_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IT_ADMINS_LOCK_KEY])
-    # SQLite (the single-machine trial) serialises every write transaction anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IT_ADMINS_LOCK_KEY])
 
 
 def _handover_record_issue(*, actor, account: User, reason: str) -> HandoverRecord:

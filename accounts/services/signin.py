@@ -38,10 +38,8 @@ def attempt_serialised(*, username: str):
     `username` is the one django-axes counts (accounts.lockout.counted_username). The lock is the
     transaction's: released at commit or rollback, whatever happens in between."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ATTEMPT_LOCK_CLASS, username])
-        # SQLite (the single-machine trial) has one writer at a time already.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ATTEMPT_LOCK_CLASS, username])
         yield
 
 def _address_is_new(account: User, address) -> bool:

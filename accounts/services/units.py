@@ -26,10 +26,8 @@ TREE_LOCK_KEY = 0x756E6974  # "unit"
 
 
 def _tree_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
-    # SQLite (the single-machine trial) serialises every write transaction anyway.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
 
 
 def _legal_basis_or_refuse(basis_number, basis_date, effective_date) -> dict:

@@ -1,7 +1,7 @@
 """`manage.py grant_app_role ROLE`, run as the owner role after every `migrate` (deploy/migrate.sh):
 the application role may use every table, and only read and append to the append-only ones
 (found by their MakeAppendOnly trigger, so a new one is covered by the next run)."""
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from portal.deployment import app_role_grant_statements
@@ -15,8 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="print the statements, run nothing")
 
     def handle(self, *args, role, dry_run, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError("grant_app_role is for PostgreSQL.")
         statements = app_role_grant_statements(role)
         for statement in statements:
             self.stdout.write(statement + ";")
