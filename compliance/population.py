@@ -166,6 +166,32 @@ def _lookups(rng, now) -> dict:
     SecurityEvent.objects.bulk_create(lockouts, batch_size=500)
 
 
+def _night_lookups(now) -> None:
+    """Three lookups by one officer late last evening, judged by the portal's own anomaly rules (they
+    flag lookups outside office hours), so that the anomaly job has flags to record in the security log
+    and the IT Center's alerts have something to say; once."""
+    from lookups.anomalies import anomaly_flags_write
+
+    if LookupRecord.objects.filter(dossier_code="H19.DEMO-DEM").exists():
+        return
+    officer = (User.objects.filter(username__startswith=USERNAME_PREFIX, can_lookup=True, is_active=True)
+               .select_related("unit").order_by("username").first())
+    if officer is None:
+        return
+    evening = _day_start(timezone.localdate(now) - timedelta(days=1)) + timedelta(hours=21, minutes=5)
+    partitions_ensure(LookupRecord._meta.db_table, since=evening.date().replace(day=1), through=evening.date().replace(day=1))
+    for number in range(3):
+        citizen = f"07509501{number:04d}"
+        with transaction.atomic():
+            record = LookupRecord.objects.create(
+                decided_at=evening + timedelta(minutes=4 * number), officer=officer,
+                officer_username=officer.username, unit_id_then=officer.unit_id, unit_code_then=officer.unit.code,
+                dossier_code="H19.DEMO-DEM", purpose="Giải quyết hồ sơ", decision="allow",
+                citizen_id_hash=hashlib.sha256(f"demo:{citizen}".encode()).hexdigest(),
+                citizen_id_masked=citizen[:3] + "*******" + citizen[-2:], ip_address="10.19.31.15")
+            anomaly_flags_write(record=record, officer=officer, quota=None)
+
+
 def _subtree_sums(own: dict, paths: list[str]) -> dict:
     """{path: value} of each unit's own figure → {path: the sum over its subtree}."""
     sums = dict.fromkeys(paths, 0)
@@ -226,6 +252,7 @@ def demo_population_seed(now=None) -> dict:
     _locked(rng, now)
     _turnover_requests(now)
     _lookups(random.Random(SEED + 1), now)
+    _night_lookups(now)
     snapshot_take(actor=SEED_DEMO, now=now)
     history = _history_snapshots(random.Random(SEED + 2), now)
     return {"officers": len(created), "snapshots": history}

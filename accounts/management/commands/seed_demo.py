@@ -20,7 +20,6 @@ from compliance.population import demo_population_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
-PORTAL_URL = "http://127.0.0.1:8000"  # where `make run` serves the portal
 FIRST_ACCOUNT = "demo.admin"  # sees everything: accounts, units, events, policy
 GENERATED_PASSWORD_TRIES = 5
 
@@ -134,7 +133,7 @@ class Command(BaseCommand):
         lines = [
             "Account Security Portal: the demo is ready",
             "",
-            f"Open       {PORTAL_URL}",
+            f"Open       {settings.PORTAL_URL}",  # `make run PORT=…` sets it to the address it serves
             f"Sign in    {FIRST_ACCOUNT}   (IT Center administrator: sees everything)",
             *password_lines,
             f"Also       {others}",
