@@ -165,6 +165,7 @@ class Dashboard:
     thresholds: ComplianceThresholds
     month: date | None
     report: MonthlyReport | None = None  # the report kept for `month`, the evidence as it was then
+    computed_now: bool = False  # no snapshot yet: the figures were computed for this page (_dashboard_now)
 
     @property
     def snapshot_stale(self) -> bool:
@@ -204,6 +205,8 @@ def dashboard(user, unit: Unit, *, month: date | None = None) -> Dashboard:
     end = month_bounds(month)[1] if month else timezone.localdate()
     snapshot = UnitSnapshot.objects.filter(unit=unit, day__lte=end).order_by("-day").first()
     if snapshot is None:
+        if month is None:
+            return _dashboard_now(user, unit)
         return Dashboard(unit, None, [], [], [], thresholds_current(), month)
     children = UnitSnapshot.objects.filter(day=snapshot.day, depth=snapshot.depth + 1,
                                            unit_path__startswith=snapshot.unit_path)
@@ -223,6 +226,27 @@ def dashboard(user, unit: Unit, *, month: date | None = None) -> Dashboard:
         report = reports_visible_to(user).filter(unit=unit, month=month).only("pk", "month").first()
     return Dashboard(unit, snapshot, ranked, [(row.day, row.score) for row in rows],
                      rows[-DAILY_DAYS:], thresholds, month, report)
+
+
+def _dashboard_now(user, unit: Unit) -> Dashboard:
+    """A unit with no snapshot yet (the portal's first day, a unit made today): today's figures
+    computed now, as the daily job will write them tonight, so that nobody meets an empty page until
+    then. Nothing is written: tonight's snapshot still says how the day ended."""
+    from .services import snapshot_rows  # the job's own computation (services reads selectors)
+
+    now = timezone.now()
+    rows = [row for row in snapshot_rows(now) if row.unit_path.startswith(unit.path)]
+    own = next((row for row in rows if row.unit_id == unit.pk), None)
+    thresholds = thresholds_current()
+    if own is None:  # a retired unit has no figures
+        return Dashboard(unit, None, [], [], [], thresholds, None)
+    visible = None if user.sees_everything else set(units_visible_to(user).values_list("pk", flat=True))
+    children = [row for row in rows if row.depth == own.depth + 1 and (visible is None or row.unit_id in visible)]
+    ranked = sorted(children, key=lambda row: (row.score is None, row.score if row.score is not None else 0,
+                                               row.unit_name))
+    for row in ranked:
+        row.zone = zone_of(row.score, thresholds)
+    return Dashboard(unit, own, ranked, [(own.day, own.score)], [own], thresholds, None, computed_now=True)
 
 
 @dataclass(frozen=True)

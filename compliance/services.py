@@ -85,6 +85,19 @@ def snapshot_take(*, actor, now=None) -> int:
     day = timezone.localdate(now)
     if UnitSnapshot.objects.filter(day=day).exists():
         return 0
+    rows = snapshot_rows(now)
+    with transaction.atomic():
+        UnitSnapshot.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        UnitSnapshot.objects.filter(day__lt=day - timedelta(days=SNAPSHOT_RETENTION_DAYS)).delete()
+    # ignore_conflicts returns every object it was given: count what this run really wrote.
+    return UnitSnapshot.objects.filter(day=day, taken_at=now).count()
+
+
+def snapshot_rows(now) -> list[UnitSnapshot]:
+    """Every active unit's figures now, as snapshot rows not saved: what the daily job writes, and
+    what a dashboard shows on the day a unit has no snapshot yet (compliance.selectors.dashboard).
+    Reads only."""
+    day = timezone.localdate(now)
     units = list(Unit.objects.filter(state=UnitState.ACTIVE).only("pk", "code", "name", "path"))
     paths_by_id = dict(Unit.objects.values_list("pk", "path"))  # merged units' history rolls up too
     own, expiring, not_judged = _own_figures(now)
@@ -109,11 +122,7 @@ def snapshot_take(*, actor, now=None) -> int:
             **{reason: figures.reasons.get(reason, 0) for reason in ComplianceReason.values},
             **{name: values[unit.path] for name, values in sums.items()},
         ))
-    with transaction.atomic():
-        UnitSnapshot.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        UnitSnapshot.objects.filter(day__lt=day - timedelta(days=SNAPSHOT_RETENTION_DAYS)).delete()
-    # ignore_conflicts returns every object it was given: count what this run really wrote.
-    return UnitSnapshot.objects.filter(day=day, taken_at=now).count()
+    return rows
 
 
 def thresholds_update(*, actor, good_from: int, attention_from: int) -> ComplianceThresholds:
