@@ -63,7 +63,7 @@ BENCH_SEAL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_seals_bench
 
 bench: install-test messages
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/login.py
-	DEBUG=1 $(PY) bench/password_strength.py
+	DEBUG=1 BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/password_strength.py
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/quotas.py
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/lookups.py --rounds 3
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/reminders.py
