@@ -148,3 +148,13 @@ def test_make_run_from_a_fresh_copy_runs_the_portal_and_its_jobs_and_ctrl_c_stop
             run.wait(30)
         postgres_stop(pgdata)
         log.close()
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_even_for_a_trial(tmp_path):
+    """One engine: SQLite is no longer a way to run the portal, not even with DEBUG=1."""
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                            env={**_environment(), "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
+                            timeout=120)
+    assert result.returncode == 1
+    assert "DATABASE_URL must name a PostgreSQL database (postgres://…)." in result.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
