@@ -124,8 +124,8 @@ def main(argv=None) -> int:
             worker = _spawn([sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat", "--concurrency", "2",
                              "--loglevel", "WARNING", "--without-mingle", "--without-gossip"], environment,
                             stdout=log, stderr=subprocess.STDOUT)
-        print(f"Jobs       a Celery worker with beat; its log (and the console e-mails) in "
-              f"{WORKER_LOG.relative_to(ROOT)}", flush=True)
+        shown = WORKER_LOG.relative_to(ROOT) if WORKER_LOG.is_relative_to(ROOT) else WORKER_LOG
+        print(f"Jobs       a Celery worker with beat; its log (and the console e-mails) in {shown}", flush=True)
         server = _spawn([*manage, "runserver", "--noreload", f"127.0.0.1:{args.port}"], environment)
         while True:
             for name, process in (("worker", worker), ("server", server)):
