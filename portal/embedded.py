@@ -146,17 +146,31 @@ def postgres_stop(pgdata: Path = PGDATA) -> bool:
         return True
 
 
-def trial_database(pgdata: Path = PGDATA) -> dict:
-    """Django's DATABASES entry for the trial (settings: DEBUG=1 and DATABASE_URL unset). A process that
-    had to start the server itself (a lone `manage.py` command) stops it when it exits; under `make run`
-    the server is already running and stays up for the others."""
+_socket_directories: dict[Path, Path] = {}
+
+
+def trial_socket_directory(pgdata: Path = PGDATA) -> Path:
+    """The running server's socket directory, the server started first when it is not running. A
+    process that had to start it (a lone `manage.py` command) stops it when it exits; under `make run`
+    the server is already running and stays up for the others. Asked again (a connection after the
+    first), the answer is remembered unless the server has gone."""
+    known = _socket_directories.get(pgdata)
+    if known is not None and (known / ".s.PGSQL.5432").exists():
+        return known
     socket_dir, started = postgres_start(pgdata)
     if started:
         owner = os.getpid()
         # Forked children (Celery's pool) inherit the handler: only the process that started it stops it.
         atexit.register(lambda: os.getpid() == owner and postgres_stop(pgdata))
-    return {"ENGINE": "django.db.backends.postgresql", "NAME": DATABASE_NAME, "USER": "postgres", "PASSWORD": "",
-            "HOST": str(socket_dir), "PORT": ""}
+    _socket_directories[pgdata] = socket_dir
+    return socket_dir
+
+
+def trial_database() -> dict:
+    """Django's DATABASES entry for the trial (settings: DEBUG=1 and DATABASE_URL unset): PostgreSQL's
+    backend that finds (or starts) the server at its first connection (portal/embedded_db)."""
+    return {"ENGINE": "portal.embedded_db", "NAME": DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": "",
+            "PORT": ""}
 
 
 def redis_binary() -> Path:
