@@ -164,8 +164,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # FLUSHDB (which is what Django's cache.clear() sends).
 #
 # REDIS_URL — the cache: short-lived copies of what PostgreSQL holds (the policy record); losing them
-# costs a read, never data. Unset means a single-machine trial (DEBUG=1 only): a local in-process cache,
-# tasks run in-process, quotas counted in the database.
+# costs a read, never data. `make run` sets it to the trial's own Valkey (portal/trial.py). Unset (DEBUG=1
+# only: a lone command on a trial machine) means a local in-process cache, tasks run in-process, quotas
+# counted in the database.
 REDIS_URL = env.str("REDIS_URL", default="")
 if not DEBUG and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when DEBUG=0 (cache and Celery broker).")

@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from portal.embedded import PGDATA, ROOT, TRIAL_DIR, postgres_start, postgres_stop, redis_command, redis_stop_wait
 

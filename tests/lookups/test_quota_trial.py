@@ -3,9 +3,13 @@ portal/embedded.py, here in a data directory of the test's own) counts quotas in
 there is decided, not refused as "quota_unavailable"; and its anomaly rules (one hand-written
 statement) run there too."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,11 +48,20 @@ print(sorted((state["table"], state["unsealed"] > 0, state["lag_ok"]) for state 
 """
 
 
-def test_the_trial_counts_quotas_in_its_database_without_redis(tmp_path):
+@pytest.fixture
+def home():
+    """Outside pytest's /tmp/pytest-of-<user>, which other pytest sessions make private again: run as
+    root, the trial's PostgreSQL runs as another user that must traverse the path."""
+    directory = Path(tempfile.mkdtemp(prefix="portal-trial-test-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_the_trial_counts_quotas_in_its_database_without_redis(home):
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("REDIS_URL", "CELERY_BROKER_URL", "QUOTA_REDIS_URL", "DATABASE_URL")}
     # Each command starts the trial's PostgreSQL from this directory and stops it when it ends.
-    environment.update(DEBUG="1", TRIAL_DATA_DIR=str(tmp_path / "trial"))
+    environment.update(DEBUG="1", TRIAL_DATA_DIR=str(home / "trial"))
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=environment, check=True, timeout=300)
     result = subprocess.run([*manage, "shell", "-c", SCRIPT], cwd=ROOT, env=environment, capture_output=True,

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import date
@@ -77,12 +78,22 @@ def _processes_of(directory: Path) -> list[str]:
     return found
 
 
+@pytest.fixture
+def home():
+    """A directory of the test's own outside pytest's /tmp/pytest-of-<user>: run as root, the trial's
+    PostgreSQL runs as another user that must traverse the path, and every pytest session (other runs
+    share the machine) makes pytest's directory private again."""
+    directory = Path(tempfile.mkdtemp(prefix="portal-trial-test-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def _month_start(today: date) -> str:
     return today.replace(day=1).isoformat()
 
 
-def test_make_run_from_a_fresh_copy_runs_the_portal_and_its_jobs_and_ctrl_c_stops_everything(tmp_path):
-    copy = tmp_path / "portal"
+def test_make_run_from_a_fresh_copy_runs_the_portal_and_its_jobs_and_ctrl_c_stops_everything(tmp_path, home):
+    copy = home / "portal"
     copy.mkdir()
     _fresh_copy(copy)
     pgdata = copy / ".trial" / "postgres"
