@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.errors import DomainError, NotAllowed, PolicyViolation
+from portal.errors import DomainError, PolicyViolation
 from portal.text import fold
 
 from .. import scope
-from ..choices import DepartureReason, Role, TurnoverAction
+from ..choices import DepartureReason, TurnoverAction
 from ..models import RosterImport, User
+from ..permissions import ensure_may, may_reconcile_roster
 from ..roster import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
 
 # Above this size a roster is reconciled in the background (a few seconds of parsing).
@@ -55,8 +56,7 @@ class Reconciliation:
 
 
 def ensure_may_reconcile(actor) -> None:
-    if actor.role not in (Role.IT_ADMIN, Role.UNIT_LEADER):
-        raise NotAllowed(_("Only unit leaders and the IT Center reconcile rosters."))
+    ensure_may(may_reconcile_roster(actor), _("Only unit leaders and the IT Center reconcile rosters."))
 
 
 def _known_codes_for(actor):
@@ -182,8 +182,7 @@ def roster_result_accounts(roster_import: RosterImport) -> dict[int, User]:
 
 def roster_imports_recent(user, limit: int = 10):
     """The reader's latest uploads (it_admin: everyone's), newest first."""
-    imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
-    return imports.select_related("uploaded_by")[:limit]
+    return scope.roster_imports_visible_to(user).select_related("uploaded_by")[:limit]
 
 
 # A turnover request holds at most this many lines (accounts.forms_turnover.TurnoverLineFormSet).

@@ -19,6 +19,7 @@ from .. import scope, selectors
 from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
 from ..forms_review import DormancyExemptionForm
+from .. import permissions
 from ..permissions import require_roles
 from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services
@@ -61,7 +62,7 @@ def account_detail_view(request, pk):
         "second_factor_enrolled": second_factor.second_factor_enrolled(account),
         "recovery_codes_left": second_factor.recovery_codes_left(account),
         "session_count": len(selectors.sessions_active_for(account, current_session_key=None)),
-        **_dormancy_context(account, request.user.role == Role.IT_ADMIN),
+        **_dormancy_context(account, permissions.may_exempt_from_dormancy(request.user)),
     })
 
 

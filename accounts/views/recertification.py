@@ -14,6 +14,7 @@ from portal.errors import DomainError, PolicyViolation, form_error, message_erro
 from ..choices import RecertificationDecision, Role
 from ..forms_review import CampaignStartForm, RecertificationDecisionForm, RecertificationKeepForm
 from ..models import RecertificationCampaign, RecertificationItem
+from .. import permissions
 from ..permissions import require_roles
 from ..services import recertification as services
 from ..services.roster import TURNOVER_LINES_MAX
@@ -28,11 +29,11 @@ def _page(request, start_form=None):
     user = request.user
     campaign = services.recertification_campaign_current()
     context = {"campaign": campaign, "section": "recertification", "show": request.GET.get("show", "pending")}
-    if user.role == Role.IT_ADMIN and (start_form is not None or campaign is None or not campaign.is_open):
+    if permissions.may_run_recertification(user) and (start_form is not None or campaign is None or not campaign.is_open):
         context["start_form"] = start_form or CampaignStartForm()
     if campaign is not None:
         context["progress"] = services.recertification_progress(user, campaign)
-    if campaign is not None and user.role in DECIDERS:
+    if campaign is not None and permissions.may_certify_accounts(user):
         items = services.recertification_items_for(user, campaign)
         context["left"] = items.filter(decision=RecertificationDecision.PENDING).count()
         context["removals"] = items.filter(decision=RecertificationDecision.REMOVE, account__is_active=True).count()
