@@ -338,6 +338,11 @@ def _execute_line(actor, line: TurnoverLine, result: ExecutionResult) -> str:
     if line.action == TurnoverAction.CHANGE_LOOKUP:
         account_update(actor=actor, account=account, values={"can_lookup": bool(line.new_can_lookup)})
         return _("lookup right changed")
+    if line.action != TurnoverAction.MOVE:
+        # A line whose action this code does not know (a value written by hand, a choice removed since)
+        # is refused, never guessed: the whole request stays accepted and nothing is changed.
+        raise DomainError(_("The request has a line whose action is unknown (%(action)s); nothing was done.") % {
+            "action": line.action}, code="line_action_unknown")
     if line.move_confirmed_at is None:
         raise DomainError(_("The receiving unit's leader has not confirmed the move of %(username)s yet.") % {
             "username": account.username}, code="move_unconfirmed")
