@@ -295,6 +295,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.monthly_reports",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    # Exports and roster imports a killed worker left running past their lease go to the next worker.
+    "resume-exports": {"task": "compliance.exports_resume", "schedule": crontab()},
+    "resume-roster-imports": {"task": "accounts.roster_imports_resume", "schedule": crontab()},
     # Anomaly flags written by lookup decisions: each recorded as a security event within a minute.
     "process-anomaly-flags": {
         "task": "lookups.process_anomaly_flags",
