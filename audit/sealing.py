@@ -17,7 +17,6 @@ is `pg_snapshot_xmin(pg_current_snapshot())` made exact for one table: the datab
 any long report stall sealing, and misses the instant between drawing an id and getting an xid.
 """
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.locks import seal_chain_key
 from portal.errors import PolicyViolation
 
 from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain,
@@ -46,8 +46,8 @@ def _quoted(name: str) -> str:
 
 
 def chain_lock_key(table: str) -> int:
-    """The advisory lock of a table's chain (a stable 32-bit number from its name)."""
-    return zlib.crc32(f"audit-seal:{table}".encode())
+    """The advisory lock of a table's chain (portal.locks: a stable 32-bit number from its name)."""
+    return seal_chain_key(table)
 
 
 # ----- which ids are settled -----------------------------------------------------------------------

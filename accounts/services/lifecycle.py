@@ -11,6 +11,7 @@ from audit.services import audit_event_record, changes_between
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
+from portal.locks import LockKey
 from portal.actors import Right
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
@@ -22,7 +23,7 @@ from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, na
 REASON_MAX_LENGTH = 300  # User.disabled_reason
 # Changes that can take an IT admin away (demotion, disabling) take this transaction-scoped lock first,
 # so two admins demoting or disabling each other at once are judged one after the other.
-IT_ADMINS_LOCK_KEY = 0x61646D6E  # "admn"
+IT_ADMINS_LOCK_KEY = LockKey.IT_ADMINS
 
 
 def it_admins_lock() -> None:

@@ -14,6 +14,7 @@ from audit.services import audit_event_record
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
+from portal.locks import LockClass
 from portal.actors import SystemActor
 from portal.audit_context import current_audit_context
 
@@ -25,9 +26,9 @@ ANONYMOUS = SystemActor("anonymous")
 # Who ends a session that ran out (idle, lifetime, an expired one-time password): nobody asked for it.
 THE_PORTAL = SystemActor("system")
 
-# pg_advisory_xact_lock(classid, objid): the class "sign" keeps these apart from the portal's other
-# advisory locks (the unit tree takes a one-key lock, a separate key space).
-_ATTEMPT_LOCK_CLASS = 0x7369676E  # "sign"
+# pg_advisory_xact_lock(classid, objid): the class keeps these apart from the portal's other advisory
+# locks (portal.locks).
+_ATTEMPT_LOCK_CLASS = LockClass.SIGN_IN_ATTEMPT
 
 
 @contextmanager
