@@ -361,7 +361,6 @@ POLICY_DEFAULTS = {
     "min_age_hours": env.int("POLICY_MIN_AGE_HOURS", default=24),
     "max_age_days": env.int("POLICY_MAX_AGE_DAYS", default=90),
     "max_age_days_admin": env.int("POLICY_MAX_AGE_DAYS_ADMIN", default=60),
-    "expiry_warning_days": env.int("POLICY_EXPIRY_WARNING_DAYS", default=14),
     "expiry_reminder_days": env.str("POLICY_EXPIRY_REMINDER_DAYS", default="14,7,3,1"),
     "one_time_password_hours": env.int("POLICY_ONE_TIME_PASSWORD_HOURS", default=72),
     "lockout_threshold": env.int("POLICY_LOCKOUT_THRESHOLD", default=5),

@@ -64,8 +64,8 @@ def dormant_accounts_disable(*, actor, now=None) -> list[User]:
 
 
 def _units_told(*, actor, accounts: list[User]) -> None:
-    """One event per unit naming what the pass disabled there: what its leader is told (the
-    notifications issue turns these into the leader's in-app notice and e-mail)."""
+    """One event per unit naming what the pass disabled there, and the notice (in-app and e-mail) that
+    tells the unit's leaders, enqueued in the same transaction."""
     by_unit = defaultdict(list)
     for account in accounts:
         by_unit[account.unit].append(account.username)
