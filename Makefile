@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-test messages chromium services layers bench check-deploy clean
+.PHONY: run test install install-test messages chromium services lint layers bench check-deploy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,11 @@ services:
 layers: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports --no-cache
 
-test: install-test messages chromium services layers
+# The linter (ruff.toml: pycodestyle, pyflakes, import order, bugbear); a finding fails the run.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+test: install-test messages chromium services lint layers
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

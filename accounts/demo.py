@@ -22,7 +22,6 @@ from .choices import PasswordChangeReason
 from .models import RecoveryCode, Unit, User
 from .services.units import unit_create, unit_rename
 
-
 PROVINCE = ("000.00.00.H19", "UBND tỉnh Đồng Nai", "province")
 
 DEPARTMENTS = [

@@ -25,11 +25,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.locks import seal_chain_key
 from portal.errors import PolicyViolation
+from portal.locks import seal_chain_key
 
-from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain,
-                        seal_message, signed_bytes)
+from .canonical import GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain, seal_message, signed_bytes
 from .keys import current_hmac_key, signing_key, signing_key_id
 from .models import Seal, SealWatermark
 

@@ -32,7 +32,6 @@ from audit.selectors import seal_digests_latest
 from lookups.selectors import anomaly_flags_to_alert
 from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
-
 from portal.actors import SystemActor
 
 from .choices import DeliveryState, NoticeKind

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from celery import current_app
-from kombu.exceptions import OperationalError
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from .choices import MANDATORY_KINDS, DeliveryState, NoticeKind
 from .models import Notice, NotificationPreference

@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import User
 from policy.selectors import current_policy, password_reminder_due_q, password_reminder_threshold
-
 from portal.locks import LockKey
 
 from .choices import DeliveryState, NoticeKind

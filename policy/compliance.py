@@ -73,7 +73,7 @@ def service_deadline(start: datetime, working_days: int, holidays: set[date]) ->
         while not is_working_day(day, holidays):
             day += timedelta(days=1)
         local = timezone.make_aware(datetime.combine(day, time.min), local.tzinfo)
-    for _ in range(working_days):
+    for _day in range(working_days):  # not `_`: that is gettext in this module
         day += timedelta(days=1)
         while not is_working_day(day, holidays):
             day += timedelta(days=1)

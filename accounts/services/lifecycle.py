@@ -11,9 +11,9 @@ from audit.services import audit_event_record, changes_between
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
-from portal.locks import LockKey
 from portal.actors import Right
 from portal.errors import DomainError, NotAllowed, PolicyViolation
+from portal.locks import LockKey
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
 from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username

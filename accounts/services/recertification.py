@@ -26,7 +26,7 @@ from portal.errors import DomainError, NotAllowed, PolicyViolation
 from .. import scope
 from ..choices import RecertificationDecision, RecertificationOutcome, Role, TurnoverAction
 from ..models import RecertificationCampaign, RecertificationItem, RecertificationReminder, User
-from ..permissions import ensure_it_admin, ensure_may, ensure_right, is_system_actor, may_certify_accounts
+from ..permissions import ensure_may, ensure_right, is_system_actor, may_certify_accounts
 from ._common import plain_text_or_refuse
 from .lifecycle import account_disable_locked, account_update, ensure_a_signed_in_it_admin_remains, it_admins_lock
 
@@ -200,8 +200,7 @@ def recertification_escalate(*, actor, campaign: RecertificationCampaign, now=No
         return 0
     moved = 0
     groups = defaultdict(list)
-    for item_id, reviewer_id, parent_id in _pending(campaign).values_list("id", "reviewer_unit",
-                                                                           "reviewer_unit__parent"):
+    for item_id, parent_id in _pending(campaign).values_list("id", "reviewer_unit__parent"):
         if parent_id:
             groups[parent_id].append(item_id)
     for parent_id, ids in groups.items():

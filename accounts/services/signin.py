@@ -3,10 +3,9 @@ the sign-in views. The client address comes from the audit context of the reques
 import re
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-
-from django.conf import settings
 
 from audit.choices import EventKind, SessionEndReason
 from audit.models import SecurityEvent
@@ -14,9 +13,9 @@ from audit.services import audit_event_record
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
-from portal.locks import LockClass
 from portal.actors import SystemActor
 from portal.audit_context import current_audit_context
+from portal.locks import LockClass
 
 from ..choices import PasswordChangeReason, SignInFactor
 from ..models import USERNAME_PATTERN, HandoverRecord, RecoveryCode, User, normalise_username

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.locks import LockKey
 from portal.errors import DomainError, PolicyViolation
+from portal.locks import LockKey
 
 from ..choices import Role, UnitState
 from ..models import Unit, User, decision_number_validator, unit_contents_digest, unit_path_below

@@ -15,11 +15,10 @@ from policy.selectors import days_until_password_expiry, password_expires_at, se
 from policy.services import password_change_force
 from portal.errors import DomainError, form_error, message_error
 
-from .. import scope, selectors
+from .. import permissions, scope, selectors
 from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
 from ..forms_review import DormancyExemptionForm
-from .. import permissions
 from ..permissions import require_roles
 from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
+from .. import permissions
 from ..choices import RecertificationDecision, Role
 from ..forms_review import CampaignStartForm, RecertificationDecisionForm, RecertificationKeepForm
 from ..models import RecertificationCampaign, RecertificationItem
-from .. import permissions
 from ..permissions import require_roles
 from ..services import recertification as services
 from ..services.roster import TURNOVER_LINES_MAX

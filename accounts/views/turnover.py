@@ -16,8 +16,14 @@ from .. import permissions, scope, selectors
 from ..attachments import attachment_path
 from ..choices import Role, TurnoverState
 from ..forms_review import PrefilledTurnoverLineFormSet
-from ..forms_turnover import CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
-    TurnoverLineFormSet
+from ..forms_turnover import (
+    CancelForm,
+    HolidayForm,
+    ReturnForm,
+    TurnoverFilterForm,
+    TurnoverLetterForm,
+    TurnoverLineFormSet,
+)
 from ..models import Holiday, TurnoverLine, Unit
 from ..permissions import require_roles
 from ..services import turnover as services

@@ -124,7 +124,7 @@ def test_a_roster_import_whose_worker_was_killed_finishes_on_the_next_worker(uni
 @pytest.mark.django_db
 def test_a_job_that_kills_every_worker_fails_after_its_last_attempt(leader_bien_hoa):
     job = ExportJob.objects.create(requested_by=leader_bien_hoa, list_name="accounts", file_format="csv")
-    for attempt in range(MAX_ATTEMPTS):
+    for _attempt in range(MAX_ATTEMPTS):
         assert job_claim(ExportJob, job.pk) is not None
         _lease_runs_out(ExportJob, job.pk)
     assert job_claim(ExportJob, job.pk) is None

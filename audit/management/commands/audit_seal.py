@@ -2,10 +2,9 @@
 minute). Inserts still in flight are waited for a few seconds and sealed too."""
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.sealing import latest_seal, sealed_tables, seals_run
 from portal.audit_context import audit_context
 from portal.errors import DomainError
-
-from audit.sealing import latest_seal, sealed_tables, seals_run
 
 
 class Command(BaseCommand):
