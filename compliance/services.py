@@ -7,8 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import Role, UnitState
+from accounts.choices import UnitState
 from accounts.models import Unit, User
+from accounts.permissions import ensure_it_admin
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record
@@ -24,7 +25,7 @@ from policy.compliance import (
     rollup,
     unit_counts_annotations,
 )
-from portal.errors import NotAllowed, PolicyViolation
+from portal.errors import PolicyViolation
 from portal.leases import LeaseLost, job_claim, job_finish, job_renew, jobs_to_resume
 
 from .models import ComplianceThresholds, ExportJob, MonthlyReport, UnitSnapshot
@@ -119,8 +120,7 @@ def snapshot_take(*, actor, now=None) -> int:
 
 def thresholds_update(*, actor, good_from: int, attention_from: int) -> ComplianceThresholds:
     """The IT Center sets the zones of every score; the change is audited."""
-    if getattr(actor, "role", None) != Role.IT_ADMIN:
-        raise NotAllowed(_("Only the IT Center sets the compliance zones."), code="not_it_admin")
+    ensure_it_admin(actor, _("Only the IT Center sets the compliance zones."))
     if not (0 <= attention_from < good_from <= 100):
         raise PolicyViolation(code="thresholds_unordered", messages=[
             _("“Needs attention from” must be below “good from”, both between 0 and 100.")])

@@ -63,9 +63,8 @@ def turnover_list_view(request):
 
 
 def _filing_scope(user):
-    """Units a user may file for (the service checks again) and accounts they may name."""
-    if user.role == Role.OFFICER:
-        return Unit.objects.filter(pk=user.unit_id), scope.accounts_visible_to(user)
+    """Units a user may file for and accounts they may name: their scope (an officer's is their own unit
+    and account); the service checks again (accounts.permissions.may_file_turnover_for)."""
     return scope.units_visible_to(user), scope.accounts_visible_to(user)
 
 
