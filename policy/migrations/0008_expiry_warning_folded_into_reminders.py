@@ -29,6 +29,12 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(warning_window_kept, migrations.RunPython.noop),
+        # A default first, so that migrating back re-creates the column on the existing row.
+        migrations.AlterField(
+            model_name='passwordpolicy',
+            name='expiry_warning_days',
+            field=models.PositiveSmallIntegerField(default=14, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='warn this many days before expiry'),
+        ),
         migrations.RemoveField(
             model_name='passwordpolicy',
             name='expiry_warning_days',
