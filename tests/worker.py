@@ -39,9 +39,9 @@ class Worker:
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
-             # Its own queue (send()), and the default one for what services enqueue after commit:
-             # each test run has a broker database of its own (REDIS_URL), so nothing else feeds it.
-             "-Q", f"{self.queue},celery", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
+             # Its own queue (send()), and the default one for what services enqueue after commit: the
+             # test process's own (tests/parallel.py), so a parallel run's other workers never take it.
+             "-Q", f"{self.queue},{settings.CELERY_TASK_DEFAULT_QUEUE}", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel=WARNING"],
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
