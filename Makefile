@@ -47,7 +47,7 @@ services:
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_connect_timeout=3).ping()" \
 		|| (echo "Redis is not reachable on 127.0.0.1:6379" && exit 1)
 
-# DESIGN.md's layering as import-linter contracts (.importlinter): an import that points up fails the run.
+# docs/architecture.md's layering as import-linter contracts (.importlinter): an import that points up fails the run.
 layers: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports --no-cache
 

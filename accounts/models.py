@@ -326,7 +326,7 @@ class DormancyExemption(models.Model):
         indexes = [models.Index(fields=["account", "expires_at"])]
 
 
-# Turnover requests live in their own module (this one is at the size STYLE.md splits at).
+# Turnover requests live in their own module (this one is at the size docs/conventions.md splits at).
 from .recertification_models import (  # noqa: E402, F401
     RecertificationCampaign,
     RecertificationItem,

@@ -1,4 +1,4 @@
-"""Enqueue a notice (DESIGN.md layer 3, beside audit): what every flow calls inside its own transaction,
+"""Enqueue a notice (docs/architecture.md layer 3, beside audit): what every flow calls inside its own transaction,
 next to its audit event, so the change, its record and its notice commit together or not at all.
 
 A notice is claimed by inserting its row under its unique key (ON CONFLICT DO NOTHING): a flow run

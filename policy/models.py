@@ -112,7 +112,7 @@ class PasswordPolicy(models.Model):
     quota_unit_day = models.PositiveIntegerField(
         _("lookups per unit per day"), default=20000, validators=[MinValueValidator(1), MaxValueValidator(10000000)]
     )
-    # The second factor (TOTP): IT admins and inspectors always (DESIGN.md "Policy defaults"); these add
+    # The second factor (TOTP): IT admins and inspectors always (docs/architecture.md "Policy defaults"); these add
     # more roles (unit leaders, officers) and the officers who hold the right to look up citizens.
     second_factor_roles = models.JSONField(
         _("other roles that sign in with a second factor"), default=list, blank=True,

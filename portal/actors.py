@@ -1,4 +1,4 @@
-"""Named system actors (STYLE.md): the actor of a service is never None. A person is a User; a job or
+"""Named system actors (docs/conventions.md): the actor of a service is never None. A person is a User; a job or
 the server's command line is a SystemActor, recorded as such in the audit event, and the permission
 helpers decide for both in one place (accounts.permissions)."""
 from dataclasses import dataclass

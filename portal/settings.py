@@ -179,7 +179,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://
 if not DEBUG and (not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must name a real broker when DEBUG=0 (or be unset: REDIS_URL).")
 
-# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; DESIGN.md
+# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; docs/architecture.md
 # "Numbers it must reach"): an evicted counter would let lookups past their limit, so production gives
 # them a Redis that never evicts (maxmemory-policy noeviction). Defaults to REDIS_URL; empty (only in
 # the single-machine trial) means counting in PostgreSQL.
@@ -274,7 +274,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",
                             "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
-    # DESIGN.md: sealing lags the newest record by at most 5 minutes. A block ends below the oldest
+    # docs/architecture.md: sealing lags the newest record by at most 5 minutes. A block ends below the oldest
     # inserting transaction still open, so a record written just before a run is sealed by the next.
     "audit-seal": {
         "task": "audit.seal",
@@ -354,7 +354,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Policy defaults (DESIGN.md "Policy defaults"); they seed the editable policy record.
+# Policy defaults (docs/architecture.md "Policy defaults"); they seed the editable policy record.
 POLICY_DEFAULTS = {
     "min_length": env.int("POLICY_MIN_LENGTH", default=8),
     "min_length_admin": env.int("POLICY_MIN_LENGTH_ADMIN", default=12),

@@ -1,4 +1,4 @@
-"""A real Celery worker for the tests that are about jobs (STYLE.md: eager mode is for `make run`
+"""A real Celery worker for the tests that are about jobs (docs/conventions.md: eager mode is for `make run`
 only). It runs as its own process against the test database and the test Redis, consuming a queue
 of its own so that no other worker on the machine takes the tests' tasks, and stops with the session."""
 import os

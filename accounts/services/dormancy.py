@@ -1,4 +1,4 @@
-"""Dormant accounts (DESIGN.md `disable_dormant`): the accounts nobody uses stop working by themselves,
+"""Dormant accounts (docs/architecture.md `disable_dormant`): the accounts nobody uses stop working by themselves,
 and service accounts the IT Center exempts — with a reason and an end date — are left alone."""
 from collections import defaultdict
 from datetime import timedelta

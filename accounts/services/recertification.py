@@ -1,4 +1,4 @@
-"""Recertification campaigns (DESIGN.md: every unit recertifies its accounts every 6 months).
+"""Recertification campaigns (docs/architecture.md: every unit recertifies its accounts every 6 months).
 
 Each unit leader certifies, account by account, that the accounts of their unit are still needed with
 their role and lookup right: keep / change / remove (the last two become turnover request lines). A

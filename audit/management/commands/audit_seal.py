@@ -1,4 +1,4 @@
-"""DESIGN.md `audit_seal`: seal what is not sealed yet, now, in the foreground (what the job does every
+"""docs/architecture.md `audit_seal`: seal what is not sealed yet, now, in the foreground (what the job does every
 minute). Inserts still in flight are waited for a few seconds and sealed too."""
 from django.core.management.base import BaseCommand, CommandError
 
