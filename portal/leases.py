@@ -21,7 +21,7 @@ PENDING, RUNNING, FAILED = "pending", "running", "failed"
 JOB_LEASE = timedelta(minutes=5)
 # A pending job never claimed this long after it was queued lost its message (the broker was down at
 # commit): the sweep queues it again.
-PENDING_GRACE = timedelta(minutes=2)
+PENDING_GRACE = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 
 
