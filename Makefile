@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PORT ?= 8000
 
-.PHONY: run test install install-test messages chromium services layers bench check-deploy clean
+.PHONY: run test install install-test messages chromium services lint layers bench check-deploy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,11 +49,15 @@ services:
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_connect_timeout=3).ping()" \
 		|| (echo "Redis is not reachable on 127.0.0.1:6379" && exit 1)
 
-# DESIGN.md's layering as import-linter contracts (.importlinter): an import that points up fails the run.
+# docs/architecture.md's layering as import-linter contracts (.importlinter): an import that points up fails the run.
 layers: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports --no-cache
 
-test: install-test messages chromium services layers
+# The linter (ruff.toml: pycodestyle, pyflakes, import order, bugbear); a finding fails the run.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+test: install-test messages chromium services lint layers
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

@@ -22,7 +22,6 @@ from .choices import PasswordChangeReason
 from .models import RecoveryCode, Unit, User
 from .services.units import unit_create, unit_rename
 
-
 PROVINCE = ("000.00.00.H19", "UBND tỉnh Đồng Nai", "province")
 
 DEPARTMENTS = [
@@ -102,7 +101,7 @@ def ward_code(district_code: str, index: int) -> str:
     return f"000.{index:02d}.{district_group}.{province}"
 
 
-# Demo accounts (DESIGN.md public contract): username, full name, role, unit code, may look up.
+# Demo accounts (docs/architecture.md public contract): username, full name, role, unit code, may look up.
 DEMO_ACCOUNTS = [
     ("demo.admin", "Nguyễn Văn Hùng", "it_admin", IT_CENTER[0], False),
     ("demo.inspector", "Trần Thị Mai", "inspector", DEPARTMENT_INSPECTORATE[0], False),
@@ -236,7 +235,7 @@ def totp_key_as_base32(key: bytes) -> str:
 
 
 def demo_second_factor_seed(*, key: bytes | None) -> tuple[bytes | None, list[str]]:
-    """A confirmed TOTP device for each demo account whose role needs a second factor (DESIGN.md: so
+    """A confirmed TOTP device for each demo account whose role needs a second factor (docs/architecture.md: so
     that `make run` stays ready to use). With `key`, every such account gets that key (scripts can then
     compute codes); without, accounts that already have a device keep it, and the others get one newly
     generated key. Returns (the key given to an account now, or None; the usernames that got it)."""

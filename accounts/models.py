@@ -326,10 +326,10 @@ class DormancyExemption(models.Model):
         indexes = [models.Index(fields=["account", "expires_at"])]
 
 
-# Turnover requests live in their own module (this one is at the size STYLE.md splits at).
-from .turnover_models import Holiday, RosterImport, TurnoverLine, TurnoverRequest  # noqa: E402, F401
+# Turnover requests live in their own module (this one is at the size docs/conventions.md splits at).
 from .recertification_models import (  # noqa: E402, F401
     RecertificationCampaign,
     RecertificationItem,
     RecertificationReminder,
 )
+from .turnover_models import Holiday, RosterImport, TurnoverLine, TurnoverRequest  # noqa: E402, F401

@@ -168,7 +168,7 @@ def _columns(header, result) -> dict | None:
 def _rows(body, columns, result) -> list[RosterRow]:
     rows = []
     for line, cells in enumerate(body, start=2):
-        def cell(name):
+        def cell(name, cells=cells):  # this row's cells, bound now (the closure is used in this iteration)
             index = columns.get(name)
             return str(cells[index]).strip() if index is not None and index < len(cells) else ""
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from .choices import Role
 from .models import HandoverRecord, RosterImport, TurnoverRequest, Unit, User
+from .recertification_models import RecertificationItem
 
 
 def units_visible_to(user):
@@ -68,7 +69,22 @@ def turnover_request_get_visible(user, pk) -> TurnoverRequest:
     return get_object_or_404(turnover_requests_visible_to(user).select_related("unit", "created_by"), pk=pk)
 
 
-def roster_import_get_visible(user, pk) -> RosterImport:
+def roster_imports_visible_to(user):
     """A roster import is seen by the one who uploaded it and by it_admin and inspector."""
-    imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
-    return get_object_or_404(imports, pk=pk)
+    return RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
+
+
+def roster_import_get_visible(user, pk) -> RosterImport:
+    return get_object_or_404(roster_imports_visible_to(user), pk=pk)
+
+
+def recertification_items_for(user, campaign):
+    """The items of a campaign a reader is shown to decide: for a leader, those reviewed by a unit in
+    their subtree, never their own account; it_admin and inspector all (who may decide is
+    accounts.permissions.may_certify_accounts); an officer none."""
+    items = RecertificationItem.objects.filter(campaign=campaign).select_related("account", "unit")
+    if user.sees_everything:
+        return items
+    if user.role != Role.UNIT_LEADER:
+        return items.none()
+    return items.filter(reviewer_unit__in=units_visible_to(user)).exclude(account=user)

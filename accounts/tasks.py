@@ -6,7 +6,7 @@ from portal.audit_context import audit_context
 
 from .services.dormancy import dormant_accounts_disable
 from .services.recertification import recertification_daily
-from .services.roster import roster_import_run
+from .services.roster import roster_import_run, roster_imports_resume
 from .services.turnover import turnover_due_execute
 
 
@@ -38,3 +38,10 @@ def recertification_daily_task() -> dict:
     """Start a campaign when due, remind leaders with items left, escalate, close — each step claimed."""
     with audit_context():
         return recertification_daily(actor=SystemActor("recertification_job"))
+
+
+@shared_task(name="accounts.roster_imports_resume", bind=True, time_limit=60, soft_time_limit=50)
+def roster_imports_resume_task(self) -> int:
+    """Every minute (beat): roster imports a killed worker left behind go to the next worker, on the
+    queue this sweep came from (a live worker's)."""
+    return len(roster_imports_resume(queue=(self.request.delivery_info or {}).get("routing_key")))

@@ -132,6 +132,11 @@ class RosterImport(models.Model):
     problems = models.JSONField(default=list, blank=True)
     result = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The running worker's claim and lease (portal.leases): a claim not renewed within the lease is a
+    # dead worker's, and the next worker takes the job over.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -1,4 +1,4 @@
-"""Retention (DESIGN.md: configurable, at least 3 months by the level-3 rules, 12 by default): whole
+"""Retention (docs/architecture.md: configurable, at least 3 months by the level-3 rules, 12 by default): whole
 monthly partitions older than the retention are removed only here, after a clean verification, with a
 signed and sealed "retention" event that names what went, so that verification knows where the chain
 now legitimately starts.

@@ -17,7 +17,6 @@ is `pg_snapshot_xmin(pg_current_snapshot())` made exact for one table: the datab
 any long report stall sealing, and misses the instant between drawing an id and getting an xid.
 """
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,9 +24,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.locks import seal_chain_key
 
-from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain,
-                        seal_message, signed_bytes)
+from .canonical import GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain, seal_message, signed_bytes
 from .keys import current_hmac_key, signing_key, signing_key_id
 from .models import Seal, SealWatermark
 
@@ -44,8 +43,8 @@ def _quoted(name: str) -> str:
 
 
 def chain_lock_key(table: str) -> int:
-    """The advisory lock of a table's chain (a stable 32-bit number from its name)."""
-    return zlib.crc32(f"audit-seal:{table}".encode())
+    """The advisory lock of a table's chain (portal.locks: a stable 32-bit number from its name)."""
+    return seal_chain_key(table)
 
 
 # ----- which ids are settled -----------------------------------------------------------------------

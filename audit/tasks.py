@@ -14,7 +14,7 @@ from .verification import chain_verify
 
 @shared_task(name="audit.seal", time_limit=10 * 60, soft_time_limit=9 * 60)
 def seal() -> dict:
-    """Every minute: seal what has settled since the last run (DESIGN.md: lag ≤ 5 minutes)."""
+    """Every minute: seal what has settled since the last run (docs/architecture.md: lag ≤ 5 minutes)."""
     with audit_context():
         return {table: len(seals) for table, seals in seals_run().items()}
 

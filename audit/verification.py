@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .canonical import (GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain, seal_message,
-                        signed_bytes)
+from .canonical import GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain, seal_message, signed_bytes
 from .keys import hmac_key, known_public_keys, signature_valid
 from .models import Seal, SealVerification
 from .retention import retention_of

@@ -15,7 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from lookups.selectors import api_client_for_token
-from portal.urls import handler403, handler404, urlpatterns as portal_urlpatterns  # noqa: F401
+from portal.urls import handler403, handler404  # noqa: F401
+from portal.urls import urlpatterns as portal_urlpatterns
 
 
 @csrf_exempt

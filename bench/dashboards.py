@@ -2,7 +2,7 @@
 p50/p95 and the query count of every dashboard page for a province-wide reader (an inspector) and a
 district leader, against a baseline measured in the same run.
 
-DESIGN.md, "Numbers it must reach": dashboards answer in under 300 ms (p95) for a province-wide reader
+docs/architecture.md, "Numbers it must reach": dashboards answer in under 300 ms (p95) for a province-wide reader
 at nationwide data volume, from pre-aggregated daily figures, never by scanning lookups or all
 accounts. Timings are printed, never asserted.
 
@@ -36,8 +36,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 
 def ensure_database(url: str) -> None:
-    import psycopg2
     from urllib.parse import urlparse
+
+    import psycopg2
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")

@@ -1,6 +1,6 @@
 """Login throughput through the real login view against raw Argon2 verifications, in the same run.
 
-DESIGN.md, "Numbers it must reach": a login costs the password hash plus little else — throughput at
+docs/architecture.md, "Numbers it must reach": a login costs the password hash plus little else — throughput at
 least 80% of raw hash verifications. The two are measured on the same machine in alternating phases
 (baseline, logins, baseline, logins, …) and compared by their medians, so that a noisy neighbour or a
 CPU frequency change hits both sides alike. Timings are printed, never asserted.
@@ -81,7 +81,7 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=7, help="baseline+logins pairs (default 7)")
     parser.add_argument("--population", type=int, default=0, metavar="N",
                         help="pad the account table to N accounts (idle bench.pad… officers), e.g. 200000 for "
-                             "the nationwide scale of DESIGN.md; uses its own database <name>_N, so that the "
+                             "the nationwide scale of docs/architecture.md; uses its own database <name>_N, so that the "
                              "default run keeps a small table")
     parser.add_argument("--password", default="Bench-Quat-Mua-7!", help="password of the bench accounts")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
@@ -184,7 +184,7 @@ def bench_accounts_ensure(count: int, password: str) -> list[str]:
 
 def population_ensure(total: int, password: str):
     """Idle accounts up to `total` in the table, so that per-login queries meet a nationwide-sized
-    accounts table (DESIGN.md: 200,000 accounts). Never logged in; added once, kept between runs."""
+    accounts table (docs/architecture.md: 200,000 accounts). Never logged in; added once, kept between runs."""
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 

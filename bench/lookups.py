@@ -1,7 +1,7 @@
 """Lookup decisions per second through the real endpoint against a bare authenticated JSON view, in
 the same run, and the p99 of a decision at twice a province's peak rate.
 
-DESIGN.md, "Numbers it must reach": the lookup endpoint's throughput is at least half of a bare JSON
+docs/architecture.md, "Numbers it must reach": the lookup endpoint's throughput is at least half of a bare JSON
 view's, measured together, with p99 under 50 ms at twice a province's peak. Phases alternate
 (baseline, lookups, paced lookups, baseline, …) for --rounds rounds, so that a noisy neighbour hits
 both sides alike. Timings are printed, never asserted.
@@ -38,7 +38,7 @@ What it does:
   5. prints a markdown table (rounds, then medians), the ratio and the p99 verdicts; stops gunicorn on
      every exit, Ctrl-C and SIGTERM included. Exit status 1 when a call failed.
 
-The rate: a province makes 1 million lookups a month (DESIGN.md). Over 22 working days of 8 office
+The rate: a province makes 1 million lookups a month (docs/architecture.md). Over 22 working days of 8 office
 hours that is 1,000,000 / (22 × 8 × 3600) ≈ 1.6 a second; the peak is assumed to be 10 times the
 office-hour average (the morning rush at the one-stop desks) ≈ 16 a second, so twice the peak, the
 default --rate, is 32 decisions a second.
@@ -103,7 +103,7 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3, help="baseline+lookups+paced rounds (default 3)")
     parser.add_argument("--records", type=int, default=0, metavar="N",
                         help="pad lookups_lookuprecord to N rows first (own database <name>_records<N>), e.g. "
-                             "1000000; DESIGN.md's nationwide volume is 10 million a day")
+                             "1000000; docs/architecture.md's nationwide volume is 10 million a day")
     return parser.parse_args()
 
 

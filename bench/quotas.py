@@ -1,7 +1,7 @@
 """The lookup quota check alone (lookups.quotas.quota_consume), on Redis and on its PostgreSQL twin,
 against a bare round trip to each measured in the same run.
 
-DESIGN.md, "Numbers it must reach": the quota check is one Redis round trip (p99 ≤ 2 ms here) and
+docs/architecture.md, "Numbers it must reach": the quota check is one Redis round trip (p99 ≤ 2 ms here) and
 ≤ 15 ms on the PostgreSQL fallback. Phases alternate (baseline, quota, baseline, quota, …) for
 --rounds rounds so that a noisy neighbour hits both sides alike; p50/p99 are taken over all the
 calls of a kind. Timings are printed, never asserted.

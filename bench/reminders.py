@@ -1,6 +1,6 @@
 """One reminder pass over 200,000 accounts against a bulk insert of as many notice rows, in the same run.
 
-DESIGN.md, "Numbers it must reach": the reminder job handles 200,000 accounts in one pass with a
+docs/architecture.md, "Numbers it must reach": the reminder job handles 200,000 accounts in one pass with a
 constant number of queries, at no less than half the rate of a bulk insert of as many rows. Both sides
 write the same table (notifications_notice, with its unique keys and indexes), alternately, --rounds
 times, and are compared by their medians; the table is emptied (TRUNCATE) and analysed before each

@@ -1,7 +1,7 @@
 """Sealing and verification throughput (audit/sealing.py, audit/verification.py) against a plain
 SHA-256 over the same bytes, measured in the same run.
 
-DESIGN.md, "Numbers it must reach": audit_verify recomputes the chain at ≥ 1 million records a minute
+docs/architecture.md, "Numbers it must reach": audit_verify recomputes the chain at ≥ 1 million records a minute
 on one core. For each size asked (--rows, default 1,000,000; 10,000,000 nationwide-style), the lookup
 record table of the bench database is refilled with that many realistic rows in one INSERT … SELECT
 over generate_series (the records of the current month), vacuumed and analysed, then timed:

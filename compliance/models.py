@@ -132,6 +132,11 @@ class ExportJob(models.Model):
     content = models.BinaryField(null=True, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The running worker's claim and lease (portal.leases): a claim not renewed within the lease is a
+    # dead worker's, and the next worker takes the job over.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

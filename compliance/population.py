@@ -20,8 +20,8 @@ from accounts.choices import PasswordChangeReason, Role, TurnoverAction, Turnove
 from accounts.models import TurnoverLine, TurnoverRequest, Unit, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
-from audit.services import audit_event_record
 from audit.partitions import partitions_ensure
+from audit.services import audit_event_record
 from lookups.models import LookupRecord
 from policy.compliance import ComplianceReason, path_ancestors
 from portal.actors import SEED_DEMO

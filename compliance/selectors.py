@@ -1,6 +1,6 @@
 """What the compliance pages read: the daily snapshots (every dashboard figure comes from them), the
-live lists behind each figure (scoped by accounts.scope), and the hooks to the apps being built beside
-this one (lookup anomalies, audit seals)."""
+live lists behind each figure (scoped by accounts.scope), and what the rules read of the other apps
+(lookup anomalies, audit seals)."""
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -35,7 +35,7 @@ DAILY_DAYS = 30
 REASON_FIELDS = list(ComplianceReason.values)  # UnitSnapshot has one column per reason
 
 
-# ----- hooks to the apps built beside this one (each wired with one line at merge) ---------------------
+# ----- what the rules read of the other apps (lookup anomalies, audit seals) -----------------------------
 
 def open_lookup_anomalies(now: datetime):
     """The lookups app's anomaly flags still open against their officer: raised by then and not yet

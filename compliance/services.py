@@ -7,8 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import Role, UnitState
+from accounts.choices import UnitState
 from accounts.models import Unit, User
+from accounts.permissions import ensure_it_admin
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record
@@ -24,7 +25,8 @@ from policy.compliance import (
     rollup,
     unit_counts_annotations,
 )
-from portal.errors import NotAllowed, PolicyViolation
+from portal.errors import PolicyViolation
+from portal.leases import LeaseLost, job_claim, job_finish, job_renew, jobs_to_resume
 
 from .models import ComplianceThresholds, ExportJob, MonthlyReport, UnitSnapshot
 from .selectors import day_range, newest_seal_digest, rule_inputs, rules_not_judged
@@ -127,8 +129,7 @@ def snapshot_rows(now) -> list[UnitSnapshot]:
 
 def thresholds_update(*, actor, good_from: int, attention_from: int) -> ComplianceThresholds:
     """The IT Center sets the zones of every score; the change is audited."""
-    if getattr(actor, "role", None) != Role.IT_ADMIN:
-        raise NotAllowed(_("Only the IT Center sets the compliance zones."), code="not_it_admin")
+    ensure_it_admin(actor, _("Only the IT Center sets the compliance zones."))
     if not (0 <= attention_from < good_from <= 100):
         raise PolicyViolation(code="thresholds_unordered", messages=[
             _("“Needs attention from” must be below “good from”, both between 0 and 100.")])
@@ -211,10 +212,12 @@ EXPORT_PROGRESS_EVERY = 500
 
 
 def export_job_run(*, job_id: int) -> None:
-    """Claim the job (pending → running: a redelivery does nothing), write the file with progress, keep it."""
+    """Claim the job under a lease (portal.leases: a redelivery does nothing; a killed worker's job is
+    taken over by the next one after the lease), write the file with progress, keep it."""
     from .exports import LISTS, export_file
 
-    if not ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(state=ExportJob.State.RUNNING):
+    claim = job_claim(ExportJob, job_id)
+    if claim is None:
         return
     job = ExportJob.objects.select_related("requested_by__unit").get(pk=job_id)
     export = LISTS[job.list_name]
@@ -223,17 +226,31 @@ def export_job_run(*, job_id: int) -> None:
 
         def counted():
             for done, item in enumerate(queryset.iterator(chunk_size=2000), start=1):
-                if done % EXPORT_PROGRESS_EVERY == 0:
-                    ExportJob.objects.filter(pk=job_id).update(rows_done=done)
+                if done % EXPORT_PROGRESS_EVERY == 0 and not job_renew(ExportJob, job_id, claim, rows_done=done):
+                    raise LeaseLost  # another worker took the job over: leave it to them
                 yield item
 
         content = export_file(export, job.file_format, counted())
+    except LeaseLost:
+        return
     except Exception:
-        ExportJob.objects.filter(pk=job_id).update(state=ExportJob.State.FAILED, finished_at=timezone.now())
+        job_finish(ExportJob, job_id, claim, state=ExportJob.State.FAILED, finished_at=timezone.now())
         raise
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job_id).update(
-            state=ExportJob.State.DONE, content=content, rows_done=job.rows_total, finished_at=timezone.now(),
-            file_name=f"{job.list_name}-{timezone.localdate():%Y%m%d}.{job.file_format}")
-        export_record(actor=job.requested_by, list_name=job.list_name, file_format=job.file_format,
-                      rows=job.rows_total)
+        finished = job_finish(
+            ExportJob, job_id, claim, state=ExportJob.State.DONE, content=content, rows_done=job.rows_total,
+            finished_at=timezone.now(), file_name=f"{job.list_name}-{timezone.localdate():%Y%m%d}.{job.file_format}")
+        if finished:
+            export_record(actor=job.requested_by, list_name=job.list_name, file_format=job.file_format,
+                          rows=job.rows_total)
+
+
+def export_jobs_resume(*, queue: str | None = None) -> list[int]:
+    """The sweep (every minute): queue again the exports a dead worker left running past the lease, or
+    whose message was lost; the next worker claims them (export_job_run)."""
+    from celery import current_app
+
+    ids = jobs_to_resume(ExportJob, queued_field="requested_at")
+    for job_id in ids:
+        current_app.send_task("compliance.export_run", args=[job_id], **({"queue": queue} if queue else {}))
+    return ids

@@ -30,3 +30,10 @@ def export_run(job_id: int) -> None:
     """A large export; claimed pending → running, so a redelivery does nothing twice."""
     with audit_context():
         services.export_job_run(job_id=job_id)
+
+
+@shared_task(name="compliance.exports_resume", bind=True, time_limit=60, soft_time_limit=50)
+def exports_resume(self) -> int:
+    """Every minute (beat): exports a killed worker left behind go to the next worker, on the queue this
+    sweep came from (a live worker's)."""
+    return len(services.export_jobs_resume(queue=(self.request.delivery_info or {}).get("routing_key")))

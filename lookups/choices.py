@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class QuotaWindow(models.TextChoices):
-    """The four windows every lookup is counted in (DESIGN.md: per officer and per unit, per minute and
+    """The four windows every lookup is counted in (docs/architecture.md: per officer and per unit, per minute and
     per day). The values are the names the API and the RateLimit headers use."""
 
     OFFICER_MINUTE = "officer_minute", _("Lookups per officer per minute")

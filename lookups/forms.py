@@ -4,7 +4,8 @@ same way as through the API. The log's filters are checked here: a bad filter ch
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from portal.errors import PolicyViolation

@@ -3,7 +3,7 @@
 `quota_consume(officer_id=, unit_id=, limits=)` decides one lookup against four windows — officer/minute,
 officer/day, unit/minute, unit/day — aligned to the clock (the minute; the calendar day in
 Asia/Ho_Chi_Minh). All four are checked first and incremented only when all pass, so a refused request
-uses up nothing. No rate-limit library does this (ANCHORS.md "Quotas and rate limits").
+uses up nothing. No rate-limit library does this (docs/background.md "Lookup quotas").
 
 Redis (settings.QUOTA_REDIS_URL) decides in ONE Lua script, one round trip (EVALSHA, loaded again when
 missing): the window comes from Redis's own `TIME`, never the web worker's clock; each key's expiry

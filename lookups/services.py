@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Unit, User
-from accounts.permissions import ensure_it_admin
+from accounts.permissions import ensure_it_admin, ensure_right
 from accounts.selectors import account_is_locked
 from audit.choices import EventKind
 from audit.services import audit_event_record
 from policy.selectors import password_change_reason
+from portal.actors import Right
 from portal.audit_context import current_audit_context
 from portal.errors import DomainError, NotAllowed, PolicyViolation, QuotaExceeded
 from portal.text import first_invisible_character
@@ -391,7 +392,7 @@ def anomaly_flags_process(*, actor, batch_size: int = ANOMALY_BATCH) -> int:
     locked SKIP LOCKED, and its events are written in the same transaction: a second worker or a second
     run finds nothing to do, a worker killed mid-batch leaves the batch unclaimed, and nothing is
     recorded twice. Returns how many flags were processed."""
-    ensure_it_admin(actor, _("Only IT Center administrators may process anomaly flags."))
+    ensure_right(actor, Right.ANOMALIES_PROCESS, _("Only IT Center administrators may process anomaly flags."))
     processed = 0
     while True:
         with transaction.atomic():
@@ -445,7 +446,7 @@ def anomaly_flags_mark_alerted(*, actor, flag_ids) -> list[int]:
     Call it inside the transaction that writes the notifications (outbox rows), so that the claim and
     the notices commit or roll back together: a second run, or a second worker waiting on the row
     locks, gets an empty list. Flags are alerted once, whatever the number of callers."""
-    ensure_it_admin(actor, _("Only IT Center administrators may mark anomaly alerts as sent."))
+    ensure_right(actor, Right.ANOMALY_ALERTS_SEND, _("Only IT Center administrators may mark anomaly alerts as sent."))
     ids = [flag_id for flag_id in flag_ids if isinstance(flag_id, int) and not isinstance(flag_id, bool)]
     if not ids:
         return []

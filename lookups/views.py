@@ -29,9 +29,9 @@ from portal.keyset import keyset_page
 from . import exports, selectors, services
 from .choices import AnomalyKind, QuotaWindow
 from .forms import (
-    AnomalyReviewForm,
     REFUSAL_REASONS,
     AnomalyFilterForm,
+    AnomalyReviewForm,
     HistoryExportForm,
     LookupForm,
     LookupLogForm,

@@ -6,8 +6,8 @@ as the notices, so a crash alerts again rather than never; a source without (a b
 window) is made once by the notice's key (source, key). Every active IT admin gets each alert in-app
 and by e-mail (alerts are mandatory notices).
 
-Plugging in a source at merge (the lookups' anomaly flags): a `SelectorSource` needs a selector of the
-records to alert, a function that describes them as (key, title, lines) and the service that marks them
+Adding a source (as the lookups' anomaly flags are): a `SelectorSource` needs a selector of the records
+to alert, a function that describes them as (key, title, lines) and the service that marks them
 alerted; append it to ALERT_SOURCES. The daily report's sections plug in the same way (DAILY_SECTIONS):
 a function of `now` that answers a DailySection or None (e.g. the newest audit seal of each table).
 """
@@ -32,7 +32,6 @@ from audit.selectors import seal_digests_latest
 from lookups.selectors import anomaly_flags_to_alert
 from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
-
 from portal.actors import SystemActor
 
 from .choices import DeliveryState, NoticeKind

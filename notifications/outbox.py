@@ -1,4 +1,4 @@
-"""Enqueue a notice (DESIGN.md layer 3, beside audit): what every flow calls inside its own transaction,
+"""Enqueue a notice (docs/architecture.md layer 3, beside audit): what every flow calls inside its own transaction,
 next to its audit event, so the change, its record and its notice commit together or not at all.
 
 A notice is claimed by inserting its row under its unique key (ON CONFLICT DO NOTHING): a flow run
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from celery import current_app
-from kombu.exceptions import OperationalError
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from .choices import MANDATORY_KINDS, DeliveryState, NoticeKind
 from .models import Notice, NotificationPreference

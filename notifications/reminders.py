@@ -21,13 +21,14 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import User
 from policy.selectors import current_policy, password_reminder_due_q, password_reminder_threshold
+from portal.locks import LockKey
 
 from .choices import DeliveryState, NoticeKind
 from .models import Notice
 from .outbox import deliveries_dispatch_on_commit
 
-# pg_advisory_xact_lock key of the pass ("remi"): a second pass waits, then sees the first one's rows.
-_PASS_LOCK_KEY = 0x72656D69
+# pg_advisory_xact_lock key of the pass: a second pass waits, then sees the first one's rows.
+_PASS_LOCK_KEY = LockKey.REMINDER_PASS
 
 # The INSERT's columns, in the order of the SELECT's values below.
 _COLUMNS = ("recipient_id", "kind", "threshold", "password_version", "source_key", "context", "deadline",

@@ -2,7 +2,7 @@
 complies. (The password-expiry rule lives beside them in policy.selectors.) The compliance app counts
 these per unit every day; the rules themselves are here, once, for every reader.
 
-Dormancy (DESIGN.md): an active account without a sign-in for the policy's days (45) is dormant. The
+Dormancy (docs/architecture.md): an active account without a sign-in for the policy's days (45) is dormant. The
 clock starts at the latest of its last sign-in, its creation and its re-enabling — an account that
 never signed in is counted from its creation (Keycloak's login-driven workflows never see those), and
 one enabled again yesterday is not dormant because of a login years ago. An exempted service account
@@ -73,7 +73,7 @@ def service_deadline(start: datetime, working_days: int, holidays: set[date]) ->
         while not is_working_day(day, holidays):
             day += timedelta(days=1)
         local = timezone.make_aware(datetime.combine(day, time.min), local.tzinfo)
-    for _ in range(working_days):
+    for _day in range(working_days):  # not `_`: that is gettext in this module
         day += timedelta(days=1)
         while not is_working_day(day, holidays):
             day += timedelta(days=1)

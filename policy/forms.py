@@ -1,6 +1,6 @@
 from django import forms
-from django.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +15,7 @@ SECOND_FACTOR_ROLE_CHOICES = [(Role.UNIT_LEADER.value, Role.UNIT_LEADER.label), 
 FIELD_UNITS = {
     "min_length": _("characters"), "min_length_admin": _("characters"), "min_zxcvbn_score": _("(strength level)"),
     "history_count": _("passwords"), "history_count_admin": _("passwords"), "min_age_hours": _("hours"),
-    "max_age_days": _("days"), "max_age_days_admin": _("days"), "expiry_warning_days": _("days"),
+    "max_age_days": _("days"), "max_age_days_admin": _("days"),
     "one_time_password_hours": _("hours"), "lockout_threshold": _("failed logins"), "lockout_minutes": _("minutes"),
     "dormant_days": _("days"), "recertify_months": _("months"), "session_idle_minutes": _("minutes"),
     "session_idle_minutes_admin": _("minutes"), "quota_officer_minute": _("lookups"),

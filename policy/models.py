@@ -64,15 +64,15 @@ class PasswordPolicy(models.Model):
     max_age_days_admin = models.PositiveSmallIntegerField(
         _("maximum password age for IT admins (days)"), validators=[MinValueValidator(7), MaxValueValidator(90)]
     )
-    expiry_warning_days = models.PositiveSmallIntegerField(
-        _("warn this many days before expiry"), validators=[MinValueValidator(1), MaxValueValidator(30)]
-    )
-    # FreeIPA's ipa-epn sends 28/14/7/3/1; the portal's default is the issue's 14/7/3/1, plus one on expiry.
+    # FreeIPA's ipa-epn sends 28/14/7/3/1; the portal's default is 14/7/3/1, plus one on expiry. The
+    # largest is also when the "your password expires soon" banner starts (expiry_warning_days): one
+    # setting for both, so the banner and the first reminder never disagree.
     expiry_reminder_days = models.CharField(
         _("send reminders this many days before expiry"), max_length=40, default="14,7,3,1",
         validators=[reminder_days_validator],
         help_text=_("Days before a password expires, separated by commas. A reminder is also sent on the day it "
-                    "expires; a day missed is caught up on the next run."),
+                    "expires; a day missed is caught up on the next run. From the largest, the holder also "
+                    "sees a warning on every page."),
     )
     one_time_password_hours = models.PositiveSmallIntegerField(
         _("one-time password validity (hours)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 7)]
@@ -83,14 +83,14 @@ class PasswordPolicy(models.Model):
     lockout_minutes = models.PositiveSmallIntegerField(
         _("lockout duration (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
-    # The two jobs below are not built yet: the form says so, so nobody believes a value here acts today.
     dormant_days = models.PositiveSmallIntegerField(
         _("disable accounts unused for (days)"), validators=[MinValueValidator(7), MaxValueValidator(365)],
-        help_text=_("Not in effect yet: applies once the dormant-account job is deployed."),
+        help_text=_("The daily job disables an account without a sign-in for this many days (exempted service "
+                    "accounts and the last IT admin excepted)."),
     )
     recertify_months = models.PositiveSmallIntegerField(
         _("units recertify their accounts every (months)"), validators=[MinValueValidator(1), MaxValueValidator(12)],
-        help_text=_("Not in effect yet: applies once the recertification job is deployed."),
+        help_text=_("A new recertification campaign starts this many months after the previous one began."),
     )
     session_idle_minutes = models.PositiveSmallIntegerField(
         _("idle session timeout (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(120)]
@@ -112,7 +112,7 @@ class PasswordPolicy(models.Model):
     quota_unit_day = models.PositiveIntegerField(
         _("lookups per unit per day"), default=20000, validators=[MinValueValidator(1), MaxValueValidator(10000000)]
     )
-    # The second factor (TOTP): IT admins and inspectors always (DESIGN.md "Policy defaults"); these add
+    # The second factor (TOTP): IT admins and inspectors always (docs/architecture.md "Policy defaults"); these add
     # more roles (unit leaders, officers) and the officers who hold the right to look up citizens.
     second_factor_roles = models.JSONField(
         _("other roles that sign in with a second factor"), default=list, blank=True,
@@ -143,7 +143,7 @@ class PasswordPolicy(models.Model):
 
     EDITABLE_FIELDS = (
         "min_length", "min_length_admin", "min_zxcvbn_score", "history_count", "history_count_admin",
-        "min_age_hours", "max_age_days", "max_age_days_admin", "expiry_warning_days",
+        "min_age_hours", "max_age_days", "max_age_days_admin",
         "expiry_reminder_days", "one_time_password_hours", "lockout_threshold", "lockout_minutes", "dormant_days",
         "recertify_months", "session_idle_minutes", "session_idle_minutes_admin",
         "quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day",
@@ -156,6 +156,11 @@ class PasswordPolicy(models.Model):
     def from_defaults(cls) -> "PasswordPolicy":
         return cls(id=cls.SINGLETON_ID, second_factor_roles=[], second_factor_lookup=False,
                    **settings.POLICY_DEFAULTS)
+
+    @property
+    def expiry_warning_days(self) -> int:
+        """The warning window before expiry (the banner, the digests' "expiring soon"): the first reminder's."""
+        return max(self.reminder_days, default=0)
 
     @property
     def reminder_days(self) -> list[int]:

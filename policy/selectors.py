@@ -99,7 +99,7 @@ def policy_for(user) -> EffectivePolicy:
     )
 
 
-# DESIGN.md "Policy defaults": IT admins and inspectors use TOTP, whatever the policy record says.
+# docs/architecture.md "Policy defaults": IT admins and inspectors use TOTP, whatever the policy record says.
 SECOND_FACTOR_ALWAYS = frozenset({Role.IT_ADMIN, Role.INSPECTOR})
 
 

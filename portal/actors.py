@@ -1,9 +1,32 @@
-"""Named system actors (STYLE.md): the actor of a service is never None. A person is a User; a job or
+"""Named system actors (docs/conventions.md): the actor of a service is never None. A person is a User; a job or
 the server's command line is a SystemActor, recorded as such in the audit event, and the permission
 helpers decide for both in one place (accounts.permissions)."""
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
+
+
+class Right(StrEnum):
+    """What an actor may do, checked by accounts.permissions for people and system actors alike. A
+    person holds the rights of their role (an active IT admin holds them all); a system actor holds
+    exactly those named for it in SYSTEM_ACTOR_RIGHTS below, and nothing else."""
+
+    # The IT Center's whole authority: accounts, units, policy, lookup clients and quotas, turnover
+    # decisions, holidays, resending notices. Implies every right below.
+    ADMINISTER = "administer"
+    # Carry out a decision already taken on accounts: create, change, disable (jobs that execute it).
+    ACCOUNTS_CHANGE = "accounts_change"
+    DORMANT_ACCOUNTS_DISABLE = "dormant_accounts_disable"
+    TURNOVER_EXECUTE = "turnover_execute"
+    RECERTIFICATION_RUN = "recertification_run"
+    REMINDERS_SEND = "reminders_send"
+    LOG_SEAL = "log_seal"
+    LOOKUPS_DECIDE = "lookups_decide"
+    COMPLIANCE_REPORT = "compliance_report"
+    ANOMALIES_PROCESS = "anomalies_process"
+    ANOMALY_ALERTS_SEND = "anomaly_alerts_send"
+
 
 # What each system actor is called where people read it (audit log, handover records).
 SYSTEM_ACTOR_LABELS = {
@@ -20,6 +43,26 @@ SYSTEM_ACTOR_LABELS = {
     "alert_job": _("IT Center alert job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
+}
+
+# The rights of each system actor: what its job needs, nothing more. The operator at the server's
+# shell and the demo set-up act with the IT Center's authority (whoever runs them already holds the
+# database credentials); "anonymous" (the person at the login form) and "system" (a session that ran
+# out) may do nothing but be recorded. A system actor missing here holds no right at all.
+SYSTEM_ACTOR_RIGHTS = {
+    "command_line": frozenset({Right.ADMINISTER}),
+    "seed_demo": frozenset({Right.ADMINISTER}),
+    "dormant_job": frozenset({Right.DORMANT_ACCOUNTS_DISABLE}),
+    "turnover_job": frozenset({Right.TURNOVER_EXECUTE, Right.ACCOUNTS_CHANGE}),
+    "reminder_job": frozenset({Right.REMINDERS_SEND}),
+    "recertification_job": frozenset({Right.RECERTIFICATION_RUN, Right.ACCOUNTS_CHANGE}),
+    "seal_job": frozenset({Right.LOG_SEAL}),
+    "lookup_api": frozenset({Right.LOOKUPS_DECIDE}),
+    "compliance_job": frozenset({Right.COMPLIANCE_REPORT}),
+    "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
+    "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
+    "anonymous": frozenset(),
+    "system": frozenset(),
 }
 
 
@@ -39,6 +82,10 @@ class SystemActor:
     def __post_init__(self):
         if self.name not in SYSTEM_ACTOR_LABELS:
             raise ValueError(f"Unknown system actor {self.name!r}: add it to SYSTEM_ACTOR_LABELS.")
+
+    @property
+    def rights(self) -> frozenset:
+        return SYSTEM_ACTOR_RIGHTS.get(self.name, frozenset())
 
     @property
     def username(self) -> str:

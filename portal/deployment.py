@@ -1,6 +1,6 @@
 """What `manage.py check_deployment` checks, and the database grants of the application role
 (`manage.py grant_app_role`): the production settings as they are on this server, against what
-the portal needs of its services (DESIGN.md "The public contract", README "Deployment").
+the portal needs of its services (docs/architecture.md "The public contract", README "Deployment").
 
 Each check returns Findings: a problem (the command exits 1) or a note. They ask the services
 themselves (Redis's INFO and CONFIG, PostgreSQL's catalogue), never only the settings."""

@@ -1,4 +1,4 @@
-"""The one error family of the portal (STYLE.md "Layers, errors, actors").
+"""The one error family of the portal (docs/conventions.md "Services and selectors").
 
 Services raise only these (wrapping Django's ValidationError from `full_clean` or `validate_password`);
 each interface translates them once: `portal.errors.form_error`/`message_error` for HTML views, the

@@ -1,4 +1,4 @@
-"""CSV and XLSX files of a list, for every app that offers one (DESIGN.md: every list and dashboard
+"""CSV and XLSX files of a list, for every app that offers one (docs/architecture.md: every list and dashboard
 offers CSV and XLSX export of what the reader may see; the rows come already scoped).
 
 CSV injection (OWASP): a cell that starts with = + - @ (or a tab or carriage return) is read as a

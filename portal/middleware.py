@@ -50,7 +50,7 @@ class PortalErrorPagesMiddleware:
 
     Under CommonMiddleware, so that its slash-appending redirect still follows (the handler knows not
     to record a 404 that becomes a redirect). The handler is looked up like Django does (handler404 in
-    the URLconf): this module stays below the views in DESIGN.md's layering."""
+    the URLconf): this module stays below the views in docs/architecture.md's layering."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -190,7 +190,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://
 if not DEBUG and (not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must name a real broker when DEBUG=0 (or be unset: REDIS_URL).")
 
-# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; DESIGN.md
+# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; docs/architecture.md
 # "Numbers it must reach"): an evicted counter would let lookups past their limit, so production gives
 # them a Redis that never evicts (maxmemory-policy noeviction). Defaults to REDIS_URL; empty (only in
 # the single-machine trial) means counting in PostgreSQL.
@@ -253,6 +253,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are idempotent
+# The queue tasks go to when nothing names one ("celery"); a deployment (or a parallel test run) that
+# shares a broker between portals gives each its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
@@ -282,7 +285,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",
                             "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
-    # DESIGN.md: sealing lags the newest record by at most 5 minutes. A block ends below the oldest
+    # docs/architecture.md: sealing lags the newest record by at most 5 minutes. A block ends below the oldest
     # inserting transaction still open, so a record written just before a run is sealed by the next.
     "audit-seal": {
         "task": "audit.seal",
@@ -306,6 +309,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.monthly_reports",
         "schedule": crontab(day_of_month=1, hour=2, minute=0),
     },
+    # Exports and roster imports a killed worker left running past their lease go to the next worker.
+    "resume-exports": {"task": "compliance.exports_resume", "schedule": crontab()},
+    "resume-roster-imports": {"task": "accounts.roster_imports_resume", "schedule": crontab()},
     # Anomaly flags written by lookup decisions: each recorded as a security event within a minute.
     "process-anomaly-flags": {
         "task": "lookups.process_anomaly_flags",
@@ -359,7 +365,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Policy defaults (DESIGN.md "Policy defaults"); they seed the editable policy record.
+# Policy defaults (docs/architecture.md "Policy defaults"); they seed the editable policy record.
 POLICY_DEFAULTS = {
     "min_length": env.int("POLICY_MIN_LENGTH", default=8),
     "min_length_admin": env.int("POLICY_MIN_LENGTH_ADMIN", default=12),
@@ -369,7 +375,6 @@ POLICY_DEFAULTS = {
     "min_age_hours": env.int("POLICY_MIN_AGE_HOURS", default=24),
     "max_age_days": env.int("POLICY_MAX_AGE_DAYS", default=90),
     "max_age_days_admin": env.int("POLICY_MAX_AGE_DAYS_ADMIN", default=60),
-    "expiry_warning_days": env.int("POLICY_EXPIRY_WARNING_DAYS", default=14),
     "expiry_reminder_days": env.str("POLICY_EXPIRY_REMINDER_DAYS", default="14,7,3,1"),
     "one_time_password_hours": env.int("POLICY_ONE_TIME_PASSWORD_HOURS", default=72),
     "lockout_threshold": env.int("POLICY_LOCKOUT_THRESHOLD", default=5),

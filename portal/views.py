@@ -18,7 +18,7 @@ from policy.selectors import password_expires_at, policy_for
 
 @login_required
 def home_view(request):
-    """Each role lands where its work is (DESIGN.md): a leader on the compliance dashboard of their
+    """Each role lands where its work is (docs/architecture.md): a leader on the compliance dashboard of their
     subtree, it_admin and inspector on the province's, an officer on their own account."""
     if request.user.role in (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER):
         return compliance_views.home_view(request)
@@ -64,7 +64,7 @@ def _broker_up() -> bool | None:
 
 @never_cache
 def healthz_view(request):
-    """DESIGN.md: the state of the database, Redis and the Celery broker; 200 only when all are up.
+    """docs/architecture.md: the state of the database, Redis and the Celery broker; 200 only when all are up.
     A part that this deployment does not use (embedded default) is reported as "unused"."""
     parts = {"database": _database_up(), "redis": _redis_up(settings.REDIS_URL), "broker": _broker_up()}
     # The quota counters' own Redis, when production gives them one (QUOTA_REDIS_URL): lookups go on

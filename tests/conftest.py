@@ -1,4 +1,4 @@
-"""Fixtures and hooks only (plain helpers live in tests/helpers.py). Shared actors (STYLE.md): an IT
+"""Fixtures and hooks only (plain helpers live in tests/helpers.py). Shared actors (docs/conventions.md): an IT
 admin, an inspector, a leader of Biên Hòa, an officer of a Biên Hòa ward and an officer of another
 district (Long Khánh), in a small Đồng Nai tree."""
 import copy

@@ -1,4 +1,4 @@
-"""The password hasher of the test run (STYLE.md "Tests"): the production algorithm at a tiny cost.
+"""The password hasher of the test run (docs/conventions.md "Tests"): the production algorithm at a tiny cost.
 
 Production hashes with Django's Argon2PasswordHasher at its default cost (about 0.1 s and 100 MiB a
 hash, by design). The suite hashes hundreds of passwords (every factory user, every login, every

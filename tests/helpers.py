@@ -1,4 +1,4 @@
-"""Plain helpers of the test suite (STYLE.md "Tests"): imported by the tests, never from conftest.py,
+"""Plain helpers of the test suite (docs/conventions.md "Tests"): imported by the tests, never from conftest.py,
 which holds only fixtures and hooks."""
 import threading
 import time

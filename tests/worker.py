@@ -1,4 +1,4 @@
-"""A real Celery worker for the tests that are about jobs (STYLE.md: eager mode is for `make run`
+"""A real Celery worker for the tests that are about jobs (docs/conventions.md: eager mode is for `make run`
 only). It runs as its own process against the test database and the test Redis, consuming a queue
 of its own so that no other worker on the machine takes the tests' tasks, and stops with the session."""
 import os
@@ -17,12 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, private_media_root=None):
         self.queue = f"tests-{uuid.uuid4().hex[:12]}"
         self.process = None
         # Files the portal hands to a job (a large roster) go through the private folder: the worker
-        # and the tests that use it share one (tests set settings.PRIVATE_MEDIA_ROOT to it).
-        self.private_media_root = tempfile.mkdtemp(prefix="portal-worker-")
+        # and the tests that use it share one (tests set settings.PRIVATE_MEDIA_ROOT to it). A worker
+        # that takes over another's jobs shares that one's folder (and leaves it to its owner).
+        self.owns_private_media_root = private_media_root is None
+        self.private_media_root = private_media_root or tempfile.mkdtemp(prefix="portal-worker-")
 
     def start(self, timeout=60):
         database = connection.settings_dict
@@ -37,9 +39,9 @@ class Worker:
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
-             # Its own queue (send()), and the default one for what services enqueue after commit:
-             # each test run has a broker database of its own (REDIS_URL), so nothing else feeds it.
-             "-Q", f"{self.queue},celery", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
+             # Its own queue (send()), and the default one for what services enqueue after commit: the
+             # test process's own (tests/parallel.py), so a parallel run's other workers never take it.
+             "-Q", f"{self.queue},{settings.CELERY_TASK_DEFAULT_QUEUE}", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel=WARNING"],
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
@@ -74,8 +76,14 @@ class Worker:
             time.sleep(0.2)
         raise TimeoutError(f"The Celery worker did not finish {count} run(s) of {task.name} within a minute.")
 
+    def kill(self):
+        """As the kernel's OOM killer or a lost machine would: SIGKILL, no clean-up, no acknowledgement."""
+        self.process.kill()
+        self.process.wait(timeout=15)
+
     def stop(self):
-        shutil.rmtree(self.private_media_root, ignore_errors=True)
+        if self.owns_private_media_root:
+            shutil.rmtree(self.private_media_root, ignore_errors=True)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

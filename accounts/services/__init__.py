@@ -1,6 +1,7 @@
 """What the accounts app does, split by domain (as Zulip's zerver/actions/): units, the account
-lifecycle, sign-in events — and next turnover requests, dormancy and recertification. Every flow is
-written once here and called by the views, the management commands, the API and the Celery tasks."""
+lifecycle, sign-in events and the second factor, sessions, turnover requests, dormancy, roster
+reconciliation and recertification. Every flow is written once here and called by the views, the
+management commands, the API and the Celery tasks."""
 from .lifecycle import (  # noqa: F401
     account_create,
     account_disable,

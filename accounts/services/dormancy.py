@@ -1,4 +1,4 @@
-"""Dormant accounts (DESIGN.md `disable_dormant`): the accounts nobody uses stop working by themselves,
+"""Dormant accounts (docs/architecture.md `disable_dormant`): the accounts nobody uses stop working by themselves,
 and service accounts the IT Center exempts — with a reason and an end date — are left alone."""
 from collections import defaultdict
 from datetime import timedelta
@@ -14,11 +14,12 @@ from notifications.choices import NoticeKind
 from notifications.outbox import NoticeSpec, notices_enqueue
 from policy.compliance import account_is_dormant, account_last_activity, dormant_q, last_activity_expression
 from policy.selectors import current_policy
+from portal.actors import Right
 from portal.errors import DomainError, PolicyViolation
 
 from ..choices import Role
 from ..models import DormancyExemption, User
-from ..permissions import ensure_it_admin, is_system_actor
+from ..permissions import ensure_it_admin, ensure_right, is_system_actor
 from ..selectors import responsible_leaders
 from ._common import plain_text_or_refuse
 from .lifecycle import account_disable_locked, ensure_a_signed_in_it_admin_remains, it_admins_lock
@@ -37,7 +38,7 @@ def dormant_accounts_disable(*, actor, now=None) -> list[User]:
     """Disable every dormant account, each in its own transaction (a long pass never holds many
     locks), except the last active IT admin. Returns the accounts this pass disabled: a second run,
     or a second worker running at once, disables (and records) nothing twice."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.DORMANT_ACCOUNTS_DISABLE)
     now = now or timezone.now()
     days = current_policy().dormant_days
     with translation.override(settings.LANGUAGE_CODE):
@@ -63,8 +64,8 @@ def dormant_accounts_disable(*, actor, now=None) -> list[User]:
 
 
 def _units_told(*, actor, accounts: list[User]) -> None:
-    """One event per unit naming what the pass disabled there: what its leader is told (the
-    notifications issue turns these into the leader's in-app notice and e-mail)."""
+    """One event per unit naming what the pass disabled there, and the notice (in-app and e-mail) that
+    tells the unit's leaders, enqueued in the same transaction."""
     by_unit = defaultdict(list)
     for account in accounts:
         by_unit[account.unit].append(account.username)

@@ -11,17 +11,19 @@ from audit.services import audit_event_record, changes_between
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
+from portal.actors import Right
 from portal.errors import DomainError, NotAllowed, PolicyViolation
+from portal.locks import LockKey
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
 from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username
-from ..permissions import ensure_it_admin, is_system_actor
+from ..permissions import ensure_it_admin, ensure_right, is_system_actor
 from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse, plain_text_or_refuse
 
 REASON_MAX_LENGTH = 300  # User.disabled_reason
 # Changes that can take an IT admin away (demotion, disabling) take this transaction-scoped lock first,
 # so two admins demoting or disabling each other at once are judged one after the other.
-IT_ADMINS_LOCK_KEY = 0x61646D6E  # "admn"
+IT_ADMINS_LOCK_KEY = LockKey.IT_ADMINS
 
 
 def it_admins_lock() -> None:
@@ -50,7 +52,7 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
                    phone: str = "", can_lookup: bool = False):
     """Letter point 2: the IT Center creates the account; the officer gets a one-time password,
     shown once and handed over with a signed record. Returns (account, one_time_password, record)."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.ACCOUNTS_CHANGE)
     unit = active_unit_locked(unit, _("Accounts can only be created in an active unit."))
     username = normalise_username(username)
     full_name = name_or_refuse(full_name, field="full_name")
@@ -111,7 +113,7 @@ def account_disable(*, actor, account: User, reason: str) -> User:
     is disabled, every session of it ends for good, its pending one-time password is void (and with
     the account, its lookup right: the lookup decision refuses inactive officers). A second call is
     a no-op."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.ACCOUNTS_CHANGE)
     if actor.pk == account.pk:
         raise NotAllowed(_("You cannot disable your own account."))
     reason = plain_text_or_refuse(reason, field="reason", max_length=REASON_MAX_LENGTH)
@@ -192,7 +194,7 @@ def _recordable(values: dict) -> dict:
 @transaction.atomic
 def account_update(*, actor, account: User, values: dict) -> User:
     """Change an account's details, role or unit; role and unit changes are their own events."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.ACCOUNTS_CHANGE)
     values = dict(values)
     if "full_name" in values:
         values["full_name"] = name_or_refuse(values["full_name"], field="full_name")

@@ -1,4 +1,4 @@
-"""Recertification campaigns (DESIGN.md: every unit recertifies its accounts every 6 months).
+"""Recertification campaigns (docs/architecture.md: every unit recertifies its accounts every 6 months).
 
 Each unit leader certifies, account by account, that the accounts of their unit are still needed with
 their role and lookup right: keep / change / remove (the last two become turnover request lines). A
@@ -20,12 +20,13 @@ from audit.services import audit_event_record
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
+from portal.actors import Right
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
 from .. import scope
 from ..choices import RecertificationDecision, RecertificationOutcome, Role, TurnoverAction
 from ..models import RecertificationCampaign, RecertificationItem, RecertificationReminder, User
-from ..permissions import ensure_it_admin, is_system_actor
+from ..permissions import ensure_may, ensure_right, is_system_actor, may_certify_accounts
 from ._common import plain_text_or_refuse
 from .lifecycle import account_disable_locked, account_update, ensure_a_signed_in_it_admin_remains, it_admins_lock
 
@@ -50,7 +51,7 @@ def reviewer_unit_for(account: User):
 @transaction.atomic
 def recertification_campaign_start(*, actor, name: str = "", deadline=None,
                                    outcome: str = RecertificationOutcome.WITHDRAW_LOOKUP) -> RecertificationCampaign:
-    ensure_it_admin(actor, _("Only the IT Center starts a recertification campaign."))
+    ensure_right(actor, Right.RECERTIFICATION_RUN, _("Only the IT Center starts a recertification campaign."))
     if outcome not in RecertificationOutcome.values:
         raise PolicyViolation(_("Choose what happens to accounts nobody certifies."), field="outcome",
                               code="outcome_invalid")
@@ -84,18 +85,12 @@ def recertification_campaign_start(*, actor, name: str = "", deadline=None,
 def recertification_items_for(user, campaign: RecertificationCampaign):
     """The items a leader (or the IT Center) may decide: reviewed by a unit in their scope, never
     their own account."""
-    items = RecertificationItem.objects.filter(campaign=campaign).select_related("account", "unit")
-    if user.sees_everything:
-        return items
-    if user.role != Role.UNIT_LEADER:
-        return items.none()
-    return items.filter(reviewer_unit__in=scope.units_visible_to(user)).exclude(account=user)
+    return scope.recertification_items_for(user, campaign)
 
 
 @transaction.atomic
 def recertification_item_decide(*, actor, item: RecertificationItem, decision: str, note: str = ""):
-    if not (actor.role in (Role.IT_ADMIN, Role.UNIT_LEADER)):
-        raise NotAllowed(_("Only unit leaders and the IT Center certify accounts."))
+    ensure_may(may_certify_accounts(actor), _("Only unit leaders and the IT Center certify accounts."))
     if item.account_id == actor.pk:
         raise NotAllowed(_("Nobody certifies their own account: the level above does."))
     if not recertification_items_for(actor, item.campaign).filter(pk=item.pk).exists():
@@ -205,8 +200,7 @@ def recertification_escalate(*, actor, campaign: RecertificationCampaign, now=No
         return 0
     moved = 0
     groups = defaultdict(list)
-    for item_id, reviewer_id, parent_id in _pending(campaign).values_list("id", "reviewer_unit",
-                                                                           "reviewer_unit__parent"):
+    for item_id, parent_id in _pending(campaign).values_list("id", "reviewer_unit__parent"):
         if parent_id:
             groups[parent_id].append(item_id)
     for parent_id, ids in groups.items():
@@ -219,7 +213,7 @@ def recertification_escalate(*, actor, campaign: RecertificationCampaign, now=No
 def recertification_close(*, actor, campaign: RecertificationCampaign, now=None) -> int:
     """End the campaign (claimed once) and apply its outcome to every account nobody certified,
     each account in its own transaction. Returns how many accounts the outcome touched."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.RECERTIFICATION_RUN)
     now = now or timezone.now()
     if not RecertificationCampaign.objects.filter(pk=campaign.pk, closed_at__isnull=True).update(closed_at=now):
         return 0
@@ -261,7 +255,7 @@ def _outcome_apply(actor, campaign, account: User) -> str:
 
 def recertification_daily(*, actor, now=None) -> dict:
     """The daily job: start a campaign when the policy's months have passed, remind, escalate, close."""
-    ensure_it_admin(actor)
+    ensure_right(actor, Right.RECERTIFICATION_RUN)
     now = now or timezone.now()
     done = {"started": 0, "reminded": 0, "escalated": 0, "closed": 0}
     campaign = RecertificationCampaign.objects.filter(closed_at__isnull=True).first()

@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
-from portal.errors import DomainError, NotAllowed, PolicyViolation
+from portal.errors import DomainError, PolicyViolation
+from portal.leases import LeaseLost, job_claim, job_finish, job_renew, jobs_to_resume
 from portal.text import fold
 
 from .. import scope
-from ..choices import DepartureReason, Role, TurnoverAction
+from ..choices import DepartureReason, TurnoverAction
 from ..models import RosterImport, User
+from ..permissions import ensure_may, may_reconcile_roster
 from ..roster import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
 
 # Above this size a roster is reconciled in the background (a few seconds of parsing).
@@ -55,8 +57,7 @@ class Reconciliation:
 
 
 def ensure_may_reconcile(actor) -> None:
-    if actor.role not in (Role.IT_ADMIN, Role.UNIT_LEADER):
-        raise NotAllowed(_("Only unit leaders and the IT Center reconcile rosters."))
+    ensure_may(may_reconcile_roster(actor), _("Only unit leaders and the IT Center reconcile rosters."))
 
 
 def _known_codes_for(actor):
@@ -137,40 +138,66 @@ def roster_import_start(*, actor, uploaded) -> RosterImport:
 
 
 def roster_import_run(*, import_id: int) -> RosterImport | None:
-    """The background job: claim the pending import (pending → running, a conditional update, so a
-    redelivered task does it once), reconcile, store the result, remove the stored file."""
-    claimed = RosterImport.objects.filter(pk=import_id, state=RosterImport.State.PENDING).update(
-        state=RosterImport.State.RUNNING)
-    if not claimed:
+    """The background job: claim the import under a lease (portal.leases: a redelivered task does
+    nothing; a killed worker's import is taken over by the next worker after the lease), reconcile,
+    store the result, remove the stored file. Reconciling only reads, so running it again is safe."""
+    claim = job_claim(RosterImport, import_id)
+    if claim is None:
         return None
     roster_import = RosterImport.objects.select_related("uploaded_by").get(pk=import_id)
     path = _roster_path(roster_import.sha256, roster_import.file_name)
     try:
-        _run(roster_import, roster_import.uploaded_by, path.read_bytes())
-    except OSError:
-        RosterImport.objects.filter(pk=import_id).update(state=RosterImport.State.FAILED, finished_at=timezone.now())
-        raise
-    finally:
+        _run(roster_import, roster_import.uploaded_by, path.read_bytes(), claim=claim)
+    except LeaseLost:
+        return None  # another worker took the import over: the file and the result are theirs
+    except Exception:
+        # A failure the next attempt would meet again (an unreadable file, the time limit): failed now.
+        # Only a killed worker runs none of this, and leaves the file for the next one.
+        job_finish(RosterImport, import_id, claim, state=RosterImport.State.FAILED, finished_at=timezone.now())
         path.unlink(missing_ok=True)
+        raise
+    path.unlink(missing_ok=True)
     return roster_import
 
 
-def _run(roster_import: RosterImport, actor, data: bytes) -> None:
+def roster_imports_resume(*, queue: str | None = None) -> list[int]:
+    """The sweep (every minute): queue again the imports a dead worker left running past the lease, or
+    whose message was lost; the next worker claims them (roster_import_run)."""
+    ids = jobs_to_resume(RosterImport, queued_field="uploaded_at")
+    for import_id in ids:
+        current_app.send_task("accounts.reconcile_roster", args=[import_id], **({"queue": queue} if queue else {}))
+    return ids
+
+
+def _run(roster_import: RosterImport, actor, data: bytes, claim=None) -> None:
+    """Reconcile and store the result: at once (no claim) for a small upload, or as the holder of the
+    background job's claim, whose every write renews the lease and stops when the claim was lost."""
+    def write(**values):
+        if claim is None:
+            RosterImport.objects.filter(pk=roster_import.pk).update(**values)
+        elif not job_renew(RosterImport, roster_import.pk, claim, **values):
+            raise LeaseLost
+
+    def finish(**values):
+        if claim is None:
+            RosterImport.objects.filter(pk=roster_import.pk).update(**values)
+        elif not job_finish(RosterImport, roster_import.pk, claim, **values):
+            raise LeaseLost
+
     roster = roster_read(data, roster_import.file_name, _known_codes_for(actor))
     if not roster.ok:
-        RosterImport.objects.filter(pk=roster_import.pk).update(
-            state=RosterImport.State.REFUSED, problems=[list(problem) for problem in roster.problems[:500]],
-            finished_at=timezone.now())
+        finish(state=RosterImport.State.REFUSED, problems=[list(problem) for problem in roster.problems[:500]],
+               finished_at=timezone.now())
         roster_import.refresh_from_db()
         return
-    RosterImport.objects.filter(pk=roster_import.pk).update(rows_total=len(roster.rows))
+    write(rows_total=len(roster.rows))
 
     def progress(done):
-        RosterImport.objects.filter(pk=roster_import.pk).update(rows_done=done)
+        write(rows_done=done)
 
     result = roster_reconcile(actor=actor, rows=roster.rows, progress=progress)
-    RosterImport.objects.filter(pk=roster_import.pk).update(
-        state=RosterImport.State.DONE, rows_done=len(roster.rows), result=result.as_json(), finished_at=timezone.now())
+    finish(state=RosterImport.State.DONE, rows_done=len(roster.rows), result=result.as_json(),
+           finished_at=timezone.now())
     roster_import.refresh_from_db()
 
 
@@ -182,8 +209,7 @@ def roster_result_accounts(roster_import: RosterImport) -> dict[int, User]:
 
 def roster_imports_recent(user, limit: int = 10):
     """The reader's latest uploads (it_admin: everyone's), newest first."""
-    imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
-    return imports.select_related("uploaded_by")[:limit]
+    return scope.roster_imports_visible_to(user).select_related("uploaded_by")[:limit]
 
 
 # A turnover request holds at most this many lines (accounts.forms_turnover.TurnoverLineFormSet).

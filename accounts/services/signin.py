@@ -3,10 +3,9 @@ the sign-in views. The client address comes from the audit context of the reques
 import re
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-
-from django.conf import settings
 
 from audit.choices import EventKind, SessionEndReason
 from audit.models import SecurityEvent
@@ -16,6 +15,7 @@ from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
 from portal.actors import SystemActor
 from portal.audit_context import current_audit_context
+from portal.locks import LockClass
 
 from ..choices import PasswordChangeReason, SignInFactor
 from ..models import USERNAME_PATTERN, HandoverRecord, RecoveryCode, User, normalise_username
@@ -25,9 +25,9 @@ ANONYMOUS = SystemActor("anonymous")
 # Who ends a session that ran out (idle, lifetime, an expired one-time password): nobody asked for it.
 THE_PORTAL = SystemActor("system")
 
-# pg_advisory_xact_lock(classid, objid): the class "sign" keeps these apart from the portal's other
-# advisory locks (the unit tree takes a one-key lock, a separate key space).
-_ATTEMPT_LOCK_CLASS = 0x7369676E  # "sign"
+# pg_advisory_xact_lock(classid, objid): the class keeps these apart from the portal's other advisory
+# locks (portal.locks).
+_ATTEMPT_LOCK_CLASS = LockClass.SIGN_IN_ATTEMPT
 
 
 @contextmanager

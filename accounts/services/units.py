@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit.choices import EventKind
 from audit.services import audit_event_record
 from portal.errors import DomainError, PolicyViolation
+from portal.locks import LockKey
 
 from ..choices import Role, UnitState
 from ..models import Unit, User, decision_number_validator, unit_contents_digest, unit_path_below
@@ -22,7 +23,7 @@ from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, na
 
 # Any change to the tree's shape (create, move, merge, retire) takes this transaction-scoped lock, so two
 # concurrent changes never compute paths from each other's half-written state.
-TREE_LOCK_KEY = 0x756E6974  # "unit"
+TREE_LOCK_KEY = LockKey.UNIT_TREE
 
 
 def _tree_lock() -> None:

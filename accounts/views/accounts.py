@@ -15,7 +15,7 @@ from policy.selectors import days_until_password_expiry, password_expires_at, se
 from policy.services import password_change_force
 from portal.errors import DomainError, form_error, message_error
 
-from .. import scope, selectors
+from .. import permissions, scope, selectors
 from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
 from ..forms_review import DormancyExemptionForm
@@ -61,7 +61,7 @@ def account_detail_view(request, pk):
         "second_factor_enrolled": second_factor.second_factor_enrolled(account),
         "recovery_codes_left": second_factor.recovery_codes_left(account),
         "session_count": len(selectors.sessions_active_for(account, current_session_key=None)),
-        **_dormancy_context(account, request.user.role == Role.IT_ADMIN),
+        **_dormancy_context(account, permissions.may_exempt_from_dormancy(request.user)),
     })
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
+from .. import permissions
 from ..choices import RecertificationDecision, Role
 from ..forms_review import CampaignStartForm, RecertificationDecisionForm, RecertificationKeepForm
 from ..models import RecertificationCampaign, RecertificationItem
@@ -28,11 +29,11 @@ def _page(request, start_form=None):
     user = request.user
     campaign = services.recertification_campaign_current()
     context = {"campaign": campaign, "section": "recertification", "show": request.GET.get("show", "pending")}
-    if user.role == Role.IT_ADMIN and (start_form is not None or campaign is None or not campaign.is_open):
+    if permissions.may_run_recertification(user) and (start_form is not None or campaign is None or not campaign.is_open):
         context["start_form"] = start_form or CampaignStartForm()
     if campaign is not None:
         context["progress"] = services.recertification_progress(user, campaign)
-    if campaign is not None and user.role in DECIDERS:
+    if campaign is not None and permissions.may_certify_accounts(user):
         items = services.recertification_items_for(user, campaign)
         context["left"] = items.filter(decision=RecertificationDecision.PENDING).count()
         context["removals"] = items.filter(decision=RecertificationDecision.REMOVE, account__is_active=True).count()

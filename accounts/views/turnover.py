@@ -12,12 +12,18 @@ from django.views.decorators.http import require_POST
 
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
-from .. import scope, selectors
+from .. import permissions, scope, selectors
 from ..attachments import attachment_path
 from ..choices import Role, TurnoverState
 from ..forms_review import PrefilledTurnoverLineFormSet
-from ..forms_turnover import CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
-    TurnoverLineFormSet
+from ..forms_turnover import (
+    CancelForm,
+    HolidayForm,
+    ReturnForm,
+    TurnoverFilterForm,
+    TurnoverLetterForm,
+    TurnoverLineFormSet,
+)
 from ..models import Holiday, TurnoverLine, Unit
 from ..permissions import require_roles
 from ..services import turnover as services
@@ -57,9 +63,8 @@ def turnover_list_view(request):
 
 
 def _filing_scope(user):
-    """Units a user may file for (the service checks again) and accounts they may name."""
-    if user.role == Role.OFFICER:
-        return Unit.objects.filter(pk=user.unit_id), scope.accounts_visible_to(user)
+    """Units a user may file for and accounts they may name: their scope (an officer's is their own unit
+    and account); the service checks again (accounts.permissions.may_file_turnover_for)."""
     return scope.units_visible_to(user), scope.accounts_visible_to(user)
 
 
@@ -124,31 +129,25 @@ def turnover_create_view(request):
     return render(request, "accounts/turnover_form.html", {"form": form, "lines": lines, "section": "turnover"})
 
 
-def _may_file_for(user, turnover_request) -> bool:
-    return user.role == Role.IT_ADMIN or (
-        user.role == Role.UNIT_LEADER and scope.unit_is_visible_to(user, turnover_request.unit))
-
-
 @require_roles(*EVERYONE)
 def turnover_detail_view(request, pk):
     turnover_request = scope.turnover_request_get_visible(request.user, pk)
     lines = list(selectors.turnover_request_lines(turnover_request))
     user, state = request.user, turnover_request.state
-    filer, admin = _may_file_for(user, turnover_request), user.role == Role.IT_ADMIN
+    filer = permissions.may_submit_turnover_request(user, turnover_request)
     for line in lines:
         line.may_confirm = (line.action == "move" and line.move_confirmed_at is None and line.new_unit is not None
                             and state in (TurnoverState.DRAFT, TurnoverState.SUBMITTED, TurnoverState.RETURNED,
                                           TurnoverState.ACCEPTED)
-                            and (admin or (user.role == Role.UNIT_LEADER
-                                           and scope.unit_is_visible_to(user, line.new_unit))))
+                            and permissions.may_confirm_turnover_move(user, line.new_unit))
     return render(request, "accounts/turnover_detail.html", {
         "turnover_request": turnover_request, "lines": lines, "section": "turnover",
         "history": selectors.turnover_request_history(turnover_request),
         "execution_time": duration_text(selectors.letter_to_execution(turnover_request)),
         "may_submit": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED),
         "may_cancel": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED, TurnoverState.SUBMITTED),
-        "may_decide": admin and state == TurnoverState.SUBMITTED,
-        "may_execute": admin and state == TurnoverState.ACCEPTED,
+        "may_decide": permissions.may_decide_turnover_request(user) and state == TurnoverState.SUBMITTED,
+        "may_execute": permissions.may_execute_turnover_request(user) and state == TurnoverState.ACCEPTED,
         "return_form": ReturnForm(), "cancel_form": CancelForm(),
     })
 

@@ -1,4 +1,4 @@
-"""The lookup records, partitioned by month (DESIGN.md: 10 million lookups a day nationwide).
+"""The lookup records, partitioned by month (docs/architecture.md: 10 million lookups a day nationwide).
 
 The existing table is converted in place: renamed aside, its identity sequence kept going as a plain
 sequence (ids already handed out are never reused: seals record the rolled-back ones as gaps), a

@@ -217,7 +217,7 @@ def test_it_lets_a_seeded_officer_change_the_password_at_once(client, db):
     assert officer.check_password(new_password) and officer.password_set_by_self
 
 
-# Words of the roles' Vietnamese names (DESIGN.md "Who uses it"): a demo person named after a role
+# Words of the roles' Vietnamese names (docs/architecture.md "Who uses it"): a demo person named after a role
 # ("Nguyễn Văn Quản" the administrator) reads as a joke on a screen shown to a province.
 ROLE_WORDS = {"quan", "tri", "thanh", "tra", "lanh", "dao", "can", "bo", "cong", "chuc"}
 

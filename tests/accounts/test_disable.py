@@ -1,4 +1,4 @@
-"""Disabling an account stops it everywhere at once, for good (letter point 2; DESIGN.md's
+"""Disabling an account stops it everywhere at once, for good (letter point 2; docs/architecture.md's
 `disable_account`): its sessions end and stay ended, its one-time password is void."""
 from io import StringIO
 

@@ -1,4 +1,4 @@
-"""Dormant accounts stop working by themselves (DESIGN.md `disable_dormant`, policy: 45 days)."""
+"""Dormant accounts stop working by themselves (docs/architecture.md `disable_dormant`, policy: 45 days)."""
 import threading
 from datetime import timedelta
 from io import StringIO

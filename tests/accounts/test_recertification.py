@@ -3,7 +3,6 @@ left; escalation past the deadline; silence withdraws the lookup right by defaul
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from accounts.choices import RecertificationDecision, RecertificationOutcome, Role
 from accounts.models import RecertificationCampaign, RecertificationItem, User

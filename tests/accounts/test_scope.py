@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.scope import accounts_visible_to, units_visible_to
-from tests.helpers import login
 from tests.factories import UserFactory
+from tests.helpers import login
 
 
 def test_it_shows_a_leader_their_subtree_only(db, leader_bien_hoa, officer_bien_hoa, officer_long_khanh):

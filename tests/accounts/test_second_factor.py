@@ -2,7 +2,6 @@
 code or a reused one gets nowhere; the step has a short window; enrolment with the portal's own QR code
 and a confirming code; ten recovery codes shown once, stored hashed, each working once; wrong codes
 count towards the one lockout and the events say which factor failed; re-enrolment by an IT admin."""
-from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -17,7 +16,6 @@ from audit.choices import EventKind
 from audit.models import SecurityEvent
 from policy.models import PasswordPolicy
 from policy.selectors import policy_cache_clear
-from tests.factories import UserFactory
 from tests.helpers import login, run_concurrently, sign_in, totp_code, totp_enrol
 
 PENDING_KEY = "_signin_pending"
@@ -118,7 +116,7 @@ def test_it_signs_in_with_the_code_under_a_new_session_key(client, it_admin, adm
 
 def test_five_wrong_codes_lock_the_account(client, inspector, inspector_device, password):
     _password_step(client, inspector, password)
-    for attempt in range(5):
+    for _attempt in range(5):
         response = _code(client, "000000" if totp_code(inspector_device) != "000000" else "111111")
     assert response.status_code == 429 and response["Retry-After"] == "900"
     assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=inspector,

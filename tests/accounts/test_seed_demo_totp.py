@@ -1,4 +1,4 @@
-"""`seed_demo --totp-secret BASE32` (DESIGN.md's public contract): the demo accounts that need a second
+"""`seed_demo --totp-secret BASE32` (docs/architecture.md's public contract): the demo accounts that need a second
 factor (demo.admin, demo.inspector) are enrolled with that key, so that scripts compute their codes;
 without it a key is generated for accounts that have none and printed once with its otpauth:// URI."""
 import base64

@@ -296,3 +296,21 @@ def test_it_refuses_direction_characters_in_the_letter_and_files_nothing(db, uni
               signer_name="Trần\u202eVăn Bình")
     assert error.value.field == "signer_name"
     assert TurnoverRequest.objects.count() == 0
+
+
+def test_it_refuses_a_line_whose_action_it_does_not_know(db, units, it_admin, leader_bien_hoa, officer_bien_hoa,
+                                                          letter):
+    """Before, any action but create, disable and the two changes was run as a move."""
+    request = _file(leader_bien_hoa, units["bien_hoa"], letter, [
+        {"action": TurnoverAction.MOVE, "account": officer_bien_hoa, "new_unit": units["xuan_an"]}])
+    line = request.lines.get()
+    turnover.turnover_move_confirm(actor=it_admin, line=line)
+    request.lines.update(action="transfer")  # not a TurnoverAction: written by hand, or a choice since removed
+    turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
+    result = turnover.turnover_request_accept(actor=it_admin, request=request)
+    assert result.error.code == "line_action_unknown"
+    assert str(result.error) == "Đề nghị có một dòng với thao tác không xác định (transfer); chưa thực hiện gì."
+    assert TurnoverRequest.objects.get().state == TurnoverState.ACCEPTED
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.unit == units["tan_phong"]
+    assert _events(EventKind.TURNOVER_EXECUTED) == 0

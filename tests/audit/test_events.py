@@ -88,9 +88,9 @@ def test_it_shows_details_as_translated_lines(client, inspector, it_admin, offic
 
 
 def test_it_shows_recorded_dates_as_dd_mm_yyyy():
-    from audit.templatetags.audit_details import event_details
-
     from django.utils import translation
+
+    from audit.templatetags.audit_details import event_details
 
     with translation.override("vi"):
         lines = {str(label): value for label, value in event_details(

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.choices import EventKind
-from audit.models import SecurityEvent, Seal
+from audit.models import Seal, SecurityEvent
 from audit.partitions import month_start, months_before, partition_create, partition_name, partitions_of
 from audit.sealing import seals_run
 

@@ -8,9 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.canonical import seal_message
+from audit.canonical import seal_message, signed_bytes
 from audit.keys import public_key_from_text, signature_valid
-from audit.canonical import signed_bytes
 from audit.models import Seal, SealVerification
 from audit.sealing import seals_run
 from tests.helpers import login

@@ -105,9 +105,8 @@ def test_it_catches_a_chain_rewritten_with_the_hmac_key_by_its_signature(sealed_
     """Whoever holds the HMAC key can recompute a seal, but cannot sign it."""
     from audit.canonical import seal_chain
     from audit.keys import current_hmac_key
-    from audit.verification import _message
-
     from audit.sealing import block_read
+    from audit.verification import _message
 
     target = sealed_log["lookups"][0]
     seal = Seal.objects.get(table_name=LOOKUPS, position=1)

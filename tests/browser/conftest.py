@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 

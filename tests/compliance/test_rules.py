@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.choices import PasswordChangeReason, RecertificationDecision, Role, TurnoverAction, TurnoverState
 from accounts.models import RecertificationCampaign, RecertificationItem, TurnoverLine, TurnoverRequest, User
-from compliance.selectors import account_compliance
+from compliance.selectors import account_compliance, rule_inputs
 from lookups.models import LookupRecord
 from policy.compliance import (
     ComplianceReason,
@@ -21,7 +21,6 @@ from policy.compliance import (
     score_zone,
     unit_counts_annotations,
 )
-from compliance.selectors import rule_inputs
 from tests.factories import UserFactory
 
 R = ComplianceReason

@@ -31,6 +31,7 @@ TUESDAY_10 = datetime(2026, 12, 1, 10, 0, tzinfo=VN)  # a working day, in office
 CITIZEN = "075095001234"
 DOSSIER = "000.00.31.H19-210708-0032"
 JOB = SystemActor("anomaly_job")
+ALERT_JOB = SystemActor("alert_job")  # the IT Center alert job claims the processed flags
 API = SystemActor("lookup_api")
 
 
@@ -333,8 +334,8 @@ def test_the_alert_queue_holds_processed_flags_until_they_are_claimed(officer_bi
     queued = selectors.anomaly_flags_to_alert()
     assert len(queued) == 3
     first, *rest = [flag.pk for flag in queued]
-    assert services.anomaly_flags_mark_alerted(actor=JOB, flag_ids=[first, 999999]) == [first]
-    assert services.anomaly_flags_mark_alerted(actor=JOB, flag_ids=[first]) == []
+    assert services.anomaly_flags_mark_alerted(actor=ALERT_JOB, flag_ids=[first, 999999]) == [first]
+    assert services.anomaly_flags_mark_alerted(actor=ALERT_JOB, flag_ids=[first]) == []
     assert [flag.pk for flag in selectors.anomaly_flags_to_alert()] == rest
     assert AnomalyFlag.objects.get(pk=first).alerted_at is not None
 
@@ -343,7 +344,7 @@ def test_two_alert_jobs_at_once_claim_each_flag_once(transactional_db, officer_b
     _night_flags(officer_bien_hoa, 6)
     services.anomaly_flags_process(actor=JOB)
     ids = [flag.pk for flag in selectors.anomaly_flags_to_alert()]
-    outcomes = run_concurrently(*[lambda: services.anomaly_flags_mark_alerted(actor=JOB, flag_ids=ids)] * 4)
+    outcomes = run_concurrently(*[lambda: services.anomaly_flags_mark_alerted(actor=ALERT_JOB, flag_ids=ids)] * 4)
     assert sorted(flag_id for claimed in outcomes for flag_id in claimed) == ids
     assert selectors.anomaly_flags_to_alert() == []
 

@@ -1,4 +1,4 @@
-"""POST /api/v1/lookups/ as DESIGN.md's public contract says, and its OpenAPI document."""
+"""POST /api/v1/lookups/ as docs/architecture.md's public contract says, and its OpenAPI document."""
 import json
 
 import pytest

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.models import User
 
-OFFICER_MAX_AGE = timedelta(days=90)  # the policy's default (DESIGN.md)
+OFFICER_MAX_AGE = timedelta(days=90)  # the policy's default (docs/architecture.md)
 ADMIN_MAX_AGE = timedelta(days=60)
 
 

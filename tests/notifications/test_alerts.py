@@ -9,14 +9,13 @@ from django.utils import timezone
 from accounts.choices import Role, TurnoverState
 from accounts.models import TurnoverRequest
 from audit.choices import EventKind
-from audit.models import SecurityEvent
-from notifications.alerts import DailySection, SelectorSource, alerts_send, it_daily_send, job_failure_record
+from audit.services import audit_event_record
 from notifications import alerts
+from notifications.alerts import DailySection, SelectorSource, alerts_send, it_daily_send, job_failure_record
 from notifications.choices import DeliveryState, NoticeKind
 from notifications.messages import notice_message
 from notifications.models import JobFailure, Notice
 from portal.actors import SystemActor
-from audit.services import audit_event_record
 from tests.factories import UserFactory
 
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from notifications.choices import DeliveryState, NoticeKind
 from notifications.delivery import MAX_ATTEMPTS, RETRY_BACKOFF, SENDING_LEASE, deliveries_due, deliveries_send
 from notifications.models import Notice
-from notifications.reminders import reminders_send
 from notifications.outbox import notice_enqueue
+from notifications.reminders import reminders_send
 
 
 @pytest.fixture

@@ -59,11 +59,27 @@ def test_it_explains_each_refused_value_with_its_field_and_range(admin_client, f
     assert response.context["form"].errors == {field: [message]}
 
 
-def test_the_policy_page_speaks_plainly_and_marks_the_jobs_not_yet_running(admin_client):
+def test_the_policy_page_speaks_plainly_and_says_what_the_live_jobs_do(admin_client):
     page = admin_client.get(reverse("policy:edit")).content.decode()
     visible = re.sub(r"<[^>]*>", " ", page)  # the text people read, not the field names in the markup
     assert "zxcvbn" not in visible
-    assert page.count("Chưa áp dụng: áp dụng khi tác vụ") == 2
+    # The dormant-account and recertification jobs run: nothing on the page says they do not yet.
+    assert page.count("Chưa áp dụng") == 0
+    assert visible.count("Tác vụ hằng ngày vô hiệu hóa tài khoản không đăng nhập trong số ngày này") == 1
+    assert visible.count("Đợt rà soát, xác nhận lại tài khoản mới bắt đầu sau số tháng này") == 1
+    # One setting for the expiry warning: the reminder days (the largest starts the banner).
+    assert "expiry_warning_days" not in page
+    assert visible.count("Từ mốc lớn nhất, người dùng còn thấy cảnh báo trên mọi trang.") == 1
+
+
+def test_the_expiry_warning_starts_at_the_largest_reminder_day(db):
+    from policy.models import PasswordPolicy
+    from policy.selectors import current_policy, policy_cache_clear
+
+    assert current_policy().expiry_warning_days == 14
+    PasswordPolicy.objects.filter(id=1).update(expiry_reminder_days="21,7,1")
+    policy_cache_clear()
+    assert current_policy().expiry_warning_days == 21
 
 
 def test_the_policy_is_read_once_per_request_and_afresh_after_a_change(db):

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from audit.choices import EventKind
 from audit.models import SecurityEvent
-from tests.helpers import login
 from tests.factories import DEFAULT_PASSWORD
+from tests.helpers import login
 
 LAST_ACTIVITY = "_last_activity"
 STARTED = "_session_started"

@@ -1,4 +1,4 @@
-"""Every validator of the policy with good and bad passwords (letter point 3 and DESIGN.md defaults)."""
+"""Every validator of the policy with good and bad passwords (letter point 3 and docs/architecture.md defaults)."""
 import re
 
 import pytest

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from io import StringIO
 
 import pytest
-from django.utils import timezone
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from portal.deployment import (
     OK,

@@ -1,4 +1,4 @@
-"""DESIGN.md's layering holds (import-linter contracts in .importlinter), and the contracts would catch
+"""docs/architecture.md's layering holds (import-linter contracts in .importlinter), and the contracts would catch
 the import the layering issue names: policy's selectors reaching up into accounts' flows."""
 import shutil
 import subprocess
@@ -49,7 +49,7 @@ def test_it_refuses_a_form_importing_a_service(tmp_path):
 
 
 def test_it_refuses_an_app_importing_compliance(tmp_path):
-    """DESIGN.md: compliance reads every app and nothing imports it."""
+    """docs/architecture.md: compliance reads every app and nothing imports it."""
     tree = _copy(tmp_path)
     with open(tree / "accounts" / "selectors.py", "a") as selectors:
         selectors.write("\nfrom compliance.selectors import dashboard  # noqa\n")

@@ -102,10 +102,10 @@ class Production:
             assert process.poll() is None, f"{name} exited:\n{self.log(name)}"
 
     def stop(self):
-        for name, (process, log) in self.processes.items():
+        for process, _log in self.processes.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for name, (process, log) in self.processes.items():
+        for process, log in self.processes.values():
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:

@@ -85,7 +85,7 @@ def test_it_hashes_the_test_run_with_a_cheap_argon2(db):
      {"cache": "redis://127.0.0.1:6379/1", "broker": "redis://10.0.0.5:6379/0", "quotas": "redis://10.0.0.6:6379/0"}),
 ])
 def test_it_gives_the_cache_the_broker_and_the_quota_counters_each_a_setting(overrides, expected):
-    # DESIGN.md: CELERY_BROKER_URL and QUOTA_REDIS_URL default to REDIS_URL; each can point elsewhere.
+    # docs/architecture.md: CELERY_BROKER_URL and QUOTA_REDIS_URL default to REDIS_URL; each can point elsewhere.
     script = ("import json; from django.conf import settings; print(json.dumps({'cache': "
               "settings.CACHES['default']['LOCATION'], 'broker': settings.CELERY_BROKER_URL, "
               "'quotas': settings.QUOTA_REDIS_URL}))")

@@ -1,4 +1,4 @@
-"""DESIGN.md `disable_dormant`: the dormant-account pass now, in the foreground (what the daily job runs)."""
+"""docs/architecture.md `disable_dormant`: the dormant-account pass now, in the foreground (what the daily job runs)."""
 from django.core.management.base import BaseCommand
 
 from accounts.services.dormancy import dormant_accounts_disable

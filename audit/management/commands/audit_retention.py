@@ -1,11 +1,11 @@
 """The maintenance command of retention (README, "Tamper-evident logs"): removes the monthly partitions
 older than AUDIT_RETENTION_MONTHS (at least 3) — only after a clean verification, with a signed event
 that the events' own chain seals. Run it with the role that owns the tables."""
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.retention import retention_apply, retention_plan
 from audit.verification import chain_verify, report_lines
-from django.conf import settings
 from portal.actors import COMMAND_LINE
 from portal.audit_context import audit_context
 from portal.errors import DomainError

@@ -1,11 +1,10 @@
-"""DESIGN.md `audit_seal`: seal what is not sealed yet, now, in the foreground (what the job does every
+"""docs/architecture.md `audit_seal`: seal what is not sealed yet, now, in the foreground (what the job does every
 minute). Inserts still in flight are waited for a few seconds and sealed too."""
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.sealing import latest_seal, sealed_tables, seals_run
 from portal.audit_context import audit_context
 from portal.errors import DomainError
-
-from audit.sealing import latest_seal, sealed_tables, seals_run
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""DESIGN.md `audit_verify`: recompute every seal and its records. Reads like CloudTrail's
+"""docs/architecture.md `audit_verify`: recompute every seal and its records. Reads like CloudTrail's
 `validate-logs`; exits non-zero, naming the first broken record, when anything was altered."""
 import json
 from datetime import datetime
