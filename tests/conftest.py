@@ -4,6 +4,7 @@ district (Long Khánh), in a small Đồng Nai tree."""
 import copy
 import datetime
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -92,6 +93,19 @@ def _clean_cache(_other_roles_sentinel, cache_key_prefix):
         pytest.fail("This test emptied the whole Redis database (FLUSHDB, e.g. cache.clear()): the Celery "
                     "broker's queues and the quota counters share it. Delete the test's own keys instead.",
                     pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _audit_heads_file(request, settings, tmp_path):
+    """Each test keeps the seals' heads in a file of its own (audit/heads.py): the database is rolled
+    back after each test, a shared file would hold heads of chains that no longer exist. A test with
+    the Celery worker shares the worker's file, emptied first."""
+    if "celery_worker" in request.fixturenames:
+        heads = Path(request.getfixturevalue("celery_worker").heads_file)
+        heads.unlink(missing_ok=True)
+        settings.AUDIT_HEADS_FILE = str(heads)
+    else:
+        settings.AUDIT_HEADS_FILE = str(tmp_path / "audit-heads.jsonl")
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ class Worker:
         # Files the portal hands to a job (a large roster) go through the private folder: the worker
         # and the tests that use it share one (tests set settings.PRIVATE_MEDIA_ROOT to it).
         self.private_media_root = tempfile.mkdtemp(prefix="portal-worker-")
+        # The seals' heads kept outside the database (audit/heads.py): one file shared with the test that
+        # uses the worker, emptied before each such test (tests/conftest.py), as the database is.
+        self.heads_file = str(Path(self.private_media_root) / "audit-heads.jsonl")
 
     def start(self, timeout=60):
         database = connection.settings_dict
@@ -34,6 +37,7 @@ class Worker:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "DB_CONN_MAX_AGE": "0",
             "PRIVATE_MEDIA_ROOT": self.private_media_root,
+            "AUDIT_HEADS_FILE": self.heads_file,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
