@@ -72,13 +72,13 @@ def test_the_sealer_refuses_to_regrow_a_cut_chain(two_seals):
     with pytest.raises(ChainWentBackwards) as refusal:
         table_seal(LOOKUPS)
     assert refusal.value.message == (
-        "The seal chain of lookups_lookuprecord went backwards: the head kept outside the database is seal "
-        "no. 2, the database's chain ends at 1. Sealing stopped: run audit_verify --heads with the kept heads "
-        "and investigate before anything is re-sealed.")
+        "Chuỗi niêm phong của lookups_lookuprecord bị lùi lại: đầu chuỗi lưu ngoài cơ sở dữ liệu là niêm phong "
+        "số 2, còn chuỗi trong cơ sở dữ liệu chỉ đến số 1. Đã dừng niêm phong: hãy chạy audit_verify --heads với "
+        "các đầu chuỗi đã lưu và điều tra trước khi niêm phong lại.")
     assert list(Seal.objects.filter(table_name=LOOKUPS).values_list("position", flat=True)) == [1]
     with pytest.raises(CommandError) as command_error:
         call_command("audit_seal", "--wait", "0")
-    assert str(command_error.value).startswith("The seal chain of lookups_lookuprecord went backwards")
+    assert str(command_error.value).startswith("Chuỗi niêm phong của lookups_lookuprecord bị lùi lại")
 
 
 def test_the_sealer_refuses_a_chain_whose_head_was_rewritten(two_seals, settings):
@@ -88,8 +88,8 @@ def test_the_sealer_refuses_a_chain_whose_head_was_rewritten(two_seals, settings
     with pytest.raises(ChainWentBackwards) as refusal:
         table_seal(LOOKUPS)
     assert refusal.value.message.startswith(
-        "The seal chain of lookups_lookuprecord was rewritten: seal no. 2 in the database differs from the head "
-        "kept outside it.")
+        "Chuỗi niêm phong của lookups_lookuprecord đã bị viết lại: niêm phong số 2 trong cơ sở dữ liệu khác với "
+        "đầu chuỗi lưu ngoài cơ sở dữ liệu.")
 
 
 def test_a_regrown_chain_verifies_on_its_seals_alone_but_fails_against_the_kept_heads(two_seals, settings,
@@ -244,3 +244,47 @@ def test_records_a_few_seconds_out_of_order_are_not_reported():
     lookup_records(1, decided_at=timezone.now() - timedelta(seconds=30))
     seals_run()
     assert verify_command()[1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_head_also_goes_to_a_syslog_host(tmp_path):
+    """The sealing command, as the job runs it, with AUDIT_HEADS_SYSLOG set: a real UDP syslog peer."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    ids = lookup_records(2)
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(30)
+    database = connection.settings_dict
+    heads_file = tmp_path / "heads.jsonl"
+    env = {**os.environ, "DEBUG": "1", "DB_CONN_MAX_AGE": "0", "AUDIT_HEADS_FILE": str(heads_file),
+           "AUDIT_HEADS_SYSLOG": f"127.0.0.1:{receiver.getsockname()[1]}",
+           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
+    try:
+        finished = subprocess.run([sys.executable, "manage.py", "audit_seal", "--table", LOOKUPS, "--wait", "0"],
+                                  cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                                  timeout=120)
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        datagram = receiver.recv(65536).decode()
+    finally:
+        receiver.close()
+    seal = Seal.objects.get(table_name=LOOKUPS)
+    assert seal.last_id >= ids[-1]
+    assert datagram.startswith("<38>")  # facility auth (4 × 8) + level info (6)
+    sent = json.loads(datagram[datagram.index("{"):].rstrip("\x00"))
+    assert (sent["table"], sent["position"], sent["chain"]) == (LOOKUPS, 1, seal.chain)
+    assert json.loads(heads_file.read_text().splitlines()[-1]) == sent
+
+
+def test_the_seals_page_names_a_cut_chain_in_vietnamese(two_seals, client, inspector):
+    _cut_and_change(two_seals)
+    verify_command()
+    page = login(client, inspector).get(reverse("audit:seals")).content.decode()
+    assert ("Niêm phong số 2 của nhật ký tra cứu, đã lưu ngoài cơ sở dữ liệu, không còn trong chuỗi: chuỗi đã bị "
+            "cắt.") in page
+    assert "Hằng tháng hãy tải toàn bộ niêm phong về và lưu ngoài cổng" in page
