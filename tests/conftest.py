@@ -96,16 +96,18 @@ def _clean_cache(_other_roles_sentinel, cache_key_prefix):
 
 
 @pytest.fixture(autouse=True)
-def _audit_heads_file(request, settings, tmp_path):
+def _audit_heads_file(request, tmp_path):
     """Each test keeps the seals' heads in a file of its own (audit/heads.py): the database is rolled
     back after each test, a shared file would hold heads of chains that no longer exist. A test with
-    the Celery worker shares the worker's file, emptied first."""
+    the Celery worker shares the worker's file, emptied first. (Not through the `settings` fixture:
+    that would be set up before, and restored after, the cache-cleaning fixture above.)"""
     if "celery_worker" in request.fixturenames:
         heads = Path(request.getfixturevalue("celery_worker").heads_file)
         heads.unlink(missing_ok=True)
-        settings.AUDIT_HEADS_FILE = str(heads)
     else:
-        settings.AUDIT_HEADS_FILE = str(tmp_path / "audit-heads.jsonl")
+        heads = tmp_path / "audit-heads.jsonl"
+    with override_settings(AUDIT_HEADS_FILE=str(heads)):
+        yield
 
 
 @pytest.fixture
