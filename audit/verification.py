@@ -48,6 +48,7 @@ UNSEALED_TAIL = "unsealed_tail"
 COLUMN_MISSING = "column_missing"
 RECORD_OUTSIDE = "record_outside_chain"
 RECORD_BACKDATED = "record_backdated"
+RECORD_FUTURE = "record_future_dated"
 HEAD_MISSING = "head_missing"
 HEAD_CHANGED = "head_changed"
 VERIFICATION_MISSING = "verification_missing"
@@ -218,7 +219,7 @@ class _SealCheck:
         self.report.add(Problem(kind, self.seal.table_name, message, position=self.seal.position,
                                 record_id=record_id))
 
-    def row(self, record_id: int, record: bytes, backdated: str | None = None) -> None:
+    def row(self, record_id: int, record: bytes, time_problem: tuple[str, str] | None = None) -> None:
         while self.next_expected is not None and self.next_expected < record_id:
             self._missing(self.next_expected)
             self.next_expected = next(self.expected, None)
@@ -232,8 +233,9 @@ class _SealCheck:
         start = self.index * TAG_BYTES
         if leaf[:TAG_BYTES] != self.tags[start:start + TAG_BYTES]:
             self._problem(RECORD_CHANGED, f"record {record_id} changed (seal {self.seal.position})", record_id)
-        elif backdated:
-            self._problem(RECORD_BACKDATED, f"record {record_id} (seal {self.seal.position}) {backdated}", record_id)
+        elif time_problem:
+            kind, text = time_problem
+            self._problem(kind, f"record {record_id} (seal {self.seal.position}) {text}", record_id)
         else:
             self.valid += 1
         self.index += 1
@@ -269,6 +271,7 @@ def _records_check(table: str, seals: list[Seal], report: TableReport, excused) 
     # allowed skew before it runs backwards (ids are drawn at insert, just after the time is taken).
     latest_time, latest_id = None, None
     skew = timedelta(minutes=settings.AUDIT_TIME_BACKWARDS_MINUTES)
+    future = timezone.now() + skew
     with transaction.atomic(), connection.connection.cursor(name=f"verify_{table}") as cursor:
         cursor.itersize = FETCH_ROWS
         quote = connection.ops.quote_name  # then by time: a copy of a row with a later time comes second
@@ -294,13 +297,16 @@ def _records_check(table: str, seals: list[Seal], report: TableReport, excused) 
                 for name in layout.missing:
                     report.add(Problem(COLUMN_MISSING, table, f"column {name} of seal {check.seal.position} "
                                        "no longer exists", position=check.seal.position))
-            moment, backdated = row[time_index], None
-            if latest_time is not None and moment is not None and moment < latest_time - skew:
-                backdated = (f"dated {_iso(moment)}, before record {latest_id} dated {_iso(latest_time)}: "
-                             "its time runs backwards")
+            moment, time_problem = row[time_index], None
+            if moment is not None and moment > future:
+                # Dated ahead of now: reported itself, and not taken as the time the next records follow.
+                time_problem = (RECORD_FUTURE, f"dated {_iso(moment)}, in the future: its time is forged")
+            elif latest_time is not None and moment is not None and moment < latest_time - skew:
+                time_problem = (RECORD_BACKDATED, f"dated {_iso(moment)}, before record {latest_id} dated "
+                                f"{_iso(latest_time)}: its time runs backwards")
             elif moment is not None and (latest_time is None or moment > latest_time):
                 latest_time, latest_id = moment, record_id
-            check.row(record_id, layout.record(row), backdated)
+            check.row(record_id, layout.record(row), time_problem)
     while check is not None:
         if check.finish():
             valid.add(check.seal.position)
@@ -573,6 +579,8 @@ def _labels():
         RECORD_OUTSIDE: _("Record %(record)s of the %(log)s lies outside the chain: it was added by hand."),
         RECORD_BACKDATED: _("Record %(record)s of the %(log)s is dated before the records preceding it "
                             "(seal no. %(position)s): its time runs backwards."),
+        RECORD_FUTURE: _("Record %(record)s of the %(log)s is dated in the future (seal no. %(position)s): its "
+                         "time is forged."),
         HEAD_MISSING: _("Seal no. %(position)s of the %(log)s, kept outside the database, is missing: "
                         "the chain was cut."),
         HEAD_CHANGED: _("Seal no. %(position)s of the %(log)s differs from the one kept outside the "

@@ -288,3 +288,14 @@ def test_the_seals_page_names_a_cut_chain_in_vietnamese(two_seals, client, inspe
     assert ("Niêm phong số 2 của nhật ký tra cứu, đã lưu ngoài cơ sở dữ liệu, không còn trong chuỗi: chuỗi đã bị "
             "cắt.") in page
     assert "Hằng tháng hãy tải toàn bộ niêm phong về và lưu ngoài cổng" in page
+
+
+def test_a_record_dated_in_the_future_is_reported_and_does_not_blame_the_next_ones(two_seals):
+    [honest] = security_events(1)
+    forged = _copy_with_id(EVENTS, honest, None, occurred_at=timezone.now() + timedelta(days=30))
+    after = security_events(2)
+    seals_run()
+    out, error = verify_command("--table", EVENTS)
+    assert error is not None and error.startswith(f"Verification failed: {EVENTS} record {forged} (seal 2) dated ")
+    assert error.endswith(", in the future: its time is forged.")
+    assert all(f"record {record_id} " not in out for record_id in after)
