@@ -121,3 +121,20 @@ def test_a_roster_job_out_of_time_refuses_the_import_instead_of_leaving_it_runni
     assert (running.state, running.problems) == (RosterImport.State.REFUSED, [
         [0, "Tệp đọc quá lâu nên đã bị từ chối: hãy kiểm tra tệp chỉ chứa danh sách cán bộ, hoặc tách theo đơn vị."]])
     assert roster_import_time_out(import_id=running.pk) is False  # once
+
+
+def test_a_sheet_with_an_entity_declaration_is_refused_as_unreadable(db):
+    """defusedxml refuses DTDs and entities (billion laughs) in the scan, before openpyxl."""
+    workbook = Workbook()
+    workbook.active.append(["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái"])
+    plain, crafted = io.BytesIO(), io.BytesIO()
+    workbook.save(plain)
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+              b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+              b'<row r="1"><c t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>')
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(member, laughs if member.filename == "xl/worksheets/sheet1.xml"
+                            else source.read(member.filename))
+    assert roster_read(crafted.getvalue(), "ds.xlsx", _known(UNIT)).problems == [
+        (0, "Không đọc được tệp Excel (.xlsx); hãy mở và lưu lại tệp bằng Excel rồi tải lên lại.")]

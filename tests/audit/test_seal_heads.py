@@ -299,3 +299,29 @@ def test_a_record_dated_in_the_future_is_reported_and_does_not_blame_the_next_on
     assert error is not None and error.startswith(f"Verification failed: {EVENTS} record {forged} (seal 2) dated ")
     assert error.endswith(", in the future: its time is forged.")
     assert all(f"record {record_id} " not in out for record_id in after)
+
+
+def test_a_head_lost_between_commit_and_write_is_kept_at_the_next_run(monkeypatch):
+    """A sealer that dies after its commit, before its write (here: the write fails): the seal stands,
+    and the next run keeps its head first instead of taking the chain for one that went backwards."""
+    import audit.sealing
+
+    lookup_records(2)
+    table_seal(LOOKUPS)
+
+    def disk_full(entries):
+        if list(entries):  # nothing to write writes nothing, as heads_append does
+            raise OSError("No space left on device")
+        return 0
+
+    with monkeypatch.context() as patch:
+        patch.setattr(audit.sealing, "heads_append", disk_full)
+        lookup_records(1)
+        with pytest.raises(OSError):
+            table_seal(LOOKUPS)
+    assert Seal.objects.filter(table_name=LOOKUPS).count() == 2
+    assert [line["position"] for line in _heads_lines()] == [1]
+    lookup_records(1)
+    [third] = table_seal(LOOKUPS)
+    assert [line["position"] for line in _heads_lines()] == [1, 2, 3] and third.position == 3
+    assert verify_command("--table", LOOKUPS)[1] is None
