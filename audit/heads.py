@@ -130,7 +130,9 @@ class KeptHeads:
 
     def __init__(self, source: str):
         self.source = source
-        self.seals: dict[str, dict[int, set[str]]] = {}  # table → position → the chains kept for it
+        # table → position → the chain kept for it (a tuple of them when one position was kept with several:
+        # a str per head keeps a year of heads, ~500,000 a table, small enough to hold)
+        self.seals: dict[str, dict[int, str | tuple[str, ...]]] = {}
         self.verifications: list[dict] = []
         self.unreadable = 0
 
@@ -149,10 +151,18 @@ class KeptHeads:
                     kept.verifications.append(entry)
                 elif (entry.get("kind", SEAL) == SEAL and isinstance(entry.get("table"), str)
                       and isinstance(entry.get("position"), int) and isinstance(entry.get("chain"), str)):
-                    kept.seals.setdefault(entry["table"], {}).setdefault(entry["position"], set()).add(entry["chain"])
+                    kept._add(entry["table"], entry["position"], entry["chain"])
                 elif "format" not in entry:
                     kept.unreadable += 1
         return kept
+
+    def _add(self, table: str, position: int, chain: str) -> None:
+        positions = self.seals.setdefault(table, {})
+        found = positions.get(position)
+        if found is None:
+            positions[position] = chain
+        elif chain not in ((found,) if isinstance(found, str) else found):
+            positions[position] = tuple(sorted({chain, *((found,) if isinstance(found, str) else found)}))
 
     def count(self, table: str) -> int:
         return len(self.seals.get(table, {}))

@@ -337,7 +337,8 @@ def _heads_check(table: str, seals: list[Seal], kept: list[tuple[dict, str]], re
     end = seals[-1].position if seals else 0
     for heads, source in kept:
         for position in sorted(heads.get(table, {})):
-            for chain in sorted(heads[table][position]):
+            chains = heads[table][position]
+            for chain in ([chains] if isinstance(chains, str) else sorted(chains)):
                 report.heads_kept += 1
                 seal = by_position.get(position)
                 if seal is None:

@@ -325,3 +325,14 @@ def test_a_head_lost_between_commit_and_write_is_kept_at_the_next_run(monkeypatc
     [third] = table_seal(LOOKUPS)
     assert [line["position"] for line in _heads_lines()] == [1, 2, 3] and third.position == 3
     assert verify_command("--table", LOOKUPS)[1] is None
+
+
+def test_a_position_kept_with_two_chains_reports_the_one_that_differs(two_seals, tmp_path):
+    seal = Seal.objects.get(table_name=LOOKUPS, position=2)
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text("".join(json.dumps({"table": LOOKUPS, "position": 2, "chain": chain}) + "\n"
+                            for chain in (seal.chain, "0" * 64, seal.chain)))
+    out, error = verify_command("--table", LOOKUPS, "--heads", str(kept))
+    assert error == (f"Verification failed: {LOOKUPS} seal 2 differs from the head kept in {kept} "
+                     f"(chain {'0' * 16}… kept, {seal.chain[:16]}… found).")
+    assert "1/2 kept heads found" in out
