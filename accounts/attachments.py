@@ -1,10 +1,17 @@
 """The scanned official letter of a turnover request: checked by its content (a real, parseable PDF,
 not a renamed file), at most 10 MB, stored outside the web root under its SHA-256 and served only
-through a view that checks the reader's scope."""
+through a view that checks the reader's scope.
+
+A scanned letter is pages of images: a PDF that carries active content — JavaScript, a launch action,
+embedded files, forms that submit or import — or that is also an archive (a zip appended after its
+end, or anywhere inside) is refused. Whatever name it came with, it is stored and served as `.pdf`
+(a PDF+HTML polyglot uploaded as `letter.html` must never come back as HTML)."""
 import hashlib
 import io
 import logging
 import os
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from portal.errors import PolicyViolation
 
@@ -19,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_PAGES = 200
+MAX_OBJECTS_WALKED = 200_000
+# Keys and action types of active content (PDF 2.0, 12.6 Actions; 7.11 File specifications; XFA forms).
+JAVASCRIPT = {"/JS", "/JavaScript"}
+LAUNCH = {"/Launch"}
+ACTIVE = {"/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA", "/SubmitForm", "/ImportData", "/GoToE",
+          "/Movie", "/Sound", "/Rendition"}
+_END = re.compile(rb"%%EOF\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,40 @@ def _read_limited(uploaded) -> bytes:
     return data
 
 
+def _active_content(reader: PdfReader) -> str | None:
+    """What active content the document's objects hold (its catalogue and everything reachable from it,
+    and the trailer): "javascript", "launch", "active" or None. Names are compared as parsed (a name
+    written /J#61vaScript is /JavaScript), objects inside object streams included."""
+    seen, stack, walked = set(), [reader.trailer], 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        walked += 1
+        if walked > MAX_OBJECTS_WALKED:
+            raise PyPdfError("too many objects")
+        if isinstance(item, DictionaryObject):
+            for name, value in item.items():
+                names = {str(name)}
+                if name == "/S" or name == "/Type" or name == "/Subtype":
+                    names.add(str(value))
+                if names & JAVASCRIPT:
+                    return "javascript"
+                if names & LAUNCH:
+                    return "launch"
+                if names & ACTIVE:
+                    return "active"
+                if name not in ("/Parent", "/P"):  # back-links: the page tree is walked from its root
+                    stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return None
+
+
 def pdf_check(data: bytes) -> int:
     """The number of pages of a well-formed PDF, or a refusal saying what is wrong."""
     if not data:
@@ -58,12 +107,32 @@ def pdf_check(data: bytes) -> int:
         if pages == 0 or pages > MAX_PAGES:
             raise PyPdfError(f"{pages} pages")
         reader.pages[0].mediabox  # noqa: B018 — the first page must parse, not only the trailer
+        active = _active_content(reader)
     except PolicyViolation:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError):
         logger.info("Refused a damaged PDF attachment", exc_info=True)
         _refuse(_("The PDF file is damaged or incomplete; scan or export the letter again."), "attachment_damaged")
+    if active == "javascript":
+        _refuse(_("The PDF holds JavaScript, which a scanned letter never does; scan the paper letter again."),
+                "attachment_javascript")
+    if active == "launch":
+        _refuse(_("The PDF holds an action that launches a program; scan the paper letter again."),
+                "attachment_launch")
+    if active == "active":
+        _refuse(_("The PDF holds embedded files, media or forms, which a scanned letter never does; scan the "
+                  "paper letter again."), "attachment_active")
+    if not _END.search(data[-1024:]) or zipfile.is_zipfile(io.BytesIO(data)):
+        _refuse(_("The PDF has other data appended after its end (an archive?); scan the paper letter again."),
+                "attachment_appended")
     return pages
+
+
+def download_name(name: str) -> str:
+    """The name a stored letter is saved or served under: always `.pdf`, whatever the upload was called."""
+    base = os.path.basename(name or "").strip() or "letter.pdf"
+    stem, extension = os.path.splitext(base)
+    return base[:200] if extension.lower() == ".pdf" and stem else f"{(stem or 'letter')[:196]}.pdf"
 
 
 def attachment_root() -> Path:
@@ -81,8 +150,8 @@ def attachment_check(uploaded) -> StoredAttachment:
     refused for another reason must leave no file behind (attachment_store writes it afterwards)."""
     data = _read_limited(uploaded)
     pdf_check(data)
-    name = os.path.basename(getattr(uploaded, "name", "") or "letter.pdf")[:200]
-    return StoredAttachment(sha256=hashlib.sha256(data).hexdigest(), size=len(data), name=name)
+    return StoredAttachment(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                            name=download_name(getattr(uploaded, "name", "")))
 
 
 def attachment_store(uploaded) -> StoredAttachment:
@@ -96,5 +165,4 @@ def attachment_store(uploaded) -> StoredAttachment:
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(data)
         os.replace(temporary, path)
-    name = os.path.basename(getattr(uploaded, "name", "") or "letter.pdf")[:200]
-    return StoredAttachment(sha256=digest, size=len(data), name=name)
+    return StoredAttachment(sha256=digest, size=len(data), name=download_name(getattr(uploaded, "name", "")))

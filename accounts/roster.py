@@ -5,6 +5,12 @@ position, status — required — and e-mail, phone — optional. A bad file is 
 nothing is read from it: wrong or missing columns, a CSV that is not UTF-8, more rows than allowed,
 formulas (a cell starting with = + - @, or an XLSX formula: they would run in the next spreadsheet that
 opens an export), unknown unit codes, duplicated rows, statuses the portal does not know.
+
+A workbook is a zip archive: before openpyxl opens it, its members' unpacked size and compression
+ratio are checked (a 336 KB file can unpack to a row of millions of cells) and its sheets are scanned
+as a stream for rows and cells beyond what a roster holds; only the first MAX_COLUMNS columns are read.
+Control characters (a NUL, which PostgreSQL refuses) and bidirectional controls (which can make a name
+display as another) are refused line by line.
 """
 import csv
 import io
@@ -12,6 +18,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -20,6 +27,19 @@ from portal.text import fold
 
 MAX_ROWS = 20_000
 MAX_FILE_BYTES = 8 * 1024 * 1024
+# A workbook: what its members may unpack to, in all and per member against its packed size; the cells a
+# sheet row may hold (Excel's own limit) and a sheet in all; the columns read from each row.
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_XLSX_MEMBERS = 500
+MAX_XLSX_RATIO = 100
+RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
+MAX_CELLS_PER_ROW = 16_384
+MAX_CELLS = 1_000_000
+MAX_COLUMNS = 30
+# Characters no roster cell may hold: C0/C1 controls but tab (NUL breaks PostgreSQL) and the
+# bidirectional controls (a name that displays as another: CVE-2021-42574's "Trojan Source").
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Header aliases, compared folded (lower-case, no accents, single spaces).
 COLUMNS = {
@@ -84,17 +104,72 @@ def _table_from_csv(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    try:
+        return [row for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as error:
+        raise ValueError(_("The file is not a readable CSV table: save it again from Excel as “CSV UTF-8”.")) from error
+
+
+def _xlsx_check(data: bytes) -> None:
+    """Refuse a workbook whose members unpack to far more than a roster, or pack too well (a zip bomb),
+    or whose sheets hold rows or cells beyond a roster's: before anything builds it in memory. The
+    sizes in a zip's headers can lie; zipfile stops each member at its stated size (and fails its CRC),
+    so the stated sizes bound what is read."""
+    unreadable = _("The file is not a readable Excel workbook (.xlsx).")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValueError(unreadable) from error
+    too_large = _("The workbook unpacks to more than %(max)d MB: a roster is far smaller. Copy the roster's "
+                  "columns into a new workbook and upload that.") % {"max": MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)}
+    if len(members) > MAX_XLSX_MEMBERS or sum(member.file_size for member in members) > MAX_XLSX_UNPACKED_BYTES:
+        raise ValueError(too_large)
+    for member in members:
+        if (member.file_size > RATIO_CHECKED_ABOVE_BYTES
+                and member.file_size > MAX_XLSX_RATIO * max(member.compress_size, 1)):
+            raise ValueError(_("The workbook is packed more than %(ratio)d times smaller than its content, as "
+                               "no roster is: it was refused unread.") % {"ratio": MAX_XLSX_RATIO})
+    cells = 0
+    try:
+        for member in members:
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            with archive.open(member) as stream:
+                row_cells, rows = 0, 0
+                for event, element in iterparse(stream, events=("start", "end")):
+                    name = element.tag.rpartition("}")[2]
+                    if event == "start" and name == "c":
+                        row_cells += 1
+                        cells += 1
+                        if row_cells > MAX_CELLS_PER_ROW:
+                            raise ValueError(_("Line %(line)d of the workbook holds more than %(max)d cells: "
+                                               "no roster has so many columns.") % {
+                                                   "line": rows + 1, "max": MAX_CELLS_PER_ROW})
+                        if cells > MAX_CELLS:
+                            raise ValueError(too_large)
+                    elif event == "end" and name == "row":
+                        rows, row_cells = rows + 1, 0
+                        element.clear()
+                        if rows > MAX_ROWS + 1:
+                            break
+    except (zipfile.BadZipFile, OSError, EOFError, SyntaxError) as error:  # ParseError is a SyntaxError
+        raise ValueError(unreadable) from error
+    except Exception as error:  # defusedxml's refusals (entities, DTDs) are not ValueErrors
+        if error.__class__.__module__.startswith("defusedxml"):
+            raise ValueError(unreadable) from error
+        raise
 
 
 def _table_from_xlsx(data: bytes, problems) -> list[list[str]]:
+    _xlsx_check(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
         raise ValueError(_("The file is not a readable Excel workbook (.xlsx).")) from error
     sheet = workbook.worksheets[0]
     table = []
-    for line, row in enumerate(sheet.iter_rows(), start=1):
+    for line, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
         values = []
         for cell in row:
             if getattr(cell, "data_type", None) == "f":
@@ -173,6 +248,13 @@ def _rows(body, columns, result) -> list[RosterRow]:
             return str(cells[index]).strip() if index is not None and index < len(cells) else ""
 
         values = {name: cell(name) for name in COLUMNS}
+        if any(_CONTROL.search(value) for value in values.values()):
+            result.problems.append((line, _("A cell holds a control character (such as NUL); retype the line.")))
+            continue
+        if any(_BIDI.search(value) for value in values.values()):
+            result.problems.append((line, _("A cell holds an invisible text-direction character, which can make "
+                                            "one name display as another; retype the line.")))
+            continue
         formulas = [name for name, value in values.items() if value.startswith(FORMULA_START)
                     and not (name == "phone" and re.fullmatch(r"\+?[\d .]+", value))]
         if formulas:

@@ -15,6 +15,11 @@ every id up to the noted value is settled — committed, or rolled back for good
 that never committed are sealed as the block's gaps, so verification can tell them from deletions. That
 is `pg_snapshot_xmin(pg_current_snapshot())` made exact for one table: the database-wide xmin would let
 any long report stall sealing, and misses the instant between drawing an id and getting an xid.
+
+The chain's head is also kept outside the database (audit/heads.py): before sealing, the sealer
+compares the table's chain with the newest head kept there and refuses to go on when the chain ends
+before it or differs from it (someone cut the chain: re-sealing would grow it again over changed
+records); after sealing, each new head is appended there.
 """
 import time
 from dataclasses import dataclass
@@ -23,10 +28,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from portal.errors import DomainError
 from portal.locks import seal_chain_key
 
 from .canonical import GENESIS, TAG_BYTES, RecordLayout, block_hasher, leaf_hash, seal_chain, seal_message, signed_bytes
+from .heads import head_latest, heads_append, heads_path, seal_head
 from .keys import current_hmac_key, signing_key, signing_key_id
 from .models import Seal, SealWatermark
 
@@ -181,14 +189,51 @@ def latest_seal(table: str) -> Seal | None:
     return Seal.objects.filter(table_name=table).order_by("-position").first()
 
 
+class ChainWentBackwards(DomainError):
+    """The database's chain ends before, or differs from, the head kept outside it: sealing stops."""
+
+    status = 409
+    default_code = "seal_chain_went_backwards"
+
+
+def head_check(table: str, last: Seal | None) -> Seal | None:
+    """Compare the table's chain with the newest head kept outside the database (audit/heads.py), under
+    the chain's lock. Refuses (ChainWentBackwards) when the chain went backwards or was rewritten; keeps
+    the heads of seals committed but not kept yet (a run that died between its commit and its write, or
+    a heads file newly set up: those are taken as they stand). Returns the kept head's seal."""
+    if heads_path() is None:
+        return None
+    kept = head_latest(table)
+    if kept is not None:
+        position, chain = kept.get("position"), kept.get("chain")
+        if last is None or last.position < position:
+            raise ChainWentBackwards(_(
+                "The seal chain of %(table)s went backwards: the head kept outside the database is seal "
+                "no. %(kept)s, the database's chain ends at %(found)s. Sealing stopped: run audit_verify "
+                "--heads with the kept heads and investigate before anything is re-sealed.") % {
+                    "table": table, "kept": position, "found": last.position if last else 0})
+        at = last if last.position == position else (
+            Seal.objects.filter(table_name=table, position=position).first())
+        if at is None or at.chain != chain or at.last_id != kept.get("last_id", at.last_id):
+            raise ChainWentBackwards(_(
+                "The seal chain of %(table)s was rewritten: seal no. %(kept)s in the database differs from "
+                "the head kept outside it. Sealing stopped: run audit_verify --heads with the kept heads "
+                "and investigate before anything is re-sealed.") % {"table": table, "kept": position})
+    missing = Seal.objects.filter(table_name=table, position__gt=kept["position"] if kept else 0)
+    heads_append(seal_head(seal) for seal in missing.order_by("position").iterator(chunk_size=1000))
+    return last
+
+
 def table_seal(table: str, *, max_rows: int | None = None) -> list[Seal]:
-    """Seal every settled record of one table not sealed yet; the new seals, oldest first."""
+    """Seal every settled record of one table not sealed yet; the new seals, oldest first. Never seals
+    a range twice: refuses when the chain went back behind the head kept outside the database."""
     time_column = sealed_tables()[table]
     max_rows = max_rows or settings.AUDIT_SEAL_BLOCK_MAX_ROWS
     created = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chain_lock_key(table)])
         last = latest_seal(table)
+        head_check(table, last)
         sealed_through = last.last_id if last else 0
         bound = settled_bound(cursor, table, sealed_through=sealed_through)
         while bound > sealed_through:
@@ -197,17 +242,26 @@ def table_seal(table: str, *, max_rows: int | None = None) -> list[Seal]:
                                previous_chain=last.chain if last else GENESIS, block=block)
             created.append(last)
             sealed_through = last.last_id
+    # Kept once committed: a head written for a seal that then rolled back would look like a cut chain.
+    heads_append(seal_head(seal) for seal in created)
     return created
 
 
 def seals_run(*, tables=None, settle_seconds: float = 0.0) -> dict[str, list[Seal]]:
     """Seal every sealed table (or those given). With settle_seconds, wait up to that long for inserts in
-    flight to end, and seal them too (the command does; the job seals them at its next run)."""
-    created = {}
+    flight to end, and seal them too (the command does; the job seals them at its next run). A table
+    whose chain went backwards is left unsealed and the others sealed; the refusal is raised at the end."""
+    created, refused = {}, None
     for table in tables or sealed_tables():
-        created[table] = table_seal(table)
+        try:
+            created[table] = table_seal(table)
+        except ChainWentBackwards as error:
+            created[table], refused = [], refused or error
+            continue
         deadline = time.monotonic() + settle_seconds
         while SealWatermark.objects.filter(table_name=table).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
             created[table] += table_seal(table)
+    if refused is not None:
+        raise refused
     return created

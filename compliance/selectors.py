@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from accounts.choices import Role, TurnoverState
@@ -115,9 +116,30 @@ def accounts_failing(user, unit: Unit, reason: str, now: datetime | None = None)
     return accounts.annotate(**reasons_annotations(conditions)).order_by("unit__path", "username")
 
 
-def account_history(account, *, limit: int = 50):
-    """One account's events (sign-ins, password changes, lockouts, …), newest first: its history."""
-    return SecurityEvent.objects.filter(target=account).order_by("-id")[:limit]
+def account_history(account, *, reader=None, limit: int = 50):
+    """One account's events (sign-ins, password changes, lockouts, …), newest first: its history. Each
+    event carries `shown_actor` and `shown_ip`: for a reader who does not see everything, an actor
+    outside the reader's units, or of the IT Center or the inspectorate, is named by role only and its
+    address is not shown (the account's own actions, the reader's units' people and the portal's jobs
+    are shown as recorded)."""
+    events = list(SecurityEvent.objects.filter(target=account).order_by("-id")[:limit])
+    masked = set()
+    if reader is not None and not reader.sees_everything:
+        actor_ids = {event.actor_id for event in events if event.actor_id and event.actor_id != account.pk}
+        visible_units = set(units_visible_to(reader).values_list("pk", flat=True))
+        actors = {actor.pk: actor for actor in User.objects.filter(pk__in=actor_ids).only("pk", "role", "unit_id")}
+        masked = {pk for pk, actor in actors.items()
+                  if actor.role in (Role.IT_ADMIN, Role.INSPECTOR) or actor.unit_id not in visible_units}
+        labels = {Role.IT_ADMIN: Role.IT_ADMIN.label, Role.INSPECTOR: Role.INSPECTOR.label}
+    for event in events:
+        if event.actor_id in masked:
+            role = actors[event.actor_id].role
+            event.shown_actor = str(labels.get(role) or (_("A leader outside your units") if role == Role.UNIT_LEADER
+                                                          else _("Someone outside your units")))
+            event.shown_ip = None
+        else:
+            event.shown_actor, event.shown_ip = event.actor_username, event.ip_address
+    return events
 
 
 def own_sign_ins(account, *, limit: int = 10):

@@ -84,7 +84,7 @@ def account_view(request, pk):
     return render(request, "compliance/account.html", {
         "account": account, "section": "dashboard", "expires_at": password_expires_at(account),
         "rules": [(ComplianceReason(code).label, state) for code, state in selectors.account_rules(account)],
-        "events": selectors.account_history(account),
+        "events": selectors.account_history(account, reader=request.user),
     })
 
 

@@ -225,5 +225,23 @@ def check_settings() -> list[Finding]:
     return findings
 
 
+def check_seal_heads() -> list[Finding]:
+    """The seals' heads kept outside the database (audit/heads.py): somewhere, and not on the checkout's
+    own volume (where whoever restores or rewrites the server rewrites them too)."""
+    path = Path(settings.AUDIT_HEADS_FILE) if settings.AUDIT_HEADS_FILE else None
+    if path is None and not settings.AUDIT_HEADS_SYSLOG:
+        return [Finding(PROBLEM, "seal heads", "Neither AUDIT_HEADS_FILE nor AUDIT_HEADS_SYSLOG is set: nothing "
+                                               "outside the database catches a seal chain cut and re-grown.")]
+    findings = []
+    if path is not None:
+        if not path.parent.is_dir():
+            findings.append(Finding(PROBLEM, "seal heads", f"The folder of AUDIT_HEADS_FILE ({path.parent}) does not "
+                                                           "exist."))
+        elif Path(settings.BASE_DIR).resolve() in (path.resolve(), *path.resolve().parents):
+            findings.append(Finding(NOTE, "seal heads", f"AUDIT_HEADS_FILE ({path}) lies in the checkout: put it on "
+                                                        "another volume or host, append-only (chattr +a)."))
+    return findings or [Finding(OK, "seal heads", "kept outside the database.")]
+
+
 def deployment_findings() -> list[Finding]:
-    return check_settings() + check_database() + check_redis()
+    return check_settings() + check_seal_heads() + check_database() + check_redis()

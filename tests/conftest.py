@@ -2,9 +2,10 @@
 admin, an inspector, a leader of Biên Hòa, an officer of a Biên Hòa ward and an officer of another
 district (Long Khánh), in a small Đồng Nai tree."""
 import copy
-import os
 import datetime
+import os
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -93,6 +94,21 @@ def _clean_cache(_other_roles_sentinel, cache_key_prefix):
         pytest.fail("This test emptied the whole Redis database (FLUSHDB, e.g. cache.clear()): the Celery "
                     "broker's queues and the quota counters share it. Delete the test's own keys instead.",
                     pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _audit_heads_file(request, tmp_path):
+    """Each test keeps the seals' heads in a file of its own (audit/heads.py): the database is rolled
+    back after each test, a shared file would hold heads of chains that no longer exist. A test with
+    the Celery worker shares the worker's file, emptied first. (Not through the `settings` fixture:
+    that would be set up before, and restored after, the cache-cleaning fixture above.)"""
+    if "celery_worker" in request.fixturenames:
+        heads = Path(request.getfixturevalue("celery_worker").heads_file)
+        heads.unlink(missing_ok=True)
+    else:
+        heads = tmp_path / "audit-heads.jsonl"
+    with override_settings(AUDIT_HEADS_FILE=str(heads)):
+        yield
 
 
 @pytest.fixture

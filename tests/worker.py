@@ -25,6 +25,9 @@ class Worker:
         # that takes over another's jobs shares that one's folder (and leaves it to its owner).
         self.owns_private_media_root = private_media_root is None
         self.private_media_root = private_media_root or tempfile.mkdtemp(prefix="portal-worker-")
+        # The seals' heads kept outside the database (audit/heads.py): one file shared with the test that
+        # uses the worker, emptied before each such test (tests/conftest.py), as the database is.
+        self.heads_file = str(Path(self.private_media_root) / "audit-heads.jsonl")
 
     def start(self, timeout=60):
         database = connection.settings_dict
@@ -36,6 +39,7 @@ class Worker:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "DB_CONN_MAX_AGE": "0",
             "PRIVATE_MEDIA_ROOT": self.private_media_root,
+            "AUDIT_HEADS_FILE": self.heads_file,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",

@@ -160,6 +160,15 @@ def roster_import_run(*, import_id: int) -> RosterImport | None:
     return roster_import
 
 
+def roster_import_time_out(*, import_id: int) -> bool:
+    """The job ran out of its time (a hostile or huge file): the running import is refused with a
+    message, never left "running" for good. Whether it was still running."""
+    return bool(RosterImport.objects.filter(pk=import_id, state=RosterImport.State.RUNNING).update(
+        state=RosterImport.State.REFUSED, finished_at=timezone.now(),
+        problems=[[0, str(_("The file took too long to read and was refused: check it holds only the roster, "
+                             "or split it by unit."))]]))
+
+
 def roster_imports_resume(*, queue: str | None = None) -> list[int]:
     """The sweep (every minute): queue again the imports a dead worker left running past the lease, or
     whose message was lost; the next worker claims them (roster_import_run)."""

@@ -40,12 +40,20 @@ def second_factor_enrolled(account: User) -> bool:
     return TOTPDevice.objects.filter(user=account, confirmed=True).exists()
 
 
+def _enrolment_serialised(account: User) -> None:
+    """Enrolments of one account run one at a time (its row locked), and only while it has no app: two
+    sessions enrolling at once make one winner and a clear refusal, never a deadlock or a 500."""
+    User.objects.select_for_update().filter(pk=account.pk).first()
+    if second_factor_enrolled(account):
+        raise DomainError(_("The authenticator app of this account has just been set up in another window or "
+                            "browser. Sign in again and enter the code that app shows."), code="already_enrolled")
+
+
 @transaction.atomic
 def second_factor_enrolment_start(*, account: User) -> TOTPDevice:
     """A fresh, unconfirmed device with a new random key, for an account without a confirmed one. A key
     shown at an earlier, unfinished enrolment is discarded: only the one on the screen now will work."""
-    if second_factor_enrolled(account):
-        raise DomainError(_("This account already has an authenticator app."), code="already_enrolled")
+    _enrolment_serialised(account)
     TOTPDevice.objects.filter(user=account, confirmed=False).delete()
     return TOTPDevice.objects.create(user=account, name=DEVICE_NAME, confirmed=False)
 
@@ -83,7 +91,9 @@ def recovery_codes_left(account: User) -> int:
 @transaction.atomic
 def second_factor_enrolment_confirm(*, account: User, device_id: int, token: str) -> list[str] | None:
     """The first code from the app confirms the device shown at enrolment: it becomes the account's
-    second factor, and ten recovery codes are issued (returned once). None when the code is wrong."""
+    second factor, and ten recovery codes are issued (returned once). None when the code is wrong;
+    refused (DomainError "already_enrolled") when another session enrolled the account first."""
+    _enrolment_serialised(account)
     device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=account, confirmed=False).first()
     if device is None or not _code_shaped(token) or not device.verify_token(token):
         return None

@@ -32,7 +32,7 @@ from policy.selectors import (
 from policy.services import password_change
 from policy.validators import PASSPHRASE_EXAMPLES, password_rules_for
 from portal.client_ip import client_ip
-from portal.errors import PolicyViolation, QuotaExceeded, form_error
+from portal.errors import DomainError, PolicyViolation, QuotaExceeded, form_error
 from portal.ratelimit import rate_limit_hit
 
 from ..choices import SignInFactor
@@ -143,6 +143,9 @@ class LoginView(auth_views.LoginView):
         user = form.get_user()
         if second_factor_required(user):
             return _pending_begin(self.request, user, next_url=self.get_success_url())
+        # Another account's half-finished sign-in (password passed, code pending) in this browser ends
+        # here: Django's login keeps the session's data when no one was signed in.
+        self.request.session.pop(PENDING_KEY, None)
         return super().form_valid(form)
 
     def form_invalid(self, form):
@@ -211,18 +214,24 @@ def enrolment_view(request):
     if not pending.get("enrol"):
         return redirect("login_second_step")
     device = TOTPDevice.objects.filter(pk=pending.get("device"), user=account, confirmed=False).first()
-    if device is None:
-        device = second_factor_enrolment_start(account=account)
-        pending["device"] = device.pk
-        request.session[PENDING_KEY] = pending
+    try:
+        if device is None:
+            device = second_factor_enrolment_start(account=account)
+            pending["device"] = device.pk
+            request.session[PENDING_KEY] = pending
+    except DomainError as error:
+        return _enrolled_elsewhere(request, error)
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST":
         with _second_step_guarded(request, account) as refused:
             if refused is not None:
                 return refused
             if form.is_valid():
-                codes = second_factor_enrolment_confirm(account=account, device_id=device.pk,
-                                                        token=form.cleaned_data["otp_token"])
+                try:
+                    codes = second_factor_enrolment_confirm(account=account, device_id=device.pk,
+                                                            token=form.cleaned_data["otp_token"])
+                except DomainError as error:
+                    return _enrolled_elsewhere(request, error)
                 if codes is not None:
                     next_url = _second_step_complete(request, account, factor=SignInFactor.TOTP, pending=pending)
                     return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url})
@@ -236,6 +245,13 @@ def enrolment_view(request):
     return render(request, "registration/enrolment.html", {
         "form": form, "account": account, "key_groups": [key[i:i + 4] for i in range(0, len(key), 4)],
     })
+
+
+def _enrolled_elsewhere(request, error):
+    """Another session enrolled the account first: this half-finished sign-in ends, with the reason."""
+    request.session.pop(PENDING_KEY, None)
+    messages.error(request, error.message)
+    return redirect("login")
 
 
 @never_cache

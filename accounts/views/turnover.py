@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
 from .. import permissions, scope, selectors
-from ..attachments import attachment_path
+from ..attachments import attachment_path, download_name
 from ..choices import Role, TurnoverState
 from ..forms_review import PrefilledTurnoverLineFormSet
 from ..forms_turnover import (
@@ -270,7 +270,7 @@ def turnover_attachment_view(request, pk):
     except (FileNotFoundError, ValueError) as missing:
         raise Http404 from missing
     response = FileResponse(handle, as_attachment=True, content_type="application/pdf",
-                            filename=turnover_request.attachment_name or "letter.pdf")
+                            filename=download_name(turnover_request.attachment_name))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

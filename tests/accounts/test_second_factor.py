@@ -277,3 +277,56 @@ def test_the_policy_page_refuses_a_role_it_does_not_offer(admin_client):
     response = admin_client.post(reverse("policy:edit"), data)
     assert response.status_code == 200
     assert PasswordPolicy.objects.get().second_factor_roles == []
+
+
+# ----- issue 22: two enrolments at once; a half-finished sign-in and another sign-in ---------------
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sessions_confirming_one_accounts_enrolment_at_once_make_one_winner(inspector):
+    from accounts.services.second_factor import second_factor_enrolment_confirm
+    from portal.errors import DomainError
+
+    # What two enrolment pages opened at the same moment leave: two unconfirmed devices.
+    devices = [TOTPDevice.objects.create(user=inspector, name="TOTP", confirmed=False) for _ in range(2)]
+    codes = [totp_code(device) for device in devices]
+    outcomes = run_concurrently(*[
+        lambda device=device, code=code: second_factor_enrolment_confirm(account=inspector, device_id=device.pk,
+                                                                         token=code)
+        for device, code in zip(devices, codes)])
+    winners = [outcome for outcome in outcomes if isinstance(outcome, list)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, DomainError)]
+    assert (len(winners), len(refused)) == (1, 1), outcomes
+    assert refused[0].code == "already_enrolled"
+    assert TOTPDevice.objects.filter(user=inspector, confirmed=True).count() == 1
+    assert TOTPDevice.objects.filter(user=inspector).count() == 1
+    assert RecoveryCode.objects.filter(account=inspector).count() == 10
+
+
+def test_an_enrolment_finished_in_another_browser_ends_this_one_with_a_message(inspector, password):
+    reloading, posting, winner = Client(), Client(), Client()
+    for each in (reloading, posting):
+        _password_step(each, inspector, password)
+        each.get(reverse("login_enrol"))
+    _page, device = _enrol(winner, inspector, password)
+    assert winner.post(reverse("login_enrol"), {"otp_token": totp_code(device)}).status_code == 200
+    for each, response in ((reloading, reloading.get(reverse("login_enrol"))),
+                           (posting, posting.post(reverse("login_enrol"), {"otp_token": "123456"}))):
+        assert response.status_code == 302 and response.url == reverse("login")
+        assert PENDING_KEY not in each.session and not _signed_in(each)
+        page = each.get(reverse("login"))
+        assert ("Ứng dụng xác thực của tài khoản này vừa được thiết lập ở một cửa sổ hoặc trình duyệt khác. Hãy "
+                "đăng nhập lại và nhập mã do ứng dụng đó hiển thị.") in page.content.decode()
+    assert TOTPDevice.objects.filter(user=inspector).count() == 1
+
+
+def test_a_half_finished_sign_in_is_dropped_by_another_sign_in_in_the_same_browser(client, inspector,
+                                                                                   inspector_device,
+                                                                                   officer_bien_hoa, password):
+    _password_step(client, inspector, password)
+    assert client.session[PENDING_KEY]["account"] == inspector.pk
+    response = client.post(reverse("login"), {"username": officer_bien_hoa.username, "password": password})
+    assert response.status_code == 302 and _signed_in(client)
+    assert int(client.session[AUTH_USER_KEY]) == officer_bien_hoa.pk
+    assert PENDING_KEY not in client.session
+    response = client.get(reverse("login_second_step"))
+    assert response.status_code == 302 and response.url == f"{reverse('login')}?second_step_expired=1"

@@ -20,9 +20,12 @@ LOOKUPS = "lookups_lookuprecord"
 
 
 @pytest.fixture
-def old_and_new_records():
+def old_and_new_records(settings):
     """Records of a month five months back (its partition made for the test) and of this month; one
-    record of the old month drawn its id after a record of this month (ids are drawn before commit)."""
+    record of the old month drawn its id after a record of this month (ids are drawn before commit).
+    The straggler stands for one dated a moment before a month's end: five months here, so the
+    verification's back-dating tolerance is widened to match."""
+    settings.AUDIT_TIME_BACKWARDS_MINUTES = 200 * 24 * 60
     this_month = timezone.localdate().replace(day=1)
     old_month = months_before(this_month, 5)
     partition_create(LOOKUPS, old_month)

@@ -83,6 +83,7 @@ def test_two_sealer_processes_at_once_make_one_chain():
     lookup_records(60)
     database = connection.settings_dict
     env = {**os.environ, "DEBUG": "1", "DB_CONN_MAX_AGE": "0", "AUDIT_SEAL_BLOCK_MAX_ROWS": "7",
+           "AUDIT_HEADS_FILE": settings.AUDIT_HEADS_FILE,
            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
     holder = _second_connection()
     try:

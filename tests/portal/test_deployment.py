@@ -166,3 +166,19 @@ def test_the_grants_are_statements_an_operator_can_read(db):
 
     this_month = partition_name("lookups_lookuprecord", timezone.localdate().replace(day=1))
     assert f'REVOKE UPDATE, DELETE, TRUNCATE ON "{this_month}" FROM "portal_app"' in revoked  # each partition too
+
+
+def test_it_asks_for_the_seal_heads_to_be_kept_off_the_checkout(settings, tmp_path):
+    from portal.deployment import NOTE, OK, check_seal_heads
+
+    settings.AUDIT_HEADS_FILE, settings.AUDIT_HEADS_SYSLOG = "", ""
+    assert _problems(check_seal_heads()) == [
+        "Neither AUDIT_HEADS_FILE nor AUDIT_HEADS_SYSLOG is set: nothing outside the database catches a seal chain "
+        "cut and re-grown."]
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "missing" / "heads.jsonl")
+    assert _problems(check_seal_heads()) == [f"The folder of AUDIT_HEADS_FILE ({tmp_path / 'missing'}) does not exist."]
+    settings.AUDIT_HEADS_FILE = str(settings.BASE_DIR / "audit-heads.jsonl")  # the trial's default lies in var/
+    [finding] = check_seal_heads()
+    assert finding.level == NOTE and "lies in the checkout" in finding.text
+    settings.AUDIT_HEADS_FILE = str(tmp_path / "heads.jsonl")
+    assert [finding.level for finding in check_seal_heads()] == [OK]
