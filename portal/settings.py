@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "notifications",
     "lookups",
     "compliance",
+    "letter",
 ]
 
 MIDDLEWARE = [
