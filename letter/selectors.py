@@ -27,8 +27,12 @@ def service_account_q(now=None) -> Q:
     service logins blocked by mandatory acceptance). The portal marks a service account the way the
     dormant-account rule does: by a current dormancy exemption granted by the IT Center."""
     now = now or timezone.now()
-    return Q(Exists(DormancyExemption.objects.filter(account=OuterRef("pk"), revoked_at__isnull=True,
-                                                     expires_at__gt=now)))
+    return Q(service_account_exists(now))
+
+
+def service_account_exists(now) -> Exists:
+    return Exists(DormancyExemption.objects.filter(account=OuterRef("pk"), revoked_at__isnull=True,
+                                                   expires_at__gt=now))
 
 
 def audience_q(directive: Directive, prefix: str = "") -> Q:
@@ -50,12 +54,12 @@ def current_version(directive: Directive) -> DirectiveVersion | None:
     return directive.versions.order_by("-number").first()
 
 
-def accepted_q(directive: Directive, required: DirectiveVersion, as_of=None) -> Q:
+def accepted_exists(directive: Directive, required: DirectiveVersion, as_of=None) -> Exists:
     acknowledgements = Acknowledgement.objects.filter(account=OuterRef("pk"), version__directive=directive,
                                                       version__number__gte=required.number)
     if as_of is not None:
         acknowledgements = acknowledgements.filter(acknowledged_at__lte=as_of)
-    return Q(Exists(acknowledgements))
+    return Exists(acknowledgements)
 
 
 def audience_accounts(directive: Directive, *, reader=None, now=None, as_of=None):
@@ -66,7 +70,7 @@ def audience_accounts(directive: Directive, *, reader=None, now=None, as_of=None
     accounts = User.objects.filter(audience_q(directive))
     if reader is not None:
         accounts = accounts.filter(pk__in=accounts_visible_to(reader).values("pk"))
-    return accounts.annotate(accepted=accepted_q(directive, required, as_of), exempt=service_account_q(now))
+    return accounts.annotate(accepted=accepted_exists(directive, required, as_of), exempt=service_account_exists(now))
 
 
 def state_of(account, directive: Directive, today: date) -> str:
@@ -86,11 +90,11 @@ def directive_counts(directive: Directive, *, reader=None, unit: Unit | None = N
     if unit is not None:
         accounts = accounts.filter(unit__path__startswith=unit.path)
     figures = accounts.aggregate(
-        total=Count("pk"), exempt=Count("pk", filter=Q(exempt=True)),
-        accepted=Count("pk", filter=Q(exempt=False, accepted=True)),
+        n_total=Count("pk"), n_exempt=Count("pk", filter=Q(exempt=True)),
+        n_accepted=Count("pk", filter=Q(exempt=False, accepted=True)),
         waiting=Count("pk", filter=Q(exempt=False, accepted=False)))
     overdue = today > directive.due_date
-    return {"total": figures["total"], "accepted": figures["accepted"], "exempt": figures["exempt"],
+    return {"total": figures["n_total"], "accepted": figures["n_accepted"], "exempt": figures["n_exempt"],
             "pending": 0 if overdue else figures["waiting"], "overdue": figures["waiting"] if overdue else 0}
 
 
