@@ -25,6 +25,17 @@ def ensure_inspector(actor) -> None:
         raise NotAllowed(_("Only the Department's inspectors record inspections."))
 
 
+def _evidence_store(evidence):
+    """Evidence is a PDF checked by its content, as a turnover letter is; its refusal names the form's field."""
+    if not evidence:
+        return None
+    try:
+        return attachment_store(evidence)
+    except PolicyViolation as error:
+        error.field = "evidence"
+        raise
+
+
 @transaction.atomic
 def inspection_record(*, actor, unit, inspected_on, team: str, scope: str, decision_number: str = "",
                       conclusion: str = "", evidence_note: str = "", evidence=None) -> Inspection:
@@ -32,7 +43,7 @@ def inspection_record(*, actor, unit, inspected_on, team: str, scope: str, decis
     if inspected_on > timezone.localdate():
         raise PolicyViolation(_("The inspection date cannot be in the future."), code="inspection_date",
                               field="inspected_on")
-    stored = attachment_store(evidence) if evidence else None
+    stored = _evidence_store(evidence)
     inspection = Inspection.objects.create(
         unit=unit, unit_name=unit.name, inspected_on=inspected_on, team=team.strip(), scope=scope.strip(),
         decision_number=decision_number.strip(), conclusion=conclusion.strip(), evidence_note=evidence_note.strip(),
@@ -77,7 +88,7 @@ def fix_answer(*, actor, fix: RequiredFix, answer: str, evidence=None) -> Requir
         raise NotAllowed(_("Only the leader of the inspected unit answers its fixes."))
     if not answer.strip():
         raise PolicyViolation(_("Say what was done."), code="answer_empty", field="answer")
-    stored = attachment_store(evidence) if evidence else None
+    stored = _evidence_store(evidence)
     # Claimed by a conditional UPDATE: an answer to a fix the inspector closed meanwhile changes nothing.
     updated = RequiredFix.objects.filter(pk=fix.pk, state__in=[FixState.OPEN, FixState.ANSWERED]).update(
         state=FixState.ANSWERED, answer=answer.strip(), answered_by=actor, answered_at=timezone.now(),
