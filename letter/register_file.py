@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.roster import FORMULA_START, cell_key, table_read
@@ -184,21 +185,21 @@ def _rows(body, columns, result) -> list[dict]:
                 row[name] = date_read(values[name])
             except ValueError:
                 problems.append(_("%(column)s “%(value)s” is not a date written dd/mm/yyyy.") % {
-                    "column": labels[name], "value": values[name][:20]})
+                    "column": capfirst(labels[name]), "value": values[name][:20]})
                 continue
             if row[name] is not None and row[name] > today:
                 problems.append(_("%(column)s %(value)s is in the future.") % {
-                    "column": labels[name], "value": row[name].strftime("%d/%m/%Y")})
+                    "column": capfirst(labels[name]), "value": row[name].strftime("%d/%m/%Y")})
         for name in ("centrally_managed", "monitoring_agent", "monitoring_sharing"):
             try:
                 row[name] = _yes_no(values[name])
             except ValueError:
                 problems.append(_("%(column)s: write có or không, not “%(value)s”.") % {
-                    "column": labels[name], "value": values[name][:20]})
+                    "column": capfirst(labels[name]), "value": values[name][:20]})
         state = UPDATE_STATES.get(cell_key(values["update_state"]))
         if state is None:
             problems.append(_("%(column)s: write đã cập nhật, chưa cập nhật or không rõ, not “%(value)s”.") % {
-                "column": labels["update_state"], "value": values["update_state"][:20]})
+                "column": capfirst(labels["update_state"]), "value": values["update_state"][:20]})
         row["update_state"] = state
         if problems:
             result.problems.append((line, " ".join(str(problem) for problem in problems)))

@@ -66,7 +66,7 @@ def test_it_reports_every_bad_line_and_imports_nothing(client, leader_bien_hoa, 
         [3, "Mã đơn vị 000.01.32.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
         [4, "Mã đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
         [5, "Mã tài sản TP-001 trùng với dòng 2."],
-        [6, "Ngày cập nhật mẫu “2026-13-45” không phải ngày viết theo dạng dd/mm/yyyy."],
+        [6, "Ngày cập nhật mẫu nhận diện “2026-13-45” không phải ngày viết theo dạng dd/mm/yyyy."],
         [7, "Quản lý tập trung: ghi có hoặc không, không ghi “có lẽ”."],
     ]
     assert Endpoint.objects.count() == 0

@@ -57,8 +57,8 @@ def test_overdue_then_escalation_to_the_leader_above(directive, officer_bien_hoa
     assert escalation.context["overdue_count"] == 1
     assert _keys(leader_province) == []
     message = notice_message(escalation, in_app=True)
-    assert message.subject == "Cán bộ thuộc đơn vị của anh/chị chưa xác nhận chỉ đạo 5722/TCTTKĐA"
-    assert "1 cán bộ thuộc đơn vị của anh/chị chưa xác nhận chỉ đạo 5722/TCTTKĐA" in message.text
+    assert message.subject == "Cán bộ thuộc đơn vị của bạn chưa xác nhận văn bản 5722/TCTTKĐA"
+    assert "1 cán bộ thuộc đơn vị của bạn chưa xác nhận văn bản 5722/TCTTKĐA" in message.text
 
 
 def test_acknowledged_and_exempt_officers_get_nothing(directive, officer_bien_hoa, leader_bien_hoa):
@@ -88,4 +88,4 @@ def test_the_job_runs_the_pass(directive, officer_bien_hoa, leader_bien_hoa, set
     assert send_directive_reminders.apply().get() == {"reminders": 2, "overdue": 0, "escalations": 0}
     assert send_directive_reminders.apply().get() == {"reminders": 0, "overdue": 0, "escalations": 0}
     message = notice_message(Notice.objects.get(recipient=officer_bien_hoa), in_app=True)
-    assert message.subject == "Nhắc nhở: xác nhận chỉ đạo 5722/TCTTKĐA"
+    assert message.subject == "Nhắc nhở: xác nhận văn bản 5722/TCTTKĐA"
