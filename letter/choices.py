@@ -48,6 +48,6 @@ class Severity(models.TextChoices):
 
 
 class FixState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Not fixed yet")
     ANSWERED = "answered", _("Answered by the unit")
     CLOSED = "closed", _("Closed by the inspector")

@@ -120,9 +120,13 @@ def register_read(data: bytes, file_name: str, known_unit_codes) -> RegisterFile
                 "tag": row["asset_tag"], "line": seen[key]}))
         else:
             seen[key] = row["line"]
-    result.problems.sort()
+    # One entry per line, its problems in the order found, so that a person fixes a line once.
+    by_line = {}
+    for line, message in result.problems:
+        by_line.setdefault(line, []).append(str(message))
+    result.problems = [(line, " ".join(messages)) for line, messages in sorted(by_line.items())]
     if result.ok:
-        result.rows = rows
+        result.rows = [row for row in rows if not row.pop("invalid", False)]
     return result
 
 
@@ -202,8 +206,9 @@ def _rows(body, columns, result) -> list[dict]:
                 "column": capfirst(labels["update_state"]), "value": values["update_state"][:20]})
         row["update_state"] = state
         if problems:
+            # Kept for the file's checks (unit, duplicates) so every problem of the line is reported at once.
             result.problems.append((line, " ".join(str(problem) for problem in problems)))
-            continue
+            row["invalid"] = True
         rows.append(row)
     return rows
 
