@@ -159,7 +159,7 @@ def _point_5(unit, snapshot, day, month) -> Point:
     evidence = [(_("Lookups allowed this month"), lookups["allowed"] or 0),
                 (_("Lookups refused this month"), lookups["refused"] or 0),
                 (_("Accounts refused for a quota (30 days)"), quota), (_("Open lookup anomalies"), anomaly),
-                (_("Inspections"), inspections.count()), (_("Required fixes open"), open_fixes.count()),
+                (_("Inspections recorded"), inspections.count()), (_("Required fixes open"), open_fixes.count()),
                 (_("Fixes open past their deadline"), overdue)]
     if snapshot is None and not inspections.exists():
         return Point(5, title, NO_DATA, _("No lookup figures and no inspection yet."), evidence)

@@ -138,6 +138,8 @@ def directive_acknowledge_on_behalf(*, actor, directive: Directive, account: Use
     briefing held in a meeting), with a note saying how; the row says who recorded it."""
     if actor.role != Role.UNIT_LEADER:
         raise NotAllowed(_("Only a unit leader records an acknowledgement on an officer's behalf."))
+    if account.pk == actor.pk:
+        raise NotAllowed(_("Acknowledge your own copy with the button above."))
     if not accounts_visible_to(actor).filter(pk=account.pk).exists():
         raise NotAllowed(_("This officer is not in your units."))
     if not selectors.in_audience(account, directive):
