@@ -91,3 +91,21 @@ def test_the_province_ranking_puts_failing_units_first(client, inspector, units)
     ranked = [unit for unit, _points in response.context["ranked"]]
     assert ranked[0] == units["long_khanh"]
     assert set(ranked) == {units["department"], units["bien_hoa"], units["long_khanh"]}
+
+
+def test_the_monthly_report_keeps_the_five_points(units, leader_bien_hoa, client):
+    from datetime import datetime, time
+
+    from compliance.models import MonthlyReport
+    from compliance.services import monthly_reports_generate, snapshot_take
+    from portal.actors import SystemActor
+
+    job = SystemActor("compliance_job")
+    then = timezone.make_aware(datetime.combine(timezone.localdate().replace(day=1) - timedelta(days=2), time(12)))
+    snapshot_take(actor=job, now=then)
+    monthly_reports_generate(actor=job)
+    report = MonthlyReport.objects.get(unit=units["bien_hoa"])
+    assert [point["label"] for point in report.figures["points"]] == ["Điểm 1", "Điểm 2", "Điểm 3", "Điểm 4",
+                                                                      "Điểm 5"]
+    assert "Tuân thủ công văn theo từng điểm" in report.html
+    assert "Điểm 4" in report.html

@@ -163,3 +163,20 @@ def test_the_pdf_is_served_only_within_scope(client, directive, officer_bien_hoa
     assert response["Content-Type"] == "application/pdf"
     client.logout()
     assert login(client, officer_long_khanh).get(url).status_code == 404
+
+
+def test_the_demo_publishes_the_letter_itself_once(db, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", password="Quat-Mua-But-Chi-7!", stdout=StringIO())
+    call_command("seed_demo", password="Quat-Mua-But-Chi-7!", stdout=StringIO())
+    directive = Directive.objects.get()
+    assert (directive.number, directive.issued_on.strftime("%d/%m/%Y")) == ("000/STTTT-CĐS", "01/02/2024")
+    assert [unit.code for unit in directive.audience_units.all()] == ["000.00.00.H19"]
+    from accounts.models import User
+
+    officer = User.objects.get(username="demo.officer")
+    assert [d.number for d, _v in selectors.directives_to_acknowledge(officer)] == ["000/STTTT-CĐS"]
