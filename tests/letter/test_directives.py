@@ -180,3 +180,11 @@ def test_the_demo_publishes_the_letter_itself_once(db, settings):
 
     officer = User.objects.get(username="demo.officer")
     assert [d.number for d, _v in selectors.directives_to_acknowledge(officer)] == ["000/STTTT-CĐS"]
+
+
+def test_the_officers_home_page_shows_what_waits(client, directive, officer_bien_hoa):
+    login(client, officer_bien_hoa)
+    html = client.get(reverse("home")).content.decode()
+    assert "Có 1 văn bản chỉ đạo đang chờ bạn xác nhận." in html
+    directive_acknowledge(actor=officer_bien_hoa, directive=directive)
+    assert "đang chờ bạn xác nhận" not in client.get(reverse("home")).content.decode()

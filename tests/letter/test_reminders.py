@@ -89,3 +89,17 @@ def test_the_job_runs_the_pass(directive, officer_bien_hoa, leader_bien_hoa, set
     assert send_directive_reminders.apply().get() == {"reminders": 0, "overdue": 0, "escalations": 0}
     message = notice_message(Notice.objects.get(recipient=officer_bien_hoa), in_app=True)
     assert message.subject == "Nhắc nhở: xác nhận văn bản 5722/TCTTKĐA"
+
+
+def test_a_pass_costs_the_same_queries_for_2_or_40_officers(directive, officer_bien_hoa, leader_bien_hoa, units,
+                                                             django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        directive_reminders_send(now=_at(directive, 7))
+    for n in range(38):
+        UserFactory(username=f"cb.them{n}", role=Role.OFFICER, unit=units["tan_phong"])
+    with CaptureQueriesContext(connection) as many:
+        assert directive_reminders_send(now=_at(directive, 3))["reminders"] == 40
+    assert len(many.captured_queries) == len(few.captured_queries)
