@@ -17,6 +17,7 @@ class LetterConfig(AppConfig):
             "due_date": _("Due date"), "method": _("How"), "note": _("Note"), "on_behalf_of": _("On behalf of"),
             "rows": _("Rows"), "created": _("Created"), "updated": _("Updated"), "file": _("File"),
             "inspection": _("Inspection"), "fix": _("Required fix"), "point": _("Letter point"),
-            "severity": _("Severity"), "deadline": _("Deadline"), "asset_tag": _("Asset tag"),
+            "severity": _("Severity"), "deadline": _("Deadline"), "asset_tag": _("Asset tag"), "date": _("Date"),
+            "state": _("State"), "reminders": _("Reminders"), "overdue": _("Overdue"), "escalations": _("Escalations"),
         }
         return labels, {}
