@@ -3,7 +3,6 @@ endpoint-protection register (point 4), inspections with findings and remediatio
 
 Attachments (a directive's PDF, evidence) are checked by content and stored under their SHA-256 outside
 the web root (accounts.attachments); a row keeps only the digest, the name and the size."""
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,7 +24,8 @@ class Directive(models.Model):
     title = models.CharField(_("subject"), max_length=300)
     # The audience: every active account of these units and the units below them, in these roles.
     audience_units = models.ManyToManyField("accounts.Unit", related_name="+", verbose_name=_("audience units"))
-    audience_roles = ArrayField(models.CharField(max_length=16), verbose_name=_("audience roles"))
+    # A JSON list of role codes (jsonb: "contains" is one indexed operator on PostgreSQL).
+    audience_roles = models.JSONField(_("audience roles"), default=list)
     due_date = models.DateField(_("acknowledge by"))
     created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
