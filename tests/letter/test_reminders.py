@@ -3,6 +3,8 @@ escalation to the leader above — each once, however often the job runs; a mate
 afresh, a minor one does not; exempt and acknowledged officers get nothing."""
 from datetime import datetime, time, timedelta
 
+import pytest
+
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -103,3 +105,21 @@ def test_a_pass_costs_the_same_queries_for_2_or_40_officers(directive, officer_b
     with CaptureQueriesContext(connection) as many:
         assert directive_reminders_send(now=_at(directive, 3))["reminders"] == 40
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_on_a_real_worker_mails_each_officer_once(directive, officer_bien_hoa, leader_bien_hoa,
+                                                         celery_worker, smtp_server):
+    from tests.smtp import body_text
+
+    directive.due_date = timezone.localdate() + timedelta(days=3)
+    directive.save(update_fields=["due_date"])
+    before = celery_worker.runs_of(send_directive_reminders)
+    celery_worker.send(send_directive_reminders)
+    celery_worker.send(send_directive_reminders)
+    celery_worker.wait_done(send_directive_reminders, before + 2)
+    [message] = smtp_server.wait_for(officer_bien_hoa.email, 1)
+    assert str(message["Subject"]).strip() == "Nhắc nhở: xác nhận văn bản 5722/TCTTKĐA"
+    assert "còn 3 ngày" in body_text(message)
+    assert len(smtp_server.wait_for(leader_bien_hoa.email, 1)) == 1
+    assert Notice.objects.filter(kind=NoticeKind.DIRECTIVE).count() == 2
