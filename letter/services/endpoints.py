@@ -32,7 +32,8 @@ def ensure_may_keep_register(actor) -> None:
         raise NotAllowed(_("Only the IT Center and unit leaders keep the endpoint-protection register."))
 
 
-def _tag_taken_elsewhere(actor, asset_tag: str, unit, endpoint=None) -> bool:
+def _tag_taken_elsewhere(asset_tag: str, endpoint=None) -> bool:
+    """Asset tags are unique whatever their case (the register is matched by tag on import)."""
     others = Endpoint.objects.filter(asset_tag__iexact=asset_tag)
     if endpoint is not None:
         others = others.exclude(pk=endpoint.pk)
@@ -47,7 +48,7 @@ def endpoint_save(*, actor, endpoint: Endpoint | None, unit, asset_tag: str, **f
         raise NotAllowed(_("This unit is not in your scope."))
     if endpoint is not None and not getattr(actor, "is_system", False) and not unit_is_visible_to(actor, endpoint.unit):
         raise NotAllowed(_("This computer is not in your units."))
-    if _tag_taken_elsewhere(actor, asset_tag, unit, endpoint):
+    if _tag_taken_elsewhere(asset_tag, endpoint):
         raise PolicyViolation(_("Asset tag %(tag)s is already in the register.") % {"tag": asset_tag},
                               code="asset_tag_taken", field="asset_tag")
     values = {name: fields[name] for name in FIELDS if name in fields}
