@@ -295,3 +295,21 @@ def _check_duplicates(rows, result) -> None:
                 result.problems.append((row.line, _("Same officer as line %(line)d.") % {"line": seen[key]}))
                 break
             seen[key] = row.line
+
+
+def table_read(data: bytes, file_name: str, problems: list) -> list[list[str]]:
+    """A .csv (UTF-8) or .xlsx file as rows of text, blank rows left out — the reader every register the
+    portal imports shares (the roster here, the endpoint-protection register in letter/). XLSX formulas
+    are reported into `problems` by line; a file that cannot be read raises ValueError with a message."""
+    if file_name.lower().endswith(".xlsx"):
+        table = _table_from_xlsx(data, problems)
+    elif file_name.lower().endswith(".csv"):
+        table = _table_from_csv(data)
+    else:
+        raise ValueError(_("Upload the file as .csv (UTF-8) or .xlsx."))
+    return [row for row in table if any(str(cell).strip() for cell in row)]
+
+
+def cell_key(text) -> str:
+    """A header or a word as the readers compare it: lower-case, without accents, single spaces."""
+    return _key(text)

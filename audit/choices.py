@@ -63,6 +63,18 @@ class EventKind(models.TextChoices):
     LOOKUP_ANOMALY_FLAGGED = "lookup_anomaly_flagged", _("Lookup flagged as an anomaly")
     LOOKUP_ANOMALY_REVIEWED = "lookup_anomaly_reviewed", _("Flagged lookup reviewed and closed")
     LOOKUP_HISTORY_EXPORTED = "lookup_history_exported", _("Officer's lookup history exported")
+    # The rest of the letter (letter/): directives (point 1), the endpoint register (point 4), inspections (point 5).
+    DIRECTIVE_PUBLISHED = "directive_published", _("Directive published")
+    DIRECTIVE_VERSION_PUBLISHED = "directive_version", _("New version of a directive published")
+    DIRECTIVE_ACKNOWLEDGED = "directive_acknowledged", _("Directive acknowledged")
+    DIRECTIVE_MEASURES_STATED = "directive_measures", _("Unit's measures for a directive stated")
+    DIRECTIVE_REMINDERS_SENT = "directive_reminders", _("Directive reminders, overdue notices and escalations sent")
+    ENDPOINTS_IMPORTED = "endpoints_imported", _("Endpoint-protection register imported")
+    ENDPOINT_SAVED = "endpoint_saved", _("Computer saved in the endpoint-protection register")
+    INSPECTION_RECORDED = "inspection_recorded", _("Inspection recorded")
+    INSPECTION_FINDING_ADDED = "inspection_finding", _("Inspection finding recorded")
+    INSPECTION_FIX_ANSWERED = "inspection_fix_answered", _("Required fix answered by the unit")
+    INSPECTION_FIX_CLOSED = "inspection_fix_closed", _("Required fix closed by the inspector")
 
 
 class SessionEndReason(models.TextChoices):

@@ -14,6 +14,7 @@ from accounts.models import Unit
 from policy.compliance import ComplianceReason
 
 from .models import UnitSnapshot
+from .points import points_pdf, points_sheet
 from .selectors import month_bounds, thresholds_current, zone_of
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -136,6 +137,7 @@ def report_pdf(figures: dict) -> bytes:
             t.row([_("Unit code"), _("Unit"), _("Accounts"), _("Complying"), _("Score")])
             for code, name, total, compliant, score in figures["children"]:
                 t.row([code, name, str(total), str(compliant), _pct(score)])
+    points_pdf(pdf, figures)
     pdf.ln(4)
     pdf.set_font("DejaVu", "", 8)
     pdf.multi_cell(0, 5, f"{_('Generated at')} {figures['generated_at']}. {_('Newest audit seal')}: "
@@ -179,6 +181,7 @@ def report_xlsx(figures: dict) -> bytes:
     days.append([_("Day"), _("Score (%)")])
     for day, score in figures["daily"]:
         days.append([date.fromisoformat(day).strftime("%d/%m/%Y"), score])
+    points_sheet(workbook, figures)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

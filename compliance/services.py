@@ -160,6 +160,7 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
     second run, a redelivered job or a later change of today's data leaves it as it was."""
     from django.utils import translation
 
+    from .points import report_points
     from .reports import report_figures_all, report_render
 
     now = now or timezone.now()
@@ -174,6 +175,8 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
         for figures in report_figures_all(month, seal_digest=seal, generated_at=now):
             if figures["unit"]["id"] in done:
                 continue
+            # The letter point by point ("Điểm 1" … "Điểm 5"), kept with the figures (compliance.points).
+            figures["points"] = report_points(figures["unit"]["id"], month, now)
             html, pdf, xlsx = report_render(figures)
             try:
                 with transaction.atomic():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import points_views, views
 
 app_name = "compliance"
 urlpatterns = [
@@ -16,4 +16,8 @@ urlpatterns = [
     path("exports/<int:pk>/", views.export_job_view, name="export_job"),
     path("exports/<int:pk>/progress.json", views.export_progress_view, name="export_progress"),
     path("exports/<int:pk>/download/", views.export_download_view, name="export_download"),
+    # The letter point by point ("Điểm 1" … "Điểm 5").
+    path("points/", points_views.points_ranking_view, name="points"),
+    path("units/<int:pk>/points/", points_views.unit_points_view, name="unit_points"),
+    path("units/<int:pk>/points.<str:file_format>", points_views.unit_points_export_view, name="unit_points_export"),
 ]

@@ -20,6 +20,7 @@ from . import selectors, services
 from .exports import CONTENT_TYPES, FORMATS, INLINE_LIMIT, LISTS, export_file
 from .forms import ThresholdsForm
 from .models import ExportJob
+from .points import unit_points
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
 PAGE_SIZE = 50
@@ -34,6 +35,8 @@ def _dashboard_response(request, unit, *, home: bool):
         "month_value": month.strftime("%Y-%m") if month else "",
         "province": request.user.sees_everything and unit.parent_id is None,
     }
+    # The letter point by point ("Điểm 1" … "Điểm 5"), each with its status and evidence (compliance.points).
+    context["points"] = unit_points(unit, month=month)
     if context["province"]:
         context["turnover_buckets"], context["turnover_overdue"] = selectors.turnover_open_by_age(request.user)
         context["jobs"] = selectors.jobs_health()

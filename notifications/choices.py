@@ -15,6 +15,7 @@ class NoticeKind(models.TextChoices):
     LEADER_DIGEST = "leader_digest", _("Weekly digest of the units")
     IT_ALERT = "it_alert", _("IT Center alert")
     IT_DAILY = "it_daily", _("IT Center daily report")
+    DIRECTIVE = "directive", _("Directive to acknowledge")
 
 
 # Security notices every holder gets by e-mail (when the account has an address) and in-app, whatever

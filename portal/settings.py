@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "notifications",
     "lookups",
     "compliance",
+    "letter",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     # every minute — so no task ever waits with a countdown or an ETA (the visibility timeout's trap).
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
+    "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},
     "send-it-center-alerts": {"task": "notifications.send_alerts", "schedule": crontab(minute="*/5")},
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",

@@ -13,6 +13,7 @@ from audit.choices import AccessRefusal, EventKind
 from audit.services import audit_event_record
 from compliance import views as compliance_views
 from compliance.selectors import own_sign_ins
+from letter.selectors import directives_to_acknowledge
 from policy.selectors import password_expires_at, policy_for
 
 
@@ -26,7 +27,9 @@ def home_view(request):
     # Notifications join this page with the notifications app.
     return render(request, "home.html", {"max_age_days": policy_for(request.user).max_age.days,
                                          "expires_at": password_expires_at(request.user),
-                                         "sign_ins": own_sign_ins(request.user)})
+                                         "sign_ins": own_sign_ins(request.user),
+                                         # Letter point 1: the directives the officer still has to acknowledge.
+                                         "directives_waiting": directives_to_acknowledge(request.user)})
 
 
 def _database_up() -> bool:

@@ -27,6 +27,9 @@ CONTEXTS = {
                                "escalated": [{"name": "UBND phường Tân Phong", "code": "000.01.31.H19", "accounts": 2}]},
     NoticeKind.IT_ALERT: {"source": "failed_jobs", "title": "Tác vụ nền bị lỗi", "lines": ["x"], "link": ""},
     NoticeKind.IT_DAILY: {"day": "01/12/2026", "sections": [{"heading": "Thông báo", "lines": ["Thư đã gửi: 3"]}]},
+    NoticeKind.DIRECTIVE: {"directive_number": "5722/TCTTKĐA", "directive_title": "Quy định kết nối CSDLQG về dân cư",
+                           "directive_url": "http://127.0.0.1:8000/letter/directives/1/", "stage": "before",
+                           "days_left": 3},
 }
 
 
