@@ -12,9 +12,13 @@ class AccountsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from . import receivers  # noqa: F401
+        from .permissions import lockout_rule_register
         from .search import register_sqlite_unaccent
+        from .selectors import account_is_locked
 
         connection_created.connect(register_sqlite_unaccent)
+        # The kernel's account_access_refusal asks the lockout rule of the flows (it may not import it).
+        lockout_rule_register(account_is_locked)
 
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks

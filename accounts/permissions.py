@@ -42,3 +42,53 @@ def ensure_it_admin(actor, message=None) -> None:
         return
     if not actor.is_active or actor.role != Role.IT_ADMIN:
         raise NotAllowed(message or _("Only IT Center administrators may do this."))
+
+
+# ----- whether an account may be used at all ---------------------------------------------------------
+
+ACCESS_DISABLED = "disabled"
+ACCESS_LOCKED = "locked"
+ACCESS_CONTAINED = "contained"
+
+# The lockout rule lives with the sign-in flows (accounts.selectors.account_is_locked, layer 5, which
+# reads the policy): this kernel module may not import it, so the accounts app registers it at start
+# (accounts.apps). Until then (a bare script) an account counts as not locked.
+_lockout_rule = None
+
+
+def lockout_rule_register(rule) -> None:
+    """Called once by accounts.apps.AccountsConfig.ready with `accounts.selectors.account_is_locked`."""
+    global _lockout_rule
+    _lockout_rule = rule
+
+
+def unit_paths_contained() -> list[str]:
+    """The materialised paths of the contained units (few: one indexed query on a partial index)."""
+    from .models import Unit
+
+    return list(Unit.objects.filter(contained_at__isnull=False).values_list("path", flat=True))
+
+
+def account_contained(account, *, contained_paths: list[str] | None = None) -> bool:
+    """Incident containment: the account itself, or its unit or any unit above it, is contained — so an
+    account created in or moved into a contained subtree is contained too, with no copy to keep."""
+    if account.contained_at is not None:
+        return True
+    paths = unit_paths_contained() if contained_paths is None else contained_paths
+    if not paths:
+        return False
+    unit_path = account.unit.path
+    return any(unit_path.startswith(path) for path in paths)
+
+
+def account_access_refusal(account) -> str | None:
+    """Why the account may not be used now (sign-in, sessions, lookups, connected systems), or None.
+    "disabled" first (it is final), then "contained" (an incident response holds it, whatever the
+    lockout says), then "locked" (failed sign-ins, for a while)."""
+    if not account.is_active:
+        return ACCESS_DISABLED
+    if account_contained(account):
+        return ACCESS_CONTAINED
+    if _lockout_rule is not None and _lockout_rule(account):
+        return ACCESS_LOCKED
+    return None

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "lookups",
+    "incidents",
     "compliance",
 ]
 
@@ -105,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Right after the user is known, outside everything that may answer for a signed-in user.
     "portal.middleware.NoStoreForSignedInMiddleware",
+    # An account held by an incident containment is signed out at its next request.
+    "accounts.middleware.ContainedAccountMiddleware",
     "policy.middleware.SessionIdleTimeoutMiddleware",
     "policy.middleware.SecondFactorRequiredMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
