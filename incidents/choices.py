@@ -85,3 +85,13 @@ class EvidenceType(models.TextChoices):
     PDF = "pdf", "PDF"
     PNG = "png", "PNG"
     JPEG = "jpeg", "JPEG"
+
+
+class ContainmentStep(models.TextChoices):
+    """The steps of a containment and of its lifting, in order (shown with each step's result)."""
+
+    HOLD = "hold", _("Hold sign-in")
+    SESSIONS = "sessions", _("End every session")
+    PASSWORD_CHANGE = "password_change", _("Password change at the next sign-in")
+    LOOKUPS = "lookups", _("Refuse lookups")
+    API_CLIENTS = "api_clients", _("Lookup API clients")
