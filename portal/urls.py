@@ -30,6 +30,7 @@ urlpatterns = [
     path("lookups/", include("lookups.urls")),
     path("notifications/", include("notifications.urls")),
     path("compliance/", include("compliance.urls")),
+    path("incidents/", include("incidents.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's
