@@ -271,6 +271,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
     "send-it-center-alerts": {"task": "notifications.send_alerts", "schedule": crontab(minute="*/5")},
+    # Incident deadlines (from the configured rules): reminders before, escalation after, each once.
+    "send-incident-deadline-notices": {"task": "incidents.send_deadline_notices", "schedule": crontab(minute="*/15")},
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",
                             "schedule": crontab(hour=7, minute=30, day_of_week="mon")},
