@@ -1,5 +1,7 @@
 """The incident record: reported by anyone signed in, triaged and handled by the IT Center, with an
 append-only timeline and evidence files; every change audited in the same transaction."""
+import uuid
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,7 +92,7 @@ def incident_report(*, actor, title: str, category: str, discovered_at, descript
         raise PolicyViolation(_("Give a number of citizens of 0 or more."), field="citizens_affected",
                               code="citizens_invalid")
     incident = Incident(
-        number=f"pending-{now.timestamp()}", title=title, description=_long_text(description, field="description"),
+        number=f"p-{uuid.uuid4().hex[:16]}", title=title, description=_long_text(description, field="description"),
         category=category, discovered_at=discovered_at, occurred_at=occurred_at, systems=_systems(systems),
         personal_data_involved=bool(personal_data_involved),
         personal_data_categories=_text(personal_data_categories, field="personal_data_categories"),
