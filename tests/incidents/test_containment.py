@@ -73,7 +73,7 @@ def test_a_contained_account_cannot_sign_in(units, it_admin, officer_bien_hoa):
     client = Client()
     response = sign_in(client, officer_bien_hoa, DEFAULT_PASSWORD)
     assert response.status_code == 200
-    assert "đang được Trung tâm CNTT tạm giữ" in response.content.decode()
+    assert "đang bị Trung tâm CNTT khoanh vùng" in response.content.decode()
     assert AccountSession.objects.filter(account_id=officer_bien_hoa.pk).count() == 0
     assert SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILURE, target=officer_bien_hoa,
                                         details__reason="contained").count() == 1
