@@ -216,8 +216,8 @@ def test_the_commands_contain_and_lift(units, officer_bien_hoa, capsys):
     (["contain_account", "khong.co", "--reason", "x"], "No account"),
     (["lift_containment", "khong.co", "--reason", "x"], "No account or unit"),
     (["contain_account", "cb.tanphong", "--reason", "x", "--incident", "SC-0000-99999"], "No incident"),
-    (["contain_account", "cb.tanphong", "--reason", " "], "Give the reason for the containment."),
-    (["lift_containment", "cb.tanphong", "--reason", "x"], "not contained itself"),
+    (["contain_account", "cb.tanphong", "--reason", " "], "Hãy nêu lý do khoanh vùng."),
+    (["lift_containment", "cb.tanphong", "--reason", "x"], "không bị khoanh vùng riêng"),
 ])
 def test_the_commands_refuse_bad_input(units, officer_bien_hoa, args, message):
     with pytest.raises(CommandError) as refused:
