@@ -17,6 +17,7 @@ from accounts.demo import (
     totp_key_from_base32,
 )
 from compliance.population import demo_population_seed
+from incidents.demo import demo_incident_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
@@ -77,6 +78,8 @@ class Command(BaseCommand):
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
             enrolled_key, enrolled = demo_second_factor_seed(key=totp_key)
+            # A sample incident (reported by demo.officer, triaged by demo.admin; not contained).
+            demo_incident_seed()
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
         population = demo_population_seed() if sample_population else None
