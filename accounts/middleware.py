@@ -7,7 +7,7 @@ from django.urls import reverse
 from audit.choices import SessionEndReason
 from policy.middleware import end_session
 
-from .permissions import account_contained
+from .permissions import account_contained, units_contained
 
 
 class ContainedAccountMiddleware:
@@ -18,7 +18,11 @@ class ContainedAccountMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and account_contained(user):
+        if not user.is_authenticated:
+            return self.get_response(request)
+        # One query per request (a partial index: contained units are few), kept for the page's banners.
+        request.contained_units = units_contained()
+        if account_contained(user, contained_paths=[unit["path"] for unit in request.contained_units]):
             end_session(request, SessionEndReason.CONTAINED)
             return redirect(f"{reverse('login')}?contained=1")
         return self.get_response(request)

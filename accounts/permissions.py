@@ -62,11 +62,17 @@ def lockout_rule_register(rule) -> None:
     _lockout_rule = rule
 
 
-def unit_paths_contained() -> list[str]:
-    """The materialised paths of the contained units (few: one indexed query on a partial index)."""
+def units_contained() -> list[dict]:
+    """The contained units (few: one indexed query on a partial index), as dicts with their id, path,
+    name, code and since when; the middleware keeps them on the request for the page to reuse."""
     from .models import Unit
 
-    return list(Unit.objects.filter(contained_at__isnull=False).values_list("path", flat=True))
+    return list(Unit.objects.filter(contained_at__isnull=False).order_by("path")
+                .values("pk", "path", "name", "code", "contained_at"))
+
+
+def unit_paths_contained() -> list[str]:
+    return [unit["path"] for unit in units_contained()]
 
 
 def account_contained(account, *, contained_paths: list[str] | None = None) -> bool:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Unit, User
+from accounts.permissions import units_contained
 
 from .choices import IncidentState, RuleKind
 from .deadlines import incident_deadlines, rule_set_in_force
@@ -56,16 +57,25 @@ def units_contained_holding(unit: Unit):
     return Unit.objects.filter(pk__in=[int(segment) for segment in ancestors], contained_at__isnull=False)
 
 
-def units_contained_for_reader(user, unit: Unit | None = None):
+def units_contained_for_reader(user, unit: Unit | None = None, *, contained: list[dict] | None = None):
     """The contained units a dashboard shows: inside the reader's scope (below `unit` when given) or
-    above it (a containment holding the reader's own unit)."""
-    contained = Unit.objects.filter(contained_at__isnull=False).order_by("path")
+    above it (a containment holding the reader's own unit). `contained`: the request's list
+    (accounts.middleware), else read here; dicts with pk, path, name, code, contained_at."""
+    if contained is None:
+        contained = units_contained()
     if unit is None:
         if user.sees_everything:
             return contained
         unit = user.unit
     return [candidate for candidate in contained
-            if candidate.path.startswith(unit.path) or unit.path.startswith(candidate.path)]
+            if candidate["path"].startswith(unit.path) or unit.path.startswith(candidate["path"])]
+
+
+def units_contained_holding_account(account, *, contained: list[dict] | None = None) -> list[dict]:
+    """The contained units that hold the account's unit (itself or a unit above it)."""
+    if contained is None:
+        contained = units_contained()
+    return [candidate for candidate in contained if account.unit.path.startswith(candidate["path"])]
 
 
 def incident_deadlines_of(incident: Incident):

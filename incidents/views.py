@@ -80,7 +80,7 @@ def incident_list_view(request):
     query.pop("page", None)
     return render(request, "incidents/incident_list.html", {
         "form": form, "page": page, "query": query.urlencode(), "section": "incidents",
-        "contained_units": selectors.units_contained_for_reader(request.user)
+        "contained_units": selectors.units_contained_for_reader(request.user, contained=getattr(request, "contained_units", None))
         if request.user.role != Role.OFFICER else []})
 
 

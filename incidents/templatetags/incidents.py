@@ -6,7 +6,7 @@ from accounts.choices import Role
 
 from ..choices import ContainmentStep, StepOutcome
 from ..forms import AccountContainForm, AccountLiftForm
-from ..selectors import containment_open_of_account, units_contained_for_reader, units_contained_holding
+from ..selectors import containment_open_of_account, units_contained_for_reader, units_contained_holding_account
 
 register = template.Library()
 
@@ -28,7 +28,8 @@ def account_containment_card(context, account):
         "account": account, "user": user, "request": context["request"], "csrf_token": context.get("csrf_token"),
         "may_act": user.role == Role.IT_ADMIN and user.pk != account.pk,
         "containment": containment_open_of_account(account) if account.contained_at else None,
-        "holding": [] if account.contained_at else list(units_contained_holding(account.unit)),
+        "holding": [] if account.contained_at else units_contained_holding_account(
+            account, contained=getattr(context["request"], "contained_units", None)),
         "contain_form": AccountContainForm(), "lift_form": AccountLiftForm(),
     }
 
@@ -39,4 +40,5 @@ def contained_units_banner(context, unit=None):
     user = context["request"].user
     if not getattr(user, "is_authenticated", False):
         return {"contained_units": []}
-    return {"contained_units": units_contained_for_reader(user, unit)}
+    return {"contained_units": units_contained_for_reader(
+        user, unit, contained=getattr(context["request"], "contained_units", None))}
