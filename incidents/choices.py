@@ -54,9 +54,9 @@ class ContainmentTarget(models.TextChoices):
 
 
 class StepOutcome(models.TextChoices):
-    DONE = "done", _("Done")
+    DONE = "done", _("Step done")
     SKIPPED = "skipped", _("Not chosen")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Step failed")
 
 
 class RuleApplies(models.TextChoices):
@@ -95,3 +95,4 @@ class ContainmentStep(models.TextChoices):
     PASSWORD_CHANGE = "password_change", _("Password change at the next sign-in")
     LOOKUPS = "lookups", _("Refuse lookups")
     API_CLIENTS = "api_clients", _("Lookup API clients")
+    RELEASE = "release", _("Allow sign-in again")

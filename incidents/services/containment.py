@@ -265,7 +265,7 @@ def containment_lift(*, actor, reason: str, account: User | None = None, unit: U
     containment = Containment.objects.select_for_update().filter(
         account=account, unit=unit, lifted_at__isnull=True).first()
     steps: list[dict] = []
-    _step(steps, "hold", StepOutcome.DONE, _("Containment lifted"))
+    _step(steps, "release", StepOutcome.DONE, _("Containment lifted"))
     _run_step(steps, "password_change", lambda: _still_must_change(account_ids))
     if containment is not None and containment.api_clients_suspended:
         if resume_api_clients:

@@ -95,7 +95,7 @@ def test_lifting_restores_lookups_once_the_password_is_changed(units, it_admin, 
 
     result = containment_lift(actor=it_admin, unit=units["bien_hoa"], reason="Đã xử lý xong")
 
-    assert [step["step"] for step in result.steps] == ["hold", "password_change"]
+    assert [step["step"] for step in result.steps] == ["release", "password_change"]
     assert result.containment.lifted_at is not None
     # The forced change stays: still refused, now for the password.
     assert lookup(province_token, officer_bien_hoa.username).json()["reason"] == "officer_must_change_password"
