@@ -66,6 +66,11 @@ def _run_step(steps: list, name: str, action) -> None:
     _step(steps, name, outcome, detail)
 
 
+def _steps_recorded(steps: list[dict]) -> list[str]:
+    """The steps as an audit event keeps them: one readable line each (the log shows lists joined)."""
+    return [f"{step['step']}: {step['outcome']} — {step['detail']}" for step in steps]
+
+
 def _reason_checked(reason: str) -> str:
     reason = plain_text_or_refuse(reason, field="reason", max_length=TEXT_MAX_LENGTH)
     if not reason:
@@ -111,7 +116,7 @@ def _password_change_force(account_ids: list[int]):
 def _incident_attach(*, actor, incident: Incident | None, text: str, steps: list, kind=TimelineKind.CONTAINMENT):
     if incident is None:
         return
-    timeline_add(incident=incident, actor=actor, kind=kind, text=text, details={"steps": steps})
+    timeline_add(incident=incident, actor=actor, kind=kind, text=text, details={"steps": _steps_recorded(steps)})
     if kind == TimelineKind.CONTAINMENT and incident.state in (IncidentState.REPORTED, IncidentState.TRIAGED):
         if incident.state == IncidentState.REPORTED:
             incident_state_set_locked(actor=actor, incident=incident, state=IncidentState.TRIAGED)
@@ -147,7 +152,8 @@ def account_contain(*, actor, account: User, reason: str, incident: Incident | N
     containment.steps, containment.accounts_count = steps, 1
     containment.save(update_fields=["steps", "accounts_count"])
     audit_event_record(kind=EventKind.ACCOUNT_CONTAINED, actor=actor, target=account,
-                       details={"reason": reason, "incident": incident.number if incident else "", "steps": steps})
+                       details={"reason": reason, "incident": incident.number if incident else "",
+                                "steps": _steps_recorded(steps)})
     _incident_attach(actor=actor, incident=incident, steps=steps,
                      text=_("Account %(account)s contained: %(reason)s") % {"account": account.username,
                                                                            "reason": reason})
@@ -203,7 +209,7 @@ def unit_contain(*, actor, unit: Unit, reason: str, incident: Incident | None = 
     containment.save(update_fields=["steps", "accounts_count", "api_clients_suspended"])
     audit_event_record(kind=EventKind.UNIT_CONTAINED, actor=actor, unit=unit,
                        details={"reason": reason, "incident": incident.number if incident else "",
-                                "accounts_contained": len(accounts), "steps": steps})
+                                "accounts_contained": len(accounts), "steps": _steps_recorded(steps)})
     _incident_attach(actor=actor, incident=incident, steps=steps,
                      text=_("Unit %(unit)s and the units below it contained: %(reason)s") % {"unit": unit.name,
                                                                                             "reason": reason})
@@ -283,7 +289,8 @@ def containment_lift(*, actor, reason: str, account: User | None = None, unit: U
     target_name = account.username if account is not None else unit.name
     audit_event_record(kind=EventKind.CONTAINMENT_LIFTED, actor=actor, target=account,
                        unit=unit if unit is not None else None,
-                       details={"reason": reason, "incident": incident.number if incident else "", "steps": steps})
+                       details={"reason": reason, "incident": incident.number if incident else "",
+                                "steps": _steps_recorded(steps)})
     if incident is not None and incident.state != IncidentState.CLOSED:
         _incident_attach(actor=actor, incident=incident, steps=steps, kind=TimelineKind.LIFT,
                          text=_("Containment of %(target)s lifted: %(reason)s") % {"target": target_name,

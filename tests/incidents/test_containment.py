@@ -224,3 +224,20 @@ def test_the_commands_refuse_bad_input(units, officer_bien_hoa, args, message):
         call_command(*args)
     assert message in str(refused.value)
     assert Containment.objects.count() == 0
+
+
+def test_the_command_attaches_the_containment_to_the_incident_and_the_log_reads_it(units, it_admin, officer_bien_hoa,
+                                                                                   capsys):
+    from incidents.choices import IncidentCategory, IncidentState
+    from incidents.models import Incident
+    from incidents.services.records import incident_report
+
+    incident = incident_report(actor=officer_bien_hoa, title="Lộ mật khẩu", category=IncidentCategory.PASSWORD_LEAK,
+                               discovered_at=timezone.now())
+    call_command("contain_account", officer_bien_hoa.username, "--reason", "Lộ mật khẩu", "--incident", incident.number)
+    incident = Incident.objects.get(pk=incident.pk)
+    assert incident.state == IncidentState.CONTAINED
+    assert Containment.objects.get().incident == incident
+    assert incident.timeline.filter(kind="containment").count() == 1
+    page = login(Client(), it_admin).get(reverse("audit:events")).content.decode()
+    assert "hold: done — Chặn đăng nhập trong thời gian khoanh vùng" in page
