@@ -157,3 +157,14 @@ def test_the_rules_are_edited_only_as_a_future_version(rules_v1, it_admin):
     rule_save(actor=it_admin, rule_set=v2, values=dict(values), rule=v2.rules.get(code="initial_report"))
     assert v2.rules.get(code="initial_report").amount == 3
     assert rules_v1.rules.get(code="initial_report").amount == 5
+
+
+def test_the_job_sends_each_notice_once(rules_v1, it_admin, officer_bien_hoa):
+    """The Celery task's body, run twice in a row (the beat's schedule, or a redelivery)."""
+    from incidents.tasks import send_deadline_notices
+
+    incident_report(actor=officer_bien_hoa, title="Lộ mật khẩu", category=IncidentCategory.PASSWORD_LEAK,
+                    discovered_at=timezone.now() - timedelta(days=6))
+    assert send_deadline_notices() == 1  # the 5-day report is overdue: the escalation to the IT admin
+    assert send_deadline_notices() == 0
+    assert Notice.objects.get().source_key.endswith(":initial_report:overdue")
