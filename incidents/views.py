@@ -362,11 +362,16 @@ def unit_containment_view(request, pk):
     """A unit's containment: its state, and (IT admin) the buttons to contain or lift it."""
     unit = scope.unit_get_visible(request.user, pk)
     is_admin = request.user.role == Role.IT_ADMIN
+    contain_form, lift_form = ReasonForm(), LiftForm()
     if request.method == "POST":
         if not is_admin:
             raise Http404
         lifting = request.POST.get("action") == "lift"
         form = LiftForm(request.POST) if lifting else ReasonForm(request.POST)
+        if lifting:
+            lift_form = form
+        else:
+            contain_form = form
         if form.is_valid():
             try:
                 if lifting:
@@ -386,7 +391,7 @@ def unit_containment_view(request, pk):
         "unit": unit, "is_admin": is_admin, "section": "units",
         "containment": selectors.containment_open_of_unit(unit),
         "holding": list(selectors.units_contained_holding(unit)),
-        "contain_form": ReasonForm(), "lift_form": LiftForm()})
+        "contain_form": contain_form, "lift_form": lift_form})
 
 
 # ----- one step from what the portal saw ------------------------------------------------------------------

@@ -194,3 +194,42 @@ def test_the_list_exports_and_the_report_prints(units, it_admin, officer_bien_ho
     draft = client.get(reverse("incidents:print", args=[incident.pk]) + "?draft=initial_report").content.decode()
     assert "THÔNG BÁO" in draft
     assert client.get(reverse("incidents:print", args=[incident.pk]) + "?draft=nope").status_code == 404
+
+
+def test_the_unit_containment_page(units, it_admin, inspector, leader_bien_hoa, officer_bien_hoa):
+    unit = units["bien_hoa"]
+    url = reverse("incidents:unit_containment", args=[unit.pk])
+    assert _as(leader_bien_hoa).get(url).status_code == 403
+    assert _as(inspector).post(url, {"reason": "Sự cố"}).status_code == 404
+    client = _as(it_admin)
+    response = client.post(url, {"reason": "", "incident": ""})
+    assert response.status_code == 200
+    assert response.context["contain_form"].errors == {"reason": ["Thông tin này là bắt buộc."]}
+    unit.refresh_from_db()
+    assert unit.contained_at is None
+    response = client.post(url, {"reason": "Lộ mật khẩu", "incident": "SC-2026-99999"})
+    assert response.status_code == 200
+    assert "Không có sự cố nào có số hiệu này." in response.content.decode()
+    response = client.post(url, {"reason": "Lộ mật khẩu", "incident": ""}, follow=True)
+    assert 'data-testid="lift-unit"' in response.content.decode()
+    assert _as(inspector).get(url).status_code == 200
+    client.post(url, {"action": "lift", "reason": "Xong"})
+    unit.refresh_from_db()
+    assert unit.contained_at is None
+
+
+def test_the_rules_page(units, it_admin, inspector, leader_bien_hoa):
+    url = reverse("incidents:rules")
+    assert _as(leader_bien_hoa).get(url).status_code == 403
+    page = _as(inspector).get(url).content.decode()
+    assert "Thông tư 20/2017/TT-BTTTT" in page
+    assert _as(inspector).post(url, {"title": "x", "effective_from": "01/07/2027"}).status_code == 404
+    client = _as(it_admin)
+    response = client.post(url, {"title": "Luật An ninh mạng", "effective_from": "31/02/2027"})
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["effective_from"]
+    future = (timezone.localdate() + timedelta(days=40)).strftime("%d/%m/%Y")
+    assert client.post(url, {"title": "Luật An ninh mạng", "effective_from": future}).status_code == 302
+    from incidents.models import DeadlineRuleSet
+
+    assert DeadlineRuleSet.objects.count() == 2
