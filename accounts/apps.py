@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Hook Django's and django-axes' sign-in signals (the receivers hand over to services).
         from . import receivers  # noqa: F401
+        from .permissions import lockout_rule_register
+        from .selectors import account_is_locked
+
+        # The kernel's account_access_refusal asks the lockout rule of the flows (it may not import it).
+        lockout_rule_register(account_is_locked)
 
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks

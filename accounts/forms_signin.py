@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from policy.validators import MAX_PASSWORD_LENGTH
 
 from .models import normalise_password, normalise_username
+from .permissions import ACCESS_CONTAINED, account_access_refusal
 
 USERNAME_MAX_LENGTH = 64  # accounts.User.username
 
@@ -28,6 +29,9 @@ class LoginForm(auth_forms.AuthenticationForm):
         "inactive": _("This account is disabled. Contact the IT Center."),
         "one_time_password_expired": _(
             "Your one-time password has expired unused. Ask the IT Center for a new one."
+        ),
+        "contained": _(
+            "This account is held by the IT Center while a security incident is handled. Contact the IT Center."
         ),
     }
 
@@ -52,6 +56,9 @@ class LoginForm(auth_forms.AuthenticationForm):
         if user.one_time_password_expired():
             raise forms.ValidationError(self.error_messages["one_time_password_expired"],
                                         code="one_time_password_expired")
+        # Incident containment: no session opens until the IT Center lifts it (then the forced change).
+        if account_access_refusal(user) == ACCESS_CONTAINED:
+            raise forms.ValidationError(self.error_messages["contained"], code="contained")
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

@@ -74,12 +74,21 @@ class Unit(models.Model):
     change_basis_date = models.DateField(_("decision date"), null=True, blank=True)
     change_effective_date = models.DateField(_("effective date"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Incident containment of the unit and every unit below it (incidents.services.containment): while
+    # set, every account of the subtree — also one created or moved there later — is refused sign-in
+    # and lookups (accounts.permissions.account_access_refusal). The history is the incidents app's.
+    contained_at = models.DateTimeField(_("contained since"), null=True, blank=True)
+    contained_reason = models.CharField(_("reason contained"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["path"]
         verbose_name = _("unit")
         verbose_name_plural = _("units")
-        indexes = [models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"])]
+        indexes = [
+            models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"]),
+            # Contained units are few: the refusal asks for all of them on every request.
+            models.Index(fields=["contained_at"], name="unit_contained", condition=models.Q(contained_at__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(state=UnitState.MERGED) | models.Q(merged_into__isnull=False),
@@ -152,6 +161,9 @@ class User(AbstractBaseUser):
     # When the account was last enabled again: the dormancy clock of an account that never signed in
     # since starts here (as it starts at creation), not at a login years ago.
     enabled_at = models.DateTimeField(_("enabled again at"), null=True, blank=True)
+    # Incident containment of this account (incidents.services.containment); see Unit.contained_at.
+    contained_at = models.DateTimeField(_("contained since"), null=True, blank=True)
+    contained_reason = models.CharField(_("reason contained"), max_length=300, blank=True)
 
     # Letter point 3: the default (one-time) password is changed at first login and expires unused;
     # every password is changed at least every 3 months.

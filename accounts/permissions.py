@@ -141,3 +141,57 @@ def ensure_may(allowed: bool, message) -> None:
     """A service's guard on one of the predicates above: NotAllowed with the service's message."""
     if not allowed:
         raise NotAllowed(message)
+# ----- whether an account may be used at all ---------------------------------------------------------
+
+ACCESS_DISABLED = "disabled"
+ACCESS_LOCKED = "locked"
+ACCESS_CONTAINED = "contained"
+
+# The lockout rule lives with the sign-in flows (accounts.selectors.account_is_locked, layer 5, which
+# reads the policy): this kernel module may not import it, so the accounts app registers it at start
+# (accounts.apps). Until then (a bare script) an account counts as not locked.
+_lockout_rule = None
+
+
+def lockout_rule_register(rule) -> None:
+    """Called once by accounts.apps.AccountsConfig.ready with `accounts.selectors.account_is_locked`."""
+    global _lockout_rule
+    _lockout_rule = rule
+
+
+def units_contained() -> list[dict]:
+    """The contained units (few: one indexed query on a partial index), as dicts with their id, path,
+    name, code and since when; the middleware keeps them on the request for the page to reuse."""
+    from .models import Unit
+
+    return list(Unit.objects.filter(contained_at__isnull=False).order_by("path")
+                .values("pk", "path", "name", "code", "contained_at"))
+
+
+def unit_paths_contained() -> list[str]:
+    return [unit["path"] for unit in units_contained()]
+
+
+def account_contained(account, *, contained_paths: list[str] | None = None) -> bool:
+    """Incident containment: the account itself, or its unit or any unit above it, is contained — so an
+    account created in or moved into a contained subtree is contained too, with no copy to keep."""
+    if account.contained_at is not None:
+        return True
+    paths = unit_paths_contained() if contained_paths is None else contained_paths
+    if not paths:
+        return False
+    unit_path = account.unit.path
+    return any(unit_path.startswith(path) for path in paths)
+
+
+def account_access_refusal(account) -> str | None:
+    """Why the account may not be used now (sign-in, sessions, lookups, connected systems), or None.
+    "disabled" first (it is final), then "contained" (an incident response holds it, whatever the
+    lockout says), then "locked" (failed sign-ins, for a while)."""
+    if not account.is_active:
+        return ACCESS_DISABLED
+    if account_contained(account):
+        return ACCESS_CONTAINED
+    if _lockout_rule is not None and _lockout_rule(account):
+        return ACCESS_LOCKED
+    return None

@@ -75,6 +75,18 @@ class EventKind(models.TextChoices):
     INSPECTION_FINDING_ADDED = "inspection_finding", _("Inspection finding recorded")
     INSPECTION_FIX_ANSWERED = "inspection_fix_answered", _("Required fix answered by the unit")
     INSPECTION_FIX_CLOSED = "inspection_fix_closed", _("Required fix closed by the inspector")
+    # Incidents and containment (incidents app).
+    INCIDENT_REPORTED = "incident_reported", _("Security incident reported")
+    INCIDENT_UPDATED = "incident_updated", _("Security incident record changed")
+    INCIDENT_STATE_CHANGED = "incident_state_changed", _("Security incident moved to another stage")
+    INCIDENT_EVIDENCE_ADDED = "incident_evidence_added", _("Evidence file added to a security incident")
+    INCIDENT_NOTE_ADDED = "incident_note_added", _("Note added to a security incident's timeline")
+    ACCOUNT_CONTAINED = "account_contained", _("Account contained (incident)")
+    UNIT_CONTAINED = "unit_contained", _("Unit and the units below it contained (incident)")
+    CONTAINMENT_LIFTED = "containment_lifted", _("Containment lifted")
+    API_CLIENT_SUSPENDED = "api_client_suspended", _("Lookup API client suspended (incident)")
+    API_CLIENT_RESUMED = "api_client_resumed", _("Lookup API client resumed after a containment")
+    DEADLINE_RULES_CHANGED = "deadline_rules_changed", _("Incident deadline rules changed")
 
 
 class SessionEndReason(models.TextChoices):
@@ -85,6 +97,7 @@ class SessionEndReason(models.TextChoices):
     SESSION_LIFETIME = "session_lifetime", _("Maximum session length reached")
     ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("One-time password expired unused")
     SECOND_FACTOR_MISSING = "second_factor_missing", _("Session opened without the required second factor")
+    CONTAINED = "contained", _("Account held by an incident containment")
 
 
 class AccessRefusal(models.TextChoices):

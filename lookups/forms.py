@@ -26,6 +26,7 @@ REFUSAL_REASONS = {
     "officer_disabled": _("Officer's account not active"),
     "out_of_scope": _("Officer outside the caller's scope"),
     "officer_locked": _("Officer's account locked"),
+    "contained": _("Officer's account held by an incident containment"),
     "officer_must_change_password": _("Officer must change password"),
     "no_lookup_right": _("No lookup right"),
     "quota_officer_minute": _("Officer's quota per minute used up"),

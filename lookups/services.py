@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Unit, User
-from accounts.permissions import ensure_it_admin, ensure_right
+from accounts.permissions import account_contained, ensure_it_admin, ensure_right
 from accounts.selectors import account_is_locked
 from audit.choices import EventKind
 from audit.services import audit_event_record
@@ -172,6 +172,10 @@ def _officer_checked(*, actor, client, officer: User | None) -> None:
         raise NotAllowed(_("No active account has this username."), code="officer_disabled")
     if account_is_locked(officer):
         raise NotAllowed(_("This officer's account is locked after failed sign-ins."), code="officer_locked")
+    # Incident containment (incidents app): held while the containment lasts; once lifted, the forced
+    # password change below keeps refusing until the officer has chosen a new password.
+    if account_contained(officer):
+        raise NotAllowed(_("This officer's account is held by an incident containment."), code="contained")
     if password_change_reason(officer):
         raise NotAllowed(_("This officer must change their password before looking up citizens."),
                          code="officer_must_change_password")

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "lookups",
+    "incidents",
     "compliance",
     "letter",
 ]
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Right after the user is known, outside everything that may answer for a signed-in user.
     "portal.middleware.NoStoreForSignedInMiddleware",
+    # An account held by an incident containment is signed out at its next request.
+    "accounts.middleware.ContainedAccountMiddleware",
     "policy.middleware.SessionIdleTimeoutMiddleware",
     "policy.middleware.SecondFactorRequiredMiddleware",
     "policy.middleware.PasswordChangeRequiredMiddleware",
@@ -285,6 +288,8 @@ CELERY_BEAT_SCHEDULE = {
     # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
     "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},
     "send-it-center-alerts": {"task": "notifications.send_alerts", "schedule": crontab(minute="*/5")},
+    # Incident deadlines (from the configured rules): reminders before, escalation after, each once.
+    "send-incident-deadline-notices": {"task": "incidents.send_deadline_notices", "schedule": crontab(minute="*/15")},
     "send-it-center-daily-report": {"task": "notifications.send_it_daily", "schedule": crontab(hour=7, minute=15)},
     "send-leader-digests": {"task": "notifications.send_digests",
                             "schedule": crontab(hour=7, minute=30, day_of_week="mon")},

@@ -31,6 +31,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("compliance/", include("compliance.urls")),
     path("letter/", include("letter.urls")),
+    path("incidents/", include("incidents.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

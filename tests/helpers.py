@@ -16,7 +16,7 @@ AUDIT_TRUNCATE_TRIGGER = "audit_securityevent_no_truncate"
 # Every append-only table whose TRUNCATE trigger is off in the test database (partitions included:
 # audit/partitions.py gives a new partition its parent's state).
 APPEND_ONLY_TABLES = ["audit_securityevent", "lookups_lookuprecord", "audit_seal", "audit_sealverification",
-                      "compliance_monthlyreport"]
+                      "compliance_monthlyreport", "incidents_timelineentry", "incidents_evidence"]
 
 
 def truncate_triggers_disable(cursor) -> None:

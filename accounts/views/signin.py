@@ -151,6 +151,8 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, "one_time_password_expired"):
             signin.login_record_refused(account=form.get_user(), reason="one_time_password_expired")
+        if form.has_error(NON_FIELD_ERRORS, "contained"):
+            signin.login_record_refused(account=form.get_user(), reason="contained")
         if form.has_error("username", "max_length"):
             # No account has such a username: recorded (masked), not counted towards any lockout.
             signin.login_record_failure(username=self.request.POST.get("username", ""), reason="malformed")

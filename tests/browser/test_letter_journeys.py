@@ -108,7 +108,7 @@ def test_a_leader_imports_the_register_and_fixes_the_file(journey, units, leader
     assert Endpoint.objects.count() == 0
     both_sizes(leader, "01-import-problems")
     page.click("a:has-text('Nhập tệp khác')")
-    fixed = [good, f"TP-002,000.01.31.H19,PC-MOTCUA-02,Lê Văn Tâm,Windows,10,chưa cập nhật,,,,không,không,không,"]
+    fixed = [good, "TP-002,000.01.31.H19,PC-MOTCUA-02,Lê Văn Tâm,Windows,10,chưa cập nhật,,,,không,không,không,"]
     page.set_input_files("input[name=register]", files=[{"name": "may-tinh.csv", "mimeType": "text/csv",
                                                            "buffer": "\n".join([header, *fixed]).encode()}])
     submit(page)

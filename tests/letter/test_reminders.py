@@ -4,7 +4,6 @@ afresh, a minor one does not; exempt and acknowledged officers get nothing."""
 from datetime import datetime, time, timedelta
 
 import pytest
-
 from django.utils import timezone
 
 from accounts.choices import Role

@@ -42,7 +42,7 @@ def sound_redis():
 
 
 APPEND_ONLY = ["audit_seal", "audit_sealverification", "audit_securityevent", "compliance_monthlyreport",
-               "lookups_lookuprecord"]
+               "incidents_evidence", "incidents_timelineentry", "lookups_lookuprecord"]
 
 
 def test_it_refuses_an_evicting_quota_redis_and_a_broker_without_persistence(settings, evicting_redis):
@@ -92,8 +92,7 @@ def test_the_command_exits_non_zero_and_lists_each_problem(db, settings, evictin
 
 
 def test_it_finds_every_append_only_table_by_its_trigger(db):
-    assert append_only_tables() == ["audit_seal", "audit_sealverification", "audit_securityevent",
-                                    "compliance_monthlyreport", "lookups_lookuprecord"]
+    assert append_only_tables() == APPEND_ONLY
 
 
 def test_it_refuses_to_run_as_a_superuser(db):

@@ -17,6 +17,7 @@ from accounts.demo import (
     totp_key_from_base32,
 )
 from compliance.population import demo_population_seed
+from incidents.demo import demo_incident_seed
 from letter.demo import demo_directive_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
@@ -79,6 +80,8 @@ class Command(BaseCommand):
             enrolled_key, enrolled = demo_second_factor_seed(key=totp_key)
             # Letter point 1: the demo's first directive is the letter itself (letter.demo).
             demo_directive_seed()
+            # A sample incident (reported by demo.officer, triaged by demo.admin; not contained).
+            demo_incident_seed()
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
         population = demo_population_seed() if sample_population else None
