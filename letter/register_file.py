@@ -165,7 +165,7 @@ def _rows(body, columns, result) -> list[dict]:
               "centrally_managed": _("centrally managed"), "monitoring_agent": _("monitoring-centre agent"),
               "monitoring_sharing": _("sharing with the monitoring centre"), "update_state": _("updates")}
     for line, cells in enumerate(body, start=2):
-        def cell(name):
+        def cell(name, cells=cells):
             index = columns.get(name)
             return str(cells[index]).strip() if index is not None and index < len(cells) else ""
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0013_containment'),
+        ('accounts', '0014_containment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0012_second_factor_and_session_details'),
+        ('accounts', '0013_job_leases'),
     ]
 
     operations = [
