@@ -42,10 +42,11 @@ def parse_args():
 
 
 _LITERALS = re.compile(r"('(?:[^']|'')*'|\b\d+(?:\.\d+)?\b)")
+_SAVEPOINT = re.compile(r'"s\d+_x\d+"')
 
 
 def statement_shape(sql: str) -> str:
-    shape = _LITERALS.sub("?", " ".join(sql.split()))
+    shape = _SAVEPOINT.sub("sp", _LITERALS.sub("?", " ".join(sql.split())))
     return shape if len(shape) <= 150 else shape[:147] + "..."
 
 

@@ -98,6 +98,13 @@ def _outside_office_hours(moment: datetime, holiday: bool) -> dict | None:
     return {"local_time": local.strftime("%H:%M"), "working_day": working_day}
 
 
+def near_quota_threshold(limit: int) -> int:
+    """The count of a window of `limit` that is "near the quota" (0: none, for a limit of 1)."""
+    if limit <= 1:
+        return 0
+    return max(1, -(-limit * settings.LOOKUP_ANOMALY_QUOTA_PERCENT // 100))  # ceil
+
+
 def _near_quota(quota: QuotaResult | None) -> dict | None:
     """The lookup that brought the officer's minute or day to the share of its limit (the day first
     when both: the longer burst)."""
@@ -106,10 +113,21 @@ def _near_quota(quota: QuotaResult | None) -> dict | None:
     for window in (QuotaWindow.OFFICER_DAY, QuotaWindow.OFFICER_MINUTE):
         limit = quota.limits.of(window)
         used = limit - quota.remaining.get(str(window), limit)
-        threshold = max(1, -(-limit * settings.LOOKUP_ANOMALY_QUOTA_PERCENT // 100))  # ceil
-        if limit > 1 and used == threshold:
+        threshold = near_quota_threshold(limit)
+        if threshold and used == threshold:
             return {"window": str(window), "used": used, "limit": limit}
     return None
+
+
+def quota_rule_parameters(limits) -> tuple[list[int], list[int]]:
+    """The two rules that depend on the lookup's own count (near the quota, past a shadow quota), as
+    the decision's database function applies them (migration 0009) when it counts: the officer's day
+    and minute thresholds (0: none), and the shadow limits of the four windows (0: none)."""
+    near = [near_quota_threshold(limits.of(QuotaWindow.OFFICER_DAY)),
+            near_quota_threshold(limits.of(QuotaWindow.OFFICER_MINUTE))]
+    shadow = [limits.shadow.get(str(window)) or 0 for window in
+              (QuotaWindow.OFFICER_MINUTE, QuotaWindow.OFFICER_DAY, QuotaWindow.UNIT_MINUTE, QuotaWindow.UNIT_DAY)]
+    return near, shadow
 
 
 def _other_province(record: LookupRecord, officer: User) -> dict | None:

@@ -125,18 +125,32 @@ def _unavailable(limits) -> QuotaResult:
 CONSUME_SQL = "SELECT lookups_quota_consume(%s, %s, %s, %s, %s)"
 
 
-def quota_consume(*, officer_id: int, unit_id: int, limits: Limits, now: datetime | None = None) -> QuotaResult:
-    """Count one lookup of `officer_id` (of `unit_id`) if all four windows have room; else refuse and
-    count nothing. Inside a transaction (the decision's) the count commits with it; outside one it
-    commits at once. Never raises for the database: a DatabaseError is a `quota_unavailable` refusal
-    (inside a transaction, the caller's transaction is then broken and must be rolled back)."""
-    now = now or timezone.now()
+def quota_arguments(*, officer_id: int, unit_id: int, now: datetime) -> tuple[list, list, list]:
+    """The four windows' keys, starts and ends at `now`, as lookups_quota_consume takes them."""
     keys, starts, ends = [], [], []
     for window in WINDOWS:
         start, end = window_bounds(window, now)
         keys.append(_subject_key(window, officer_id, unit_id))
         starts.append(start)
         ends.append(end)
+    return keys, starts, ends
+
+
+def quota_result(*, allowed: bool, counts, limits: Limits, now: datetime, unavailable: bool = False) -> QuotaResult:
+    """The result of a count made in the database (`counts`: the four windows' after the decision)."""
+    if unavailable:
+        return _unavailable(limits)
+    return _result(allowed=allowed, counts=counts, limits=limits, now=now, backend=QuotaBackend.DATABASE)
+
+
+def quota_consume(*, officer_id: int, unit_id: int, limits: Limits, now: datetime | None = None) -> QuotaResult:
+    """Count one lookup of `officer_id` (of `unit_id`) if all four windows have room; else refuse and
+    count nothing. Inside a transaction the count commits with it; outside one it commits at once.
+    Never raises for the database: a DatabaseError is a `quota_unavailable` refusal (inside a
+    transaction, the caller's transaction is then broken and must be rolled back). The lookup decision
+    counts through lookups_decision_write instead, which calls the same database function."""
+    now = now or timezone.now()
+    keys, starts, ends = quota_arguments(officer_id=officer_id, unit_id=unit_id, now=now)
     try:
         with connection.cursor() as cursor:
             cursor.execute(CONSUME_SQL, [unit_id, keys, starts, ends, [limits.of(window) for window in WINDOWS]])
@@ -144,7 +158,7 @@ def quota_consume(*, officer_id: int, unit_id: int, limits: Limits, now: datetim
     except DatabaseError:
         logger.exception("Quota database unreachable: lookup refused (fail closed)")
         return _unavailable(limits)
-    return _result(allowed=status == 1, counts=counts, limits=limits, now=now, backend=QuotaBackend.DATABASE)
+    return quota_result(allowed=status == 1, counts=counts, limits=limits, now=now)
 
 
 def quota_counters_prune(*, older_than: timedelta = timedelta(days=2), now: datetime | None = None) -> int:

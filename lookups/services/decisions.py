@@ -9,6 +9,7 @@ statements the ORM would rebuild on every call are written once, here and in loo
 """
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +25,10 @@ from portal.audit_context import current_audit_context
 from portal.errors import DomainError, NotAllowed, PolicyViolation, QuotaExceeded
 from portal.text import first_invisible_character
 
-from ..anomalies import anomaly_flags_write
-from ..choices import Decision
+from ..anomalies import anomalies_of, quota_rule_parameters
+from ..choices import AnomalyKind, Decision
 from ..models import LookupRecord
-from ..quotas import QUOTA_TIME_ZONE, UNAVAILABLE, QuotaResult, quota_consume
+from ..quotas import QUOTA_TIME_ZONE, UNAVAILABLE, WINDOWS, QuotaResult, quota_arguments, quota_result
 from ..selectors import DecisionOfficer, officer_for_decision
 from ..validation import (
     citizen_id_checked,
@@ -161,35 +162,35 @@ def _record_insert(**fields) -> LookupRecord:
     return LookupRecord(id=record_id, **fields)
 
 
-def _record(*, now, client, officer, officer_username, citizen_id, dossier_code, purpose, error) -> LookupRecord:
+def _record_fields(*, now, client, officer, officer_username, citizen_id, dossier_code, purpose, error) -> dict:
     context = current_audit_context()
     citizen = citizen_id.strip() if isinstance(citizen_id, str) and _encodable(citizen_id) else ""
-    return _record_insert(
-        decided_at=now,
-        officer_id=officer.pk if officer is not None else None,
-        officer_username=officer.username if officer is not None else _text(officer_username, USERNAME_MAX),
-        unit_id_then=officer.unit_id if officer is not None else None,
-        unit_code_then=officer.unit.code if officer is not None else "",
-        client_id=client.pk if client is not None else None,
-        dossier_code=_text(dossier_code, 40),
-        purpose=_text(purpose, 300),
-        decision=Decision.REFUSE if error is not None else Decision.ALLOW,
-        reason=error.code if error is not None else "",
-        citizen_id_hash=citizen_id_hash(citizen) if citizen else "",
+    return {
+        "decided_at": now,
+        "officer_id": officer.pk if officer is not None else None,
+        "officer_username": officer.username if officer is not None else _text(officer_username, USERNAME_MAX),
+        "unit_id_then": officer.unit_id if officer is not None else None,
+        "unit_code_then": officer.unit.code if officer is not None else "",
+        "client_id": client.pk if client is not None else None,
+        "dossier_code": _text(dossier_code, 40),
+        "purpose": _text(purpose, 300),
+        "decision": Decision.REFUSE if error is not None else Decision.ALLOW,
+        "reason": error.code if error is not None else "",
+        "citizen_id_hash": citizen_id_hash(citizen) if citizen else "",
         # Only a number is masked: whatever else was typed stays out of what people read and export.
-        citizen_id_masked=citizen_id_masked(citizen) if citizen_id_maskable(citizen) else "",
-        ip_address=context.ip_address,
-        request_id=context.request_id[:64],
-    )
+        "citizen_id_masked": citizen_id_masked(citizen) if citizen_id_maskable(citizen) else "",
+        "ip_address": context.ip_address,
+        "request_id": context.request_id[:64],
+    }
+
+
+def _record(*, error, officer, **fields) -> LookupRecord:
+    return _record_insert(**_record_fields(error=error, officer=officer, **fields))
 
 
 def _unrecorded() -> DomainError:
     return Unavailable(_("The lookup could not be recorded, so it is not allowed. Try again in a moment."),
                        code="record_unavailable", retry_after=settings.QUOTA_UNAVAILABLE_RETRY_AFTER)
-
-
-class _QuotaUnavailable(Exception):
-    """Leaves the decision's transaction (rolled back) when the quotas could not be counted."""
 
 
 def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, purpose,
@@ -215,7 +216,10 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
     officer = None
     try:
         username = _username(officer_username)
-        found = officer_for_decision(username, now=now) if username is not None else None
+        citizen = citizen_id.strip() if isinstance(citizen_id, str) and _encodable(citizen_id) else ""
+        dossier = dossier_code.strip() if isinstance(dossier_code, str) and _encodable(dossier_code) else ""
+        found = officer_for_decision(username, now=now, citizen_id_hash=citizen_id_hash(citizen) if citizen else "",
+                                     dossier_code=dossier) if username is not None else None
         officer = found.officer if found is not None else None
         if malformed is not None:
             raise PolicyViolation(malformed, code="malformed")
@@ -231,22 +235,42 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
     except DatabaseError:
         logger.exception("Lookup refused: the database did not answer")
         return _refused(fields, officer=officer, error=_unrecorded())
+    record = _record_fields(officer=officer, error=None, **fields)
+    flags = anomalies_of(LookupRecord(**record), officer, None, found.facts)
     try:
-        with transaction.atomic():
-            result = quota_consume(officer_id=officer.pk, unit_id=officer.unit_id, limits=found.limits, now=now)
-            if result.reason == UNAVAILABLE:
-                raise _QuotaUnavailable
-            error = None if result.allowed else _quota_error(result)
-            record = _record(officer=officer, error=error, **fields)
-            if result.allowed:  # flags commit with their lookup; the job takes them from there
-                anomaly_flags_write(record=record, officer=officer, quota=result)
-    except _QuotaUnavailable:
-        return _refused(fields, officer=officer, error=_quota_error(result), quota=result)
+        if connection.in_atomic_block:  # a caller's transaction: a savepoint, so a failure leaves it usable
+            with transaction.atomic():
+                status, counts, record_id = _decision_write(officer=officer, limits=found.limits, record=record,
+                                                            flags=flags, now=now)
+        else:  # one statement, one transaction of its own
+            status, counts, record_id = _decision_write(officer=officer, limits=found.limits, record=record,
+                                                        flags=flags, now=now)
     except DatabaseError:
         logger.exception("Lookup refused: its record could not be written")
         return _refused(fields, officer=officer, error=_unrecorded())
-    return LookupDecision(allowed=result.allowed, record_id=record.pk, error=error, quota=result,
-                          decided_at=record.decided_at)
+    result = quota_result(allowed=status == 1, counts=counts, limits=found.limits, now=now, unavailable=status == 2)
+    error = None if result.allowed else _quota_error(result)
+    return LookupDecision(allowed=result.allowed, record_id=record_id, error=error, quota=result, decided_at=now)
+
+
+# The quotas, the record and (when allowed) its anomaly flags in one statement (migration 0009).
+DECISION_SQL = "SELECT lookups_decision_write(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _decision_write(*, officer, limits, record: dict, flags: dict, now) -> tuple[int, list[int], int]:
+    """(1 allowed | 0 refused | 2 refused as the quotas could not be counted, the four windows' counts
+    after the decision, the record's id)."""
+    keys, starts, ends = quota_arguments(officer_id=officer.pk, unit_id=officer.unit_id, now=now)
+    near, shadow = quota_rule_parameters(limits)
+    row = {name: value for name, value in record.items() if name not in ("decision", "reason")}
+    row["decided_at"] = now.isoformat()
+    with connection.cursor() as cursor:
+        cursor.execute(DECISION_SQL, [
+            officer.unit_id, keys, starts, ends, [limits.of(window) for window in WINDOWS], json.dumps(row),
+            json.dumps([{"kind": str(kind), "details": details} for kind, details in flags.items()]),
+            str(AnomalyKind.NEAR_QUOTA), near, str(AnomalyKind.QUOTA_SHADOW_EXCEEDED), shadow])
+        status, *counts, record_id = cursor.fetchone()[0]
+    return status, counts, record_id
 
 
 def _refused(fields, *, officer, error: DomainError, quota: QuotaResult | None = None) -> LookupDecision:

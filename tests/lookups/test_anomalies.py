@@ -220,15 +220,16 @@ def test_a_refused_decision_writes_no_flag(province_client, units, leader_bien_h
 
 def test_no_flag_outlives_a_decision_whose_record_failed(province_client, units, leader_bien_hoa, officer_bien_hoa,
                                                          monkeypatch):
-    from django.db import DatabaseError
+    from django.db import connection
 
     _turnover_request(units["tan_phong"], leader_bien_hoa, officer_bien_hoa, state=TurnoverState.SUBMITTED)
-
-    def fails(**kwargs):
-        raise DatabaseError("the flag table is gone")
-
-    monkeypatch.setattr(services.decisions, "anomaly_flags_write", fails)
-    decision = _decide(province_client[0])
+    with connection.cursor() as cursor:  # the flag table gone: the decision's statement fails as a whole
+        cursor.execute("ALTER TABLE lookups_anomalyflag RENAME TO lookups_anomalyflag_away")
+    try:
+        decision = _decide(province_client[0])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE lookups_anomalyflag_away RENAME TO lookups_anomalyflag")
     assert (decision.allowed, decision.reason) == (False, "record_unavailable")
     assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "record_unavailable")]
     assert AnomalyFlag.objects.count() == 0

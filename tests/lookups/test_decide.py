@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason
@@ -243,21 +243,36 @@ def test_it_decides_with_redis_down_and_records(province, officer_bien_hoa, sett
 
 def test_it_refuses_when_the_record_cannot_be_written_and_counts_nothing(province, officer_bien_hoa,
                                                                           monkeypatch):
-    real_insert = decisions._record_insert
+    real_write = decisions._decision_write
     calls = []
 
-    def failing_once(**fields):
-        calls.append(fields["decision"])
+    def failing_once(**arguments):
+        calls.append("write")
         if len(calls) == 1:
+            with connection.cursor() as cursor:  # the real statement runs and counts, then the record fails
+                cursor.execute("SAVEPOINT doomed")
+                real_write(**arguments)
+                cursor.execute("ROLLBACK TO SAVEPOINT doomed")
             raise IntegrityError("the record table refused the row")
-        return real_insert(**fields)
+        return real_write(**arguments)
 
-    monkeypatch.setattr(decisions, "_record_insert", failing_once)
+    monkeypatch.setattr(decisions, "_decision_write", failing_once)
     decision = _decide(province)
     assert (decision.allowed, decision.reason, decision.error.status) == (False, "record_unavailable", 503)
-    assert calls == ["allow", "refuse"]
+    assert calls == ["write"]
     assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "record_unavailable")]
     assert _counted() == 0  # the count rolled back with the record that failed
+    assert _decide(province).allowed is True and _counted() == 1
+
+
+def test_the_database_and_python_name_the_same_binding_window(province, officer_bien_hoa):
+    """The decision's statement records a quota refusal's reason itself: the same as the API answers."""
+    for window in (QuotaWindow.OFFICER_MINUTE, QuotaWindow.UNIT_DAY, QuotaWindow.OFFICER_DAY):
+        QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=window, limit=1)
+    assert _decide(province).allowed is True
+    over = _decide(province)
+    assert over.quota.exceeded == ["officer_minute", "officer_day", "unit_day"]
+    assert over.reason == LookupRecord.objects.get(pk=over.record_id).reason == "quota_officer_day"
 
 
 def test_it_records_a_day_old_dossier_code_as_typed(province, officer_bien_hoa):
