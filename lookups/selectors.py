@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.choices import Role, TurnoverAction
-from accounts.models import Holiday, TurnoverLine, TurnoverRequest, Unit, User
+from accounts.models import Unit, User
 from accounts.scope import units_visible_to
 from accounts.selectors import lockout_end
 from policy.selectors import current_policy
@@ -70,41 +70,23 @@ _USER_FIELDS = [field for field in User._meta.concrete_fields]
 _UNIT_FIELDS = [field for field in Unit._meta.concrete_fields]
 _UNIT_RELATION = User._meta.get_field("unit")
 
-# The account with its unit, django-axes' failures of the username in the cool-off window (the
-# figures of the lockout rule), the quota overrides that may apply to it, and the anomaly rules' facts
-# about the lookup asked for (lookups/anomalies.py) — one round trip instead of five ORM queries
-# (README, "Where a decision's time goes"). The facts are read before the lookup's own record exists
-# and counted with it in Python: "others" plus this one.
+# The account with its unit, and (the database function lookups_decision_facts, migration 0010, whose
+# plan PostgreSQL keeps) django-axes' failures of the username in the cool-off window (the figures of
+# the lockout rule), the quota overrides that may apply to it, and the anomaly rules' facts about the
+# lookup asked for (lookups/anomalies.py) — one round trip instead of five ORM queries (README, "Where a
+# decision's time goes"). The facts are read before the lookup's own record exists and counted with it
+# in Python: "others" plus this one.
 OFFICER_SQL = """
-SELECT {user_columns}, {unit_columns}, failures.total, failures.latest,
-       (SELECT coalesce(json_agg(json_build_array(o.unit_id, o.role, o."window", o."limit", o.shadow)), '[]')
-          FROM {override} o
-         WHERE (o.unit_id = u.unit_id AND (o.role = u.role OR o.role = ''))
-            OR (o.unit_id IS NULL AND o.role = u.role))::text,
-       EXISTS (SELECT 1 FROM {holiday} h WHERE h.date = %(day)s),
-       (SELECT count(DISTINCT r.citizen_id_hash) FROM {record} r
-         WHERE r.dossier_code = %(dossier)s AND r.decision = %(allow)s AND r.decided_at >= %(since)s),
-       EXISTS (SELECT 1 FROM {record} r WHERE r.dossier_code = %(dossier)s AND r.decision = %(allow)s
-                  AND r.decided_at >= %(since)s AND r.citizen_id_hash = %(citizen)s),
-       (SELECT count(DISTINCT r.officer_id) FROM {record} r
-         WHERE r.citizen_id_hash = %(citizen)s AND r.decision = %(allow)s AND r.decided_at >= %(since)s),
-       EXISTS (SELECT 1 FROM {record} r WHERE r.citizen_id_hash = %(citizen)s AND r.decision = %(allow)s
-                  AND r.decided_at >= %(since)s AND r.officer_id = u.id),
-       (SELECT line.request_id FROM {line} line JOIN {request} request ON request.id = line.request_id
-         WHERE line.account_id = u.id AND line.action = %(disable)s AND request.state IN %(open_states)s
-         ORDER BY line.request_id LIMIT 1)
+SELECT {user_columns}, {unit_columns}, f.*
   FROM {user} u
   JOIN {unit} n ON n.id = u.unit_id
-  LEFT JOIN LATERAL (SELECT sum(a.failures_since_start) AS total, max(a.attempt_time) AS latest
-                       FROM {attempt} a WHERE a.username = u.username AND a.attempt_time >= %(cool_off)s) failures
-         ON true
+ CROSS JOIN LATERAL lookups_decision_facts(u.id, u.username, u.unit_id, u.role, %(cool_off)s, %(day)s, %(dossier)s,
+                                           %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s) f
  WHERE u.username = %(username)s
 """.format(
     user_columns=", ".join(f'u."{field.column}"' for field in _USER_FIELDS),
     unit_columns=", ".join(f'n."{field.column}"' for field in _UNIT_FIELDS),
-    override=QuotaOverride._meta.db_table, user=User._meta.db_table, unit=Unit._meta.db_table,
-    attempt="axes_accessattempt", holiday=Holiday._meta.db_table, record=LookupRecord._meta.db_table,
-    line=TurnoverLine._meta.db_table, request=TurnoverRequest._meta.db_table,
+    user=User._meta.db_table, unit=Unit._meta.db_table,
 )
 
 
@@ -120,7 +102,7 @@ def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, 
             "day": now.astimezone(QUOTA_TIME_ZONE).date(), "dossier": dossier_code, "citizen": citizen_id_hash,
             "allow": Decision.ALLOW.value, "since": now - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS),
             "disable": TurnoverAction.DISABLE.value,
-            "open_states": tuple(state.value for state in OPEN_TURNOVER_STATES),
+            "open_states": [state.value for state in OPEN_TURNOVER_STATES],
         })
         row = cursor.fetchone()
     if row is None:
