@@ -15,7 +15,8 @@ from accounts.choices import Role, TurnoverAction
 from accounts.models import Unit, User
 from accounts.scope import units_visible_to
 from accounts.selectors import lockout_end
-from policy.selectors import current_policy
+from policy.models import PasswordPolicy
+from policy.selectors import current_policy, policy_remember
 
 from .anomalies import OPEN_TURNOVER_STATES, Facts
 from .choices import Decision
@@ -68,6 +69,7 @@ class DecisionOfficer:
 
 _USER_FIELDS = [field for field in User._meta.concrete_fields]
 _UNIT_FIELDS = [field for field in Unit._meta.concrete_fields]
+_POLICY_FIELDS = [field for field in PasswordPolicy._meta.concrete_fields]
 _UNIT_RELATION = User._meta.get_field("unit")
 
 # The account with its unit, and (the database function lookups_decision_facts, migration 0010, whose
@@ -77,28 +79,43 @@ _UNIT_RELATION = User._meta.get_field("unit")
 # decision's time goes"). The facts are read before the lookup's own record exists and counted with it
 # in Python: "others" plus this one.
 OFFICER_SQL = """
-SELECT {user_columns}, {unit_columns}, f.*
+SELECT {user_columns}, {unit_columns}, {policy_columns}, f.*
   FROM {user} u
   JOIN {unit} n ON n.id = u.unit_id
- CROSS JOIN LATERAL lookups_decision_facts(u.id, u.username, u.unit_id, u.role, %(cool_off)s, %(day)s, %(dossier)s,
-                                           %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s) f
+  LEFT JOIN {policy} p ON p.id = %(policy_id)s
+ CROSS JOIN LATERAL lookups_decision_facts(
+         u.id, u.username, u.unit_id, u.role,
+         %(now)s - make_interval(mins => coalesce(p.lockout_minutes, %(lockout_minutes)s)), %(day)s, %(dossier)s,
+         %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s) f
  WHERE u.username = %(username)s
 """.format(
     user_columns=", ".join(f'u."{field.column}"' for field in _USER_FIELDS),
     unit_columns=", ".join(f'n."{field.column}"' for field in _UNIT_FIELDS),
-    user=User._meta.db_table, unit=Unit._meta.db_table,
+    policy_columns=", ".join(f'p."{field.column}"' for field in _POLICY_FIELDS),
+    user=User._meta.db_table, unit=Unit._meta.db_table, policy=PasswordPolicy._meta.db_table,
 )
+
+
+def _policy_of(values) -> PasswordPolicy:
+    """The policy record from its columns (as the ORM would convert them), or the defaults when the
+    database has no record (current_policy's rule)."""
+    if values[0] is None:
+        return PasswordPolicy.from_defaults()
+    converted = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+                 for field, value in zip(_POLICY_FIELDS, values)]
+    return PasswordPolicy.from_db("default", [field.attname for field in _POLICY_FIELDS], converted)
 
 
 def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, dossier_code: str
                          ) -> DecisionOfficer | None:
     """The account named `username` (exactly: the caller folds it), its lockout, its quota limits and
     the anomaly facts of a lookup of `citizen_id_hash` for `dossier_code` by it at `now`; None when no
-    account has this username."""
-    policy = current_policy()
+    account has this username. The policy record is read by the same statement (and remembered for
+    the request, as current_policy does)."""
     with connection.cursor() as cursor:
         cursor.execute(OFFICER_SQL, {
-            "cool_off": now - timedelta(minutes=policy.lockout_minutes), "username": username,
+            "policy_id": PasswordPolicy.SINGLETON_ID, "now": now,
+            "lockout_minutes": settings.POLICY_DEFAULTS["lockout_minutes"], "username": username,
             "day": now.astimezone(QUOTA_TIME_ZONE).date(), "dossier": dossier_code, "citizen": citizen_id_hash,
             "allow": Decision.ALLOW.value, "since": now - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS),
             "disable": TurnoverAction.DISABLE.value,
@@ -107,12 +124,14 @@ def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, 
         row = cursor.fetchone()
     if row is None:
         return None
-    user_count, unit_count = len(_USER_FIELDS), len(_UNIT_FIELDS)
+    user_count, unit_count, policy_count = len(_USER_FIELDS), len(_UNIT_FIELDS), len(_POLICY_FIELDS)
     officer = User.from_db("default", [field.attname for field in _USER_FIELDS], row[:user_count])
     unit = Unit.from_db("default", [field.attname for field in _UNIT_FIELDS], row[user_count:user_count + unit_count])
     _UNIT_RELATION.set_cached_value(officer, unit)
+    policy = _policy_of(row[user_count + unit_count:user_count + unit_count + policy_count])
+    policy_remember(policy)  # what the officer's state checks read next (password expiry) in this request
     (total, latest, overrides, holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen,
-     disable_request) = row[user_count + unit_count:]
+     disable_request) = row[user_count + unit_count + policy_count:]
     locked_until = lockout_end(total=total or 0, latest=latest, escalating=officer.role == Role.IT_ADMIN, now=now,
                                policy=policy)
     facts = Facts(holiday=holiday, dossier_citizens=dossier_citizens + (0 if citizen_seen else 1),

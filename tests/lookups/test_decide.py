@@ -316,3 +316,21 @@ def test_it_decides_at_the_time_given(province, officer_bien_hoa):
     assert (over.reason, over.error.retry_after) == ("quota_officer_minute", 1)
     assert list(LookupRecord.objects.order_by("pk").values_list("decided_at", flat=True)) == [
         minute, minute + timedelta(seconds=29), minute + timedelta(seconds=30)]
+
+
+def test_it_judges_the_officer_by_the_policy_record_it_reads_with_the_account(province, officer_bien_hoa):
+    """The decision reads the policy in the officer's statement, not from the cache: a stricter lockout
+    threshold in the record applies at once."""
+    from policy.models import PasswordPolicy
+    from policy.selectors import policy_cache_clear
+
+    policy = PasswordPolicy.from_defaults()
+    policy.lockout_threshold = 3
+    policy.save()
+    policy_cache_clear()
+    AccessAttempt.objects.create(username=officer_bien_hoa.username, ip_address="10.0.0.1", user_agent="ua",
+                                 http_accept="*/*", path_info="/accounts/login/", attempt_time=timezone.now(),
+                                 failures_since_start=3, get_data="", post_data="")
+    assert _decide(province).reason == "officer_locked"
+    PasswordPolicy.objects.filter(pk=policy.pk).update(lockout_threshold=4)
+    assert _decide(province).allowed is True
