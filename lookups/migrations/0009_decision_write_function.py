@@ -5,7 +5,8 @@ flags: those the rules in lookups/anomalies.py judged before the quotas were cou
 rules that depend on the count itself (near the quota, past a quota in shadow mode), applied here to
 the thresholds Python computed. One statement is one transaction: the count, the record and the flags
 commit together or not at all, with no BEGIN and COMMIT round trips around them. When the quotas cannot
-be counted, the refusal (`quota_unavailable`) is still recorded by the same statement."""
+be counted, the statement fails naming lookups_quota_consume in its context, and the caller records the
+refusal as `quota_unavailable`."""
 from django.db import migrations
 
 DECISION_WRITE = r"""
@@ -13,7 +14,7 @@ CREATE OR REPLACE FUNCTION lookups_decision_write(
     p_unit bigint, p_keys text[], p_starts timestamptz[], p_ends timestamptz[], p_limits integer[],
     p_record jsonb, p_flags jsonb, p_near_kind text, p_near integer[], p_shadow_kind text, p_shadow integer[])
 RETURNS bigint[] LANGUAGE plpgsql AS $$
--- Returns {1 allowed | 0 refused | 2 refused, quotas not counted, count 1, …, count 4, the record's id}.
+-- Returns {1 allowed | 0 refused, count 1, …, count 4, the record's id}.
 -- p_record: the record's columns but decision and reason (jsonb_populate_record of the table's type).
 -- p_flags: [{"kind", "details"}] to insert when allowed. p_near: the officer's day and minute counts
 -- that are "near the quota" (0: none), the day first; p_shadow: the shadow limits of the four windows
@@ -27,15 +28,9 @@ DECLARE
   v_names text[] := ARRAY['officer_minute', 'officer_day', 'unit_minute', 'unit_day'];
   v_i integer;
 BEGIN
-  BEGIN
-    v_counts := lookups_quota_consume(p_unit, p_keys, p_starts, p_ends, p_limits);
-  EXCEPTION WHEN OTHERS THEN
-    -- Fail closed: the quotas could not be counted (a lock not granted in time, the table unreadable);
-    -- the refusal is still recorded, as `quota_unavailable`.
-    RAISE WARNING 'lookups_decision_write: quotas not counted: % %', SQLSTATE, SQLERRM;
-    v_counts := ARRAY[2, 0, 0, 0, 0];
-    v_reason := 'quota_unavailable';
-  END;
+  -- An error here (a lock not granted in time, the table unreadable) fails the whole statement; the
+  -- caller tells it by its context (this function's name) and records the refusal as quota_unavailable.
+  v_counts := lookups_quota_consume(p_unit, p_keys, p_starts, p_ends, p_limits);
   v_allowed := v_counts[1] = 1;
   IF v_counts[1] = 0 THEN
     -- The binding window: the one that frees last (a day before a minute), officer before unit.

@@ -245,12 +245,23 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
         else:  # one statement, one transaction of its own
             status, counts, record_id = _decision_write(officer=officer, limits=found.limits, record=record,
                                                         flags=flags, now=now)
-    except DatabaseError:
+    except DatabaseError as failure:
+        if _in_quota_function(failure):  # fail closed: nothing counted, nothing allowed
+            logger.exception("Lookup refused: the quotas could not be counted")
+            unavailable = quota_result(allowed=False, counts=None, limits=found.limits, now=now, unavailable=True)
+            return _refused(fields, officer=officer, error=_quota_error(unavailable), quota=unavailable)
         logger.exception("Lookup refused: its record could not be written")
         return _refused(fields, officer=officer, error=_unrecorded())
-    result = quota_result(allowed=status == 1, counts=counts, limits=found.limits, now=now, unavailable=status == 2)
+    result = quota_result(allowed=status == 1, counts=counts, limits=found.limits, now=now)
     error = None if result.allowed else _quota_error(result)
     return LookupDecision(allowed=result.allowed, record_id=record_id, error=error, quota=result, decided_at=now)
+
+
+def _in_quota_function(failure: DatabaseError) -> bool:
+    """Did the decision's statement fail while counting the quotas (PostgreSQL names the function in
+    the error's context), rather than while writing the record?"""
+    diag = getattr(getattr(failure, "__cause__", None), "diag", None) or getattr(failure, "diag", None)
+    return "lookups_quota_consume" in (getattr(diag, "context", None) or "")
 
 
 # The quotas, the record and (when allowed) its anomaly flags in one statement (migration 0009).
@@ -258,8 +269,7 @@ DECISION_SQL = "SELECT lookups_decision_write(%s, %s, %s, %s, %s, %s, %s, %s, %s
 
 
 def _decision_write(*, officer, limits, record: dict, flags: dict, now) -> tuple[int, list[int], int]:
-    """(1 allowed | 0 refused | 2 refused as the quotas could not be counted, the four windows' counts
-    after the decision, the record's id)."""
+    """(1 allowed | 0 refused, the four windows' counts after the decision, the record's id)."""
     keys, starts, ends = quota_arguments(officer_id=officer.pk, unit_id=officer.unit_id, now=now)
     near, shadow = quota_rule_parameters(limits)
     row = {name: value for name, value in record.items() if name not in ("decision", "reason")}
