@@ -264,3 +264,16 @@ def test_it_renders_retry_after_and_the_ratelimit_headers_of_draft_10():
 def test_limits_refuse_anything_but_a_positive_whole_number(bad):
     with pytest.raises(ValueError):
         limits(unit_minute=bad)
+
+
+@pytest.mark.django_db
+def test_the_daily_task_prunes_what_nobody_counted_for_two_days():
+    from django.utils import timezone
+
+    from lookups.tasks import prune_quota_counters
+
+    consume(now=timezone.now() - timedelta(days=3), officer=COLLEAGUE, unit=8)
+    consume(now=timezone.now())
+    assert prune_quota_counters() == 4
+    assert prune_quota_counters() == 0
+    assert QuotaCounter.objects.count() == 4
