@@ -230,6 +230,12 @@ def records_ensure(total: int):
     officers = list(User.objects.filter(username__startswith="bench.lookup").values_list("id", "username", "unit_id",
                                                                                           "unit__code"))
     print(f"Adding {missing} lookup records to reach {total}…", flush=True)
+    from datetime import date as _date
+
+    from audit.partitions import partitions_ensure
+
+    today = _date.today()
+    partitions_ensure(LookupRecord._meta.db_table, since=(today - timedelta(days=31)).replace(day=1), through=today)
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE bench_officer (n int, id bigint, username text, unit_id bigint, code text)")
