@@ -2,10 +2,11 @@
 recorded exactly once.
 
 Where the time goes and why it is written this way: README, "Where a decision's time goes". In short,
-a decision is four round trips to PostgreSQL after the API client's token — the officer with its
-lockout figures and quota overrides (one statement), then in one transaction the quota function, the
-record's INSERT and the anomaly facts function (plus the flags' INSERT when a rule trips) — and the
-statements the ORM would rebuild on every call are written once, here and in lookups.selectors.
+after the API client's token a decision is two statements: the officer (with its unit, the policy
+record, its lockout figures, its quota overrides and the anomaly rules' facts: lookups.selectors.
+officer_for_decision), then, once every rule but the quotas has passed, `lookups_decision_write` — the
+quota count, the record and its anomaly flags in one statement, which is one transaction. A refusal
+before the quotas is one INSERT. The statements the ORM would rebuild on every call are written once.
 """
 import hashlib
 import hmac
@@ -285,7 +286,10 @@ def _decision_write(*, officer, limits, record: dict, flags: dict, now) -> tuple
 
 def _refused(fields, *, officer, error: DomainError, quota: QuotaResult | None = None) -> LookupDecision:
     try:
-        with transaction.atomic():
+        if connection.in_atomic_block:  # a savepoint: a failure leaves the caller's transaction usable
+            with transaction.atomic():
+                record = _record(officer=officer, error=error, **fields)
+        else:  # one INSERT, its own transaction
             record = _record(officer=officer, error=error, **fields)
     except DatabaseError:
         logger.exception("A refused lookup could not be recorded")
