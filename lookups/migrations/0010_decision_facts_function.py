@@ -15,30 +15,29 @@ RETURNS TABLE (f_failures bigint, f_latest_failure timestamptz, f_overrides text
                f_officer_seen boolean, f_disable_request bigint)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
+  -- Four scans: django-axes' rows of the username, the dossier's allowed records, the citizen's
+  -- allowed records (each answering its count and "seen" at once), the open turnover lines.
   RETURN QUERY
   SELECT
-    (SELECT sum(a.failures_since_start)::bigint FROM axes_accessattempt a
-      WHERE a.username = p_username AND a.attempt_time >= p_cool_off),
-    (SELECT max(a.attempt_time) FROM axes_accessattempt a
-      WHERE a.username = p_username AND a.attempt_time >= p_cool_off),
+    failures.total, failures.latest,
     (SELECT coalesce(json_agg(json_build_array(o.unit_id, o.role, o."window", o."limit", o.shadow)), '[]')::text
        FROM lookups_quotaoverride o
       WHERE (o.unit_id = p_unit AND (o.role = p_role OR o.role = '')) OR (o.unit_id IS NULL AND o.role = p_role)),
     EXISTS (SELECT 1 FROM accounts_holiday h WHERE h.date = p_day),
-    (SELECT count(DISTINCT r.citizen_id_hash) FROM lookups_lookuprecord r
-      WHERE r.dossier_code = p_dossier AND r.decision = p_allow AND r.decided_at >= p_since),
-    EXISTS (SELECT 1 FROM lookups_lookuprecord r
-             WHERE r.dossier_code = p_dossier AND r.decision = p_allow AND r.decided_at >= p_since
-               AND r.citizen_id_hash = p_citizen),
-    (SELECT count(DISTINCT r.officer_id) FROM lookups_lookuprecord r
-      WHERE r.citizen_id_hash = p_citizen AND r.decision = p_allow AND r.decided_at >= p_since),
-    EXISTS (SELECT 1 FROM lookups_lookuprecord r
-             WHERE r.citizen_id_hash = p_citizen AND r.decision = p_allow AND r.decided_at >= p_since
-               AND r.officer_id = p_officer),
+    dossier.citizens, dossier.seen, citizen.officers, citizen.seen,
     (SELECT line.request_id FROM accounts_turnoverline line
        JOIN accounts_turnoverrequest request ON request.id = line.request_id
       WHERE line.account_id = p_officer AND line.action = p_disable AND request.state = ANY (p_states)
-      ORDER BY line.request_id LIMIT 1);
+      ORDER BY line.request_id LIMIT 1)
+  FROM
+    (SELECT sum(a.failures_since_start)::bigint AS total, max(a.attempt_time) AS latest
+       FROM axes_accessattempt a WHERE a.username = p_username AND a.attempt_time >= p_cool_off) failures,
+    (SELECT count(DISTINCT r.citizen_id_hash) AS citizens, coalesce(bool_or(r.citizen_id_hash = p_citizen), false) AS seen
+       FROM lookups_lookuprecord r
+      WHERE r.dossier_code = p_dossier AND r.decision = p_allow AND r.decided_at >= p_since) dossier,
+    (SELECT count(DISTINCT r.officer_id) AS officers, coalesce(bool_or(r.officer_id = p_officer), false) AS seen
+       FROM lookups_lookuprecord r
+      WHERE r.citizen_id_hash = p_citizen AND r.decision = p_allow AND r.decided_at >= p_since) citizen;
 END
 $$;
 """
