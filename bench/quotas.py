@@ -4,8 +4,8 @@ PostgreSQL ledger (the engine the portal had until issue 23, rebuilt here as its
 unit's shared advisory lock, the "does the database count this unit?" probe, the Lua script, the
 ledger INSERT, the COMMIT), each against a bare round trip to its server measured alongside.
 
-docs/architecture.md (the numbers it must reach; README, "Benchmarks"): the quota check p99 ≤ 2 ms on its fast path (≤ 15 ms on a
-fallback); exact — N concurrent requests against a limit of L allow exactly min(N, L) — also across a
+The numbers it must reach (docs/architecture.md; README, "Benchmarks"): the quota check p99 ≤ 2 ms on
+its fast path (≤ 15 ms on a fallback); exact — N concurrent requests against a limit of L allow exactly min(N, L) — also across a
 restart; fewer moving parts win when the figures are equal. Timings are printed, never asserted.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
