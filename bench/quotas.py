@@ -5,8 +5,9 @@ unit's shared advisory lock, the "does the database count this unit?" probe, the
 ledger INSERT, the COMMIT), each against a bare round trip to its server measured alongside.
 
 The numbers it must reach (docs/architecture.md; README, "Benchmarks"): the quota check p99 ≤ 2 ms on
-its fast path (≤ 15 ms on a fallback); exact — N concurrent requests against a limit of L allow exactly min(N, L) — also across a
-restart; fewer moving parts win when the figures are equal. Timings are printed, never asserted.
+its fast path (≤ 15 ms on a fallback); exact — N concurrent requests against a limit of L allow
+exactly min(N, L) — also across a restart; fewer moving parts win when the figures are equal.
+Timings are printed, never asserted.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
         REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python bench/quotas.py
@@ -211,7 +212,8 @@ def main():
         cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_twin_unit ON bench_quota_twin (unit_id, window_end)")
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_quota_grant (id bigserial PRIMARY KEY, officer_id bigint, "
                        "unit_id bigint, granted_at timestamptz, backend varchar(8))")
-        cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_grant_officer ON bench_quota_grant (officer_id, granted_at)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_grant_officer "
+                       "ON bench_quota_grant (officer_id, granted_at)")
         cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_grant_unit ON bench_quota_grant (unit_id, granted_at)")
 
     class RedisEngine:
@@ -227,11 +229,12 @@ def main():
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_CLASS, unit_id])
-                    cursor.execute("SELECT EXISTS (SELECT 1 FROM bench_quota_twin WHERE unit_id = %s AND window_end > %s)",
-                                   [unit_id, timezone.now()])
+                    cursor.execute("SELECT EXISTS (SELECT 1 FROM bench_quota_twin "
+                                   "WHERE unit_id = %s AND window_end > %s)", [unit_id, timezone.now()])
                     cursor.fetchone()
                     status, now_us, *_counts = self.script(
-                        keys=keys, args=[*(limits.of(window) for window in WINDOWS), "", offset, "", "", "", "", "", ""])
+                        keys=keys,
+                        args=[*(limits.of(window) for window in WINDOWS), "", offset, "", "", "", "", "", ""])
                     if status == -1:  # a new day's keys: seeding from the ledger (not timed apart)
                         status, now_us, *_counts = self.script(keys=keys, args=[
                             *(limits.of(window) for window in WINDOWS), "", offset, "seed", "0", "0", "0", "0",

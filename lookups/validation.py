@@ -45,7 +45,8 @@ CENTURY_OF_DIGIT = {"0": 1900, "1": 1900, "2": 2000, "3": 2000}
 
 PURPOSE_MAX_LENGTH = 300
 # ASCII digits only ([0-9], not \d: Python's \d also takes "٣"); the API's OpenAPI document states it.
-DOSSIER_PATTERN = re.compile(r"\A([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-([0-9]{2})([0-9]{2})([0-9]{2})-([0-9]{4})\Z")
+DOSSIER_PATTERN = re.compile(
+    r"\A([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-([0-9]{2})([0-9]{2})([0-9]{2})-([0-9]{4})\Z")
 _DIGITS = re.compile(r"\A[0-9]+\Z")  # ASCII digits only (str.isdigit also takes "٣" and "³")
 
 

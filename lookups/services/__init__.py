@@ -6,7 +6,13 @@ API and the officer's page, every decision recorded once), the registry's answer
 from .answers import REVEAL_WINDOW, lookup_answer, lookup_reveal
 from .clients import api_client_create, api_client_revoke
 from .decisions import LookupDecision, Unavailable, citizen_id_hash, lookup_decide
-from .flags import ANOMALY_BATCH, REVIEW_NOTE_MAX, anomaly_flag_review, anomaly_flags_mark_alerted, anomaly_flags_process
+from .flags import (
+    ANOMALY_BATCH,
+    REVIEW_NOTE_MAX,
+    anomaly_flag_review,
+    anomaly_flags_mark_alerted,
+    anomaly_flags_process,
+)
 from .history import EXPORT_FORMATS, HistoryExport, lookup_history_export
 from .overrides import LIMIT_MAX, OFFICER_WINDOWS, quota_override_clear, quota_override_set
 

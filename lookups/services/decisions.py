@@ -153,7 +153,8 @@ RECORD_COLUMNS = ("decided_at", "officer_id", "officer_username", "unit_id_then"
                   "ip_address", "request_id")
 # The ORM's create() costs more Python than the rest of the write: the record is one plain INSERT.
 RECORD_SQL = "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id".format(
-    table=LookupRecord._meta.db_table, columns=", ".join(RECORD_COLUMNS), values=", ".join(["%s"] * len(RECORD_COLUMNS)))
+    table=LookupRecord._meta.db_table, columns=", ".join(RECORD_COLUMNS),
+    values=", ".join(["%s"] * len(RECORD_COLUMNS)))
 
 
 def _record_insert(**fields) -> LookupRecord:
