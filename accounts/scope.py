@@ -38,6 +38,21 @@ def unit_is_visible_to(user, unit: Unit) -> bool:
     return unit.pk == user.unit_id
 
 
+def unit_within(unit: Unit, root: Unit) -> bool:
+    """Is `unit` the unit `root` or one below it? (An API client decides for its unit's subtree.)"""
+    return unit.path.startswith(root.path)
+
+
+def account_is_visible_to(user, account: User) -> bool:
+    """For an account already loaded (with its unit): is it inside the user's scope? The same rule as
+    accounts_visible_to."""
+    if user.sees_everything:
+        return True
+    if user.role == Role.UNIT_LEADER:
+        return unit_within(account.unit, user.unit)
+    return account.pk == user.pk
+
+
 def account_get_visible(user, pk) -> User:
     return get_object_or_404(accounts_visible_to(user).select_related("unit"), pk=pk)
 

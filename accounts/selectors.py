@@ -69,7 +69,6 @@ def _lockouts(now, usernames=None) -> dict:
     - An IT admin's username is not locked for the cool-off but delayed (escalating_delay) after its
       latest counted failure."""
     policy = current_policy()
-    cool_off = timedelta(minutes=policy.lockout_minutes)
     rows = _recent_failures(now).filter(total__gte=policy.lockout_threshold).annotate(
         latest=Max("attempt_time"),
         escalating=Exists(User.objects.filter(username=OuterRef("username"), role=Role.IT_ADMIN)),
@@ -78,13 +77,25 @@ def _lockouts(now, usernames=None) -> dict:
         rows = rows.filter(username__in=usernames)
     locked = {}
     for row in rows:
-        if row["escalating"]:
-            ends_at = row["latest"] + escalating_delay(row["total"], policy.lockout_threshold, cool_off)
-        else:
-            ends_at = row["latest"] + cool_off
-        if ends_at > now:
+        ends_at = lockout_end(total=row["total"], latest=row["latest"], escalating=row["escalating"], now=now,
+                              policy=policy)
+        if ends_at is not None:
             locked[row["username"]] = ends_at
     return locked
+
+
+def lockout_end(*, total: int, latest, escalating: bool, now, policy) -> datetime | None:
+    """The lockout rule of `_lockouts` for one username whose failures in the cool-off window are
+    already counted (`total`, the `latest` attempt's time): when its lockout ends, or None. For a reader
+    that fetched the figures with its own statement (the lookup decision reads them with the officer)."""
+    if latest is None or total < policy.lockout_threshold:
+        return None
+    cool_off = timedelta(minutes=policy.lockout_minutes)
+    if escalating:
+        ends_at = latest + escalating_delay(total, policy.lockout_threshold, cool_off)
+    else:
+        ends_at = latest + cool_off
+    return ends_at if ends_at > now else None
 
 
 def lockout_ends_at(username: str, now=None):

@@ -1,35 +1,37 @@
-"""The lookup quota check alone (lookups.quotas.quota_consume), on Redis and on its PostgreSQL twin,
-against a bare round trip to each measured in the same run.
+"""The quota engine decided by measurement, in one run: the PostgreSQL counter the portal keeps
+(lookups.quotas: one call of the database function lookups_quota_consume) against Redis with a
+PostgreSQL ledger (the engine the portal had until issue 23, rebuilt here as its hot path ran: the
+unit's shared advisory lock, the "does the database count this unit?" probe, the Lua script, the
+ledger INSERT, the COMMIT), each against a bare round trip to its server measured alongside.
 
-docs/architecture.md, "Numbers it must reach": the quota check is one Redis round trip (p99 ≤ 2 ms here) and
-≤ 15 ms on the PostgreSQL fallback. Phases alternate (baseline, quota, baseline, quota, …) for
---rounds rounds so that a noisy neighbour hits both sides alike; p50/p99 are taken over all the
-calls of a kind. Timings are printed, never asserted.
+The numbers it must reach (docs/architecture.md; README, "Benchmarks"): the quota check p99 ≤ 2 ms on
+its fast path (≤ 15 ms on a fallback); exact — N concurrent requests against a limit of L allow
+exactly min(N, L) — also across a restart; fewer moving parts win when the figures are equal.
+Timings are printed, never asserted.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
         REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python bench/quotas.py
 
-What is timed, one call at a time from one thread, outside any transaction (as the decision service
-will call it):
-  redis PING            a bare round trip on a client with the quota client's timeouts (baseline)
-  quota script alone    the Lua script's EVALSHA only (no PostgreSQL)
-  quota on Redis        quota_consume with Redis up, in a transaction of its own: the unit's shared
-                        advisory lock, the twin's "does the database count this unit?" probe, the
-                        script, the grant INSERT and the COMMIT (an fsync)
-  … in the caller's transaction  the same inside a transaction that the decision service commits
-                        anyway for its lookup record: the commit is not timed (the record pays it)
-  SELECT 1              a bare PostgreSQL round trip through Django's connection (baseline)
-  quota on PostgreSQL   quota_consume with no quota Redis: exclusive unit lock, four counter rows
-                        FOR UPDATE, their increment and the grant INSERT, one transaction
-Calls spread over --officers officers in --units units with roomy limits, so every call is allowed
-(an allow costs the most: it writes). The bench's keys have a prefix of their own and are deleted at
-the end; the grant and counter tables of the bench database are emptied before and after.
+What it measures:
+  latency     --rounds × --calls calls of each kind, one at a time from one thread, alternating:
+              redis PING, the Redis engine (own transaction), SELECT 1, the PostgreSQL engine (own
+              transaction, so its COMMIT is timed too) and the PostgreSQL engine inside a caller's
+              transaction (as the decision calls it: the commit is the record's);
+  exactness   50 threads at once against a per-minute limit of 10, each engine: how many allowed;
+  restart     5 allowed, then the counter's server restarted (PostgreSQL: every connection closed and
+              opened again, as a restarted web worker or a PostgreSQL restart leaves committed rows;
+              Redis: a private redis-server without persistence killed and started again, as a
+              failover to a replica that had not received the last writes), then 10 more asked
+              against a limit of 10: how many allowed in all (10 is exact).
+The bench's own tables (bench_quota_twin, bench_quota_grant) and Redis keys are dropped at the end.
 """
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,9 +46,71 @@ DEFAULT_ENV = {
 for _name, _value in DEFAULT_ENV.items():
     os.environ.setdefault(_name, _value)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ["QUOTA_KEY_PREFIX"] = f"lqbench-{os.getpid()}"
+PREFIX = f"lqbench-{os.getpid()}"
+GOAL_MS = 2.0
+LOCK_CLASS = 0x4C51
 
-GOALS_MS = {"quota on Redis": 2.0, "quota on Redis, in the caller's transaction": 2.0, "quota on PostgreSQL": 15.0}
+# The Redis engine's script as lookups/quotas.py had it (four windows, all or nothing, Redis's TIME).
+CONSUME_LUA = """
+local now_us
+if ARGV[5] ~= '' then
+  now_us = tonumber(ARGV[5])
+else
+  local t = redis.call('TIME')
+  now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local offset = tonumber(ARGV[6])
+local function starts_at(us)
+  local s = math.floor(us / 1000000)
+  local minute = s - (s % 60)
+  local day = s - ((s + offset) % 86400)
+  return {minute, day, minute, day}
+end
+local starts = starts_at(now_us)
+local lengths = {60, 86400, 60, 86400}
+local function write(i, count)
+  redis.call('HSET', KEYS[i], 'w', starts[i], 'c', count)
+  local ttl_ms = (starts[i] + lengths[i]) * 1000 - math.floor(now_us / 1000)
+  if ttl_ms < 1 then ttl_ms = 1 end
+  redis.call('PEXPIRE', KEYS[i], ttl_ms)
+end
+local counts = {}
+local valid = {}
+for i = 1, 4 do
+  local v = redis.call('HMGET', KEYS[i], 'w', 'c')
+  valid[i] = tonumber(v[1]) == starts[i]
+  counts[i] = valid[i] and tonumber(v[2]) or 0
+end
+if ARGV[7] == 'seed' then
+  -- the counts are the ledger's for the windows at ARGV[12]: a window that has turned since is not seeded
+  local seeded_for = starts_at(tonumber(ARGV[12]))
+  for i = 1, 4 do
+    if ARGV[7 + i] ~= '' and seeded_for[i] ~= starts[i] then
+      return {-1, now_us, ARGV[8] ~= '' and 1 or 0, 0, ARGV[10] ~= '' and 1 or 0, 0}
+    end
+  end
+  for i = 1, 4 do
+    if ARGV[7 + i] ~= '' then
+      counts[i] = tonumber(ARGV[7 + i])
+      valid[i] = true
+      write(i, counts[i])
+    end
+  end
+end
+if not valid[2] or not valid[4] then
+  return {-1, now_us, valid[2] and 0 or 1, 0, valid[4] and 0 or 1, 0}
+end
+for i = 1, 4 do
+  if counts[i] + 1 > tonumber(ARGV[i]) then
+    return {0, now_us, counts[1], counts[2], counts[3], counts[4]}
+  end
+end
+for i = 1, 4 do
+  counts[i] = counts[i] + 1
+  write(i, counts[i])
+end
+return {1, now_us, counts[1], counts[2], counts[3], counts[4]}
+"""
 
 
 def parse_args():
@@ -63,8 +127,6 @@ def database_ensure():
     import psycopg2
 
     config = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"bench/quotas.py needs PostgreSQL (DATABASE_URL is {os.environ['DATABASE_URL']!r}).")
     connection = psycopg2.connect(dbname="postgres", user=config.get("USER") or None,
                                   password=config.get("PASSWORD") or None, host=config.get("HOST") or None,
                                   port=config.get("PORT") or None)
@@ -92,6 +154,38 @@ def percentile(samples, fraction) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+class PrivateRedis:
+    """A redis-server of the bench's own, without persistence: a restart comes back empty."""
+
+    def __init__(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = None
+
+    def start(self):
+        import redis
+
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def stop(self):
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
 def main():
     args = parse_args()
     print(f"DATABASE_URL={os.environ['DATABASE_URL']} REDIS_URL={os.environ['REDIS_URL']}")
@@ -104,23 +198,64 @@ def main():
     django.setup()
     import redis
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, connections, transaction
+    from django.utils import timezone
 
-    from lookups import quotas
-    from lookups.models import QuotaCounter, QuotaGrant
-    from lookups.quotas import WINDOWS, Limits, quota_consume, quota_redis_reset, redis_key
+    from lookups.models import QuotaCounter
+    from lookups.quotas import QUOTA_TIME_ZONE, WINDOWS, Limits, _subject_key, quota_consume
 
-    if not settings.QUOTA_REDIS_URL:
-        sys.exit("bench/quotas.py needs a quota Redis (QUOTA_REDIS_URL or REDIS_URL).")
-    redis_url = settings.QUOTA_REDIS_URL
-    limits = Limits(officer_minute=10**6, officer_day=10**7, unit_minute=10**6, unit_day=10**7)
+    roomy = Limits(officer_minute=10**6, officer_day=10**7, unit_minute=10**6, unit_day=10**7)
+    tight = Limits(officer_minute=10, officer_day=10**7, unit_minute=10**6, unit_day=10**7)
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_quota_twin (unit_id bigint, window_end timestamptz)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_twin_unit ON bench_quota_twin (unit_id, window_end)")
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_quota_grant (id bigserial PRIMARY KEY, officer_id bigint, "
+                       "unit_id bigint, granted_at timestamptz, backend varchar(8))")
+        cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_grant_officer "
+                       "ON bench_quota_grant (officer_id, granted_at)")
+        cursor.execute("CREATE INDEX IF NOT EXISTS bench_quota_grant_unit ON bench_quota_grant (unit_id, granted_at)")
+
+    class RedisEngine:
+        """The hot path of the Redis engine with its PostgreSQL ledger, in one transaction."""
+
+        def __init__(self, url):
+            self.client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+            self.script = self.client.register_script(CONSUME_LUA)
+
+        def consume(self, *, officer_id, unit_id, limits):
+            offset = int(timezone.now().astimezone(QUOTA_TIME_ZONE).utcoffset().total_seconds())
+            keys = [f"{PREFIX}:{{unit:{unit_id}}}:{_subject_key(window, officer_id, unit_id)}" for window in WINDOWS]
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_CLASS, unit_id])
+                    cursor.execute("SELECT EXISTS (SELECT 1 FROM bench_quota_twin "
+                                   "WHERE unit_id = %s AND window_end > %s)", [unit_id, timezone.now()])
+                    cursor.fetchone()
+                    status, now_us, *_counts = self.script(
+                        keys=keys,
+                        args=[*(limits.of(window) for window in WINDOWS), "", offset, "", "", "", "", "", ""])
+                    if status == -1:  # a new day's keys: seeding from the ledger (not timed apart)
+                        status, now_us, *_counts = self.script(keys=keys, args=[
+                            *(limits.of(window) for window in WINDOWS), "", offset, "seed", "0", "0", "0", "0",
+                            now_us])
+                    if status == 1:
+                        cursor.execute("INSERT INTO bench_quota_grant (officer_id, unit_id, granted_at, backend) "
+                                       "VALUES (%s, %s, now(), 'redis')", [officer_id, unit_id])
+            return status == 1
+
+        def delete_keys(self):
+            keys = list(self.client.scan_iter(match=f"{PREFIX}:*", count=1000))
+            for start in range(0, len(keys), 500):
+                self.client.delete(*keys[start:start + 500])
 
     def subject(index, base=900_000):
         officer = index % args.officers
         return {"officer_id": base + officer, "unit_id": base + officer % args.units}
 
-    ping_client = redis.Redis.from_url(redis_url, socket_timeout=settings.QUOTA_REDIS_SOCKET_TIMEOUT,
-                                       socket_connect_timeout=settings.QUOTA_REDIS_SOCKET_TIMEOUT)
+    shared = RedisEngine(settings.QUOTA_REDIS_URL or settings.REDIS_URL)
+    ping_client = redis.Redis.from_url(settings.QUOTA_REDIS_URL or settings.REDIS_URL)
+    in_caller = []
 
     def ping(_index):
         ping_client.ping()
@@ -131,89 +266,108 @@ def main():
             cursor.fetchone()
 
     def on_redis(index):
-        settings.QUOTA_REDIS_URL = redis_url
-        assert quota_consume(limits=limits, **subject(index)).backend == "redis"
+        assert shared.consume(limits=roomy, **subject(index))
 
-    in_caller = []
+    def on_postgresql(index):
+        assert quota_consume(limits=roomy, **subject(index, base=1_900_000)).allowed
 
-    def on_redis_in_callers_transaction(index):
-        # The decision service commits its lookup record anyway: time the check inside that
-        # transaction, the commit (which the record pays) outside the timed call.
-        from django.db import transaction
-
+    def on_postgresql_in_callers_transaction(index):
         with transaction.atomic():
             started = time.perf_counter()
-            assert quota_consume(limits=limits, **subject(index)).backend == "redis"
+            assert quota_consume(limits=roomy, **subject(index, base=1_900_000)).allowed
             in_caller.append((time.perf_counter() - started) * 1000)
 
-    def script_alone(index):
-        ids = subject(index)
-        state = quotas._redis.get()
-        keys = [redis_key(ids["unit_id"], quotas._subject_key(window, ids["officer_id"], ids["unit_id"]))
-                for window in WINDOWS]
-        # ARGV as quota_consume sends it in production: the limits, Redis's own TIME, Vietnam's offset.
-        state.consume(keys=keys, args=[*(limits.of(window) for window in WINDOWS), "", 25200, "", "", "", "", "", ""])
+    def cleanup():
+        QuotaCounter.objects.filter(key__regex=r":(9|19)\d{5}:").delete()
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE bench_quota_grant, bench_quota_twin")
+        shared.delete_keys()
 
-    def on_database(index):
-        # Subjects of their own: the twin's counter rows would (rightly) send those units to the
-        # database until it hands them back to Redis.
-        assert quota_consume(limits=limits, **subject(index, base=1_900_000)).backend == "database"
-
-    def empty_tables():
-        QuotaGrant.objects.all().delete()
-        QuotaCounter.objects.all().delete()
-
-    samples = {name: [] for name in ("redis PING", "quota script alone", "quota on Redis",
-                                     "quota on Redis, in the caller's transaction", "SELECT 1",
-                                     "quota on PostgreSQL")}
-    empty_tables()
+    names = ("redis PING", "Redis + ledger engine", "SELECT 1", "PostgreSQL engine",
+             "PostgreSQL engine, in the caller's transaction")
+    samples = {name: [] for name in names}
+    exact, restart = {}, {}
+    private = PrivateRedis()
     try:
-        # Warm-up: connections, the script loaded, every subject's day keys seeded.
-        settings.QUOTA_REDIS_URL = redis_url
-        quota_redis_reset()
-        for index in range(args.officers):
+        cleanup()
+        for index in range(args.officers):  # warm-up: connections, scripts, every subject's rows and keys
             on_redis(index)
+            on_postgresql(index)
         for round_number in range(args.rounds):
-            settings.QUOTA_REDIS_URL = redis_url
-            quota_redis_reset()
             samples["redis PING"] += timed(ping, args.calls)
-            samples["quota script alone"] += timed(script_alone, args.calls)
-            samples["quota on Redis"] += timed(on_redis, args.calls)
-            timed(on_redis_in_callers_transaction, args.calls)
-            samples["quota on Redis, in the caller's transaction"] += in_caller
-            in_caller.clear()
+            samples["Redis + ledger engine"] += timed(on_redis, args.calls)
             samples["SELECT 1"] += timed(select_one, args.calls)
-            settings.QUOTA_REDIS_URL = ""
-            quota_redis_reset()
-            samples["quota on PostgreSQL"] += timed(on_database, args.calls)
-            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
-    finally:
-        settings.QUOTA_REDIS_URL = redis_url
-        quota_redis_reset()
-        cleaner = redis.Redis.from_url(redis_url)
-        keys = list(cleaner.scan_iter(match=f"{settings.QUOTA_KEY_PREFIX}:*", count=1000))
-        for start in range(0, len(keys), 500):
-            cleaner.delete(*keys[start:start + 500])
-        empty_tables()
+            samples["PostgreSQL engine"] += timed(on_postgresql, args.calls)
+            timed(on_postgresql_in_callers_transaction, args.calls)
+            samples["PostgreSQL engine, in the caller's transaction"] += in_caller
+            in_caller.clear()
+            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr, flush=True)
 
-    baselines = {"quota script alone": "redis PING", "quota on Redis": "redis PING",
-                 "quota on Redis, in the caller's transaction": "redis PING",
-                 "quota on PostgreSQL": "SELECT 1"}
+        def at_once(call, count=50):
+            barrier, outcomes = threading.Barrier(count), []
+
+            def run():
+                barrier.wait(30)
+                try:
+                    outcomes.append(call())
+                finally:
+                    connections.close_all()
+
+            threads = [threading.Thread(target=run) for _ in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            return sum(1 for outcome in outcomes if outcome)
+
+        exact["PostgreSQL engine"] = at_once(
+            lambda: quota_consume(officer_id=2_900_001, unit_id=2_900_001, limits=tight).allowed)
+        exact["Redis + ledger engine"] = at_once(lambda: shared.consume(officer_id=2_900_002, unit_id=2_900_002,
+                                                                        limits=tight))
+
+        first = sum(quota_consume(officer_id=2_900_003, unit_id=2_900_003, limits=tight).allowed for _ in range(5))
+        connections.close_all()
+        restart["PostgreSQL engine"] = first + sum(
+            quota_consume(officer_id=2_900_003, unit_id=2_900_003, limits=tight).allowed for _ in range(10))
+        private.start()
+        engine = RedisEngine(f"redis://127.0.0.1:{private.port}/0")
+        first = sum(engine.consume(officer_id=2_900_004, unit_id=2_900_004, limits=tight) for _ in range(5))
+        private.stop()
+        private.start()
+        restart["Redis + ledger engine"] = first + sum(
+            engine.consume(officer_id=2_900_004, unit_id=2_900_004, limits=tight) for _ in range(10))
+    finally:
+        private.stop()
+        cleanup()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_quota_grant, bench_quota_twin")
+
+    baselines = {"Redis + ledger engine": "redis PING", "PostgreSQL engine": "SELECT 1",
+                 "PostgreSQL engine, in the caller's transaction": "SELECT 1"}
     print()
-    print(f"Quota check, {args.rounds} × {args.calls} calls a kind, {args.officers} officers in {args.units} units")
+    print(f"Quota engines, {args.rounds} × {args.calls} calls a kind alternating, {args.officers} officers in "
+          f"{args.units} units, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print()
-    print("| what | p50 ms | p99 ms | p50 / baseline | p99 / baseline | goal p99 |")
-    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    print("| what | p50 ms | p99 ms | p50 / baseline | p99 / baseline | goal p99 ≤ 2 ms | 50 at once, limit 10 "
+          "| across a restart, limit 10 |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
     for name, values in samples.items():
         p50, p99 = statistics.median(values), percentile(values, 0.99)
         if name in baselines:
             base = samples[baselines[name]]
             ratio50 = f"{p50 / statistics.median(base):.1f}× {baselines[name]}"
             ratio99 = f"{p99 / percentile(base, 0.99):.1f}×"
+            goal = "met" if p99 <= GOAL_MS else "NOT met"
         else:
             ratio50 = ratio99 = "baseline"
-        goal = f"≤ {GOALS_MS[name]:g} ms ({'met' if p99 <= GOALS_MS[name] else 'NOT met'})" if name in GOALS_MS else ""
-        print(f"| {name} | {p50:.3f} | {p99:.3f} | {ratio50} | {ratio99} | {goal} |")
+            goal = ""
+        engine_name = name.split(",")[0]
+        allowed = f"{exact[engine_name]}" if name in exact else ""
+        restarted = f"{restart[engine_name]}" if name in restart else ""
+        print(f"| {name} | {p50:.3f} | {p99:.3f} | {ratio50} | {ratio99} | {goal} | {allowed} | {restarted} |")
+    print()
+    print("The Redis engine's restart figure is its hot path alone: without the ~250 lines that re-seeded a "
+          "Redis that lost its data from the PostgreSQL ledger, a restarted Redis hands out fresh windows.")
     return 0
 
 

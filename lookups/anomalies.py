@@ -29,7 +29,6 @@ Under concurrency the counting rules are judged on what is committed plus the de
 two lookups crossing a threshold at the same instant may both miss it, and the next one is flagged.
 They are alarms for people to look at, not quotas: the quotas are what is exact.
 """
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -37,7 +36,7 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.choices import TurnoverAction, TurnoverState, UnitKind
-from accounts.models import Holiday, TurnoverLine, TurnoverRequest, User
+from accounts.models import User
 from policy.compliance import is_working_day
 
 from .choices import AnomalyKind, Decision, QuotaWindow
@@ -67,61 +66,24 @@ def _office_hours() -> tuple[time, time]:
 
 
 # One statement, each part served by an index (lookup_record_dossier, lookup_record_citizen, the
-# turnover line's account, the holiday's date). Written as SQL: the ORM spent ~7 ms of Python compiling
-# the same query as annotated subqueries, against well under a millisecond for PostgreSQL to plan and run
-# it. Portable to the SQLite trial (no bool_or: max of a CASE).
-FACTS_SQL = """
-SELECT
-  EXISTS (SELECT 1 FROM {holiday} WHERE date = %s),
-  dossier.citizens, dossier.seen, citizen.officers, citizen.seen,
-  (SELECT line.request_id FROM {line} line JOIN {request} request ON request.id = line.request_id
-     WHERE line.account_id = %s AND line.action = %s AND request.state IN (%s, %s)
-     ORDER BY line.request_id LIMIT 1)
-FROM
-  (SELECT count(DISTINCT citizen_id_hash) AS citizens,
-          max(CASE WHEN citizen_id_hash = %s AND id <> %s THEN 1 ELSE 0 END) AS seen
-     FROM {record} WHERE dossier_code = %s AND decision = %s AND decided_at >= %s) dossier,
-  (SELECT count(DISTINCT officer_id) AS officers,
-          max(CASE WHEN officer_id = %s AND id <> %s THEN 1 ELSE 0 END) AS seen
-     FROM {record} WHERE citizen_id_hash = %s AND decision = %s AND decided_at >= %s) citizen
-""".format(holiday=Holiday._meta.db_table, record=LookupRecord._meta.db_table, line=TurnoverLine._meta.db_table,
-           request=TurnoverRequest._meta.db_table)
-
-
-# On PostgreSQL the statement is prepared once per database connection and then only executed: its
-# planning (~0.5 ms, several subqueries) is most of what the rules cost a decision. A prepared statement
-# lasts as long as its connection (a rollback does not remove it); a new connection prepares it again.
-FACTS_STATEMENT = "lookup_anomaly_facts"
-_FACTS_PARAMETERS = FACTS_SQL.count("%s")
-_FACTS_PG = FACTS_SQL.replace("%s", "{}").format(*(f"${n}" for n in range(1, _FACTS_PARAMETERS + 1)))
-_FACTS_EXECUTE = f"EXECUTE {FACTS_STATEMENT} ({', '.join(['%s'] * _FACTS_PARAMETERS)})"
-_prepared_on = weakref.WeakSet()  # the driver connections that hold the prepared statement
-
-
-def _facts_row(params: list) -> tuple:
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(FACTS_SQL, params)
-            return cursor.fetchone()
-        driver_connection = connection.connection
-        if driver_connection not in _prepared_on:
-            cursor.execute(f"PREPARE {FACTS_STATEMENT} AS {_FACTS_PG}")
-            _prepared_on.add(driver_connection)
-        cursor.execute(_FACTS_EXECUTE, params)
-        return cursor.fetchone()
+# turnover line's account, the holiday's date), kept as the database function lookups_anomaly_facts
+# (migration 0008). Written as SQL: the ORM spent ~7 ms of Python compiling the same query as annotated
+# subqueries, against well under a millisecond for PostgreSQL to plan and run it. A PL/pgSQL function's
+# plan is prepared once per server connection and then only executed (its planning, ~0.5 ms of
+# several subqueries, was most of what the rules cost a decision) — server-side, so it keeps working
+# behind a transaction-pooling PgBouncer, where an SQL-level PREPARE made on one client connection is
+# not there for the next transaction (README, "PgBouncer").
+FACTS_SQL = "SELECT * FROM lookups_anomaly_facts(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def facts_about(record: LookupRecord, officer: User) -> Facts:
-    # Adapted as the ORM would (the SQLite trial keeps times as UTC text; PostgreSQL takes them as they are).
-    since = connection.ops.adapt_datetimefield_value(
-        record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS))
-    day = connection.ops.adapt_datefield_value(record.decided_at.astimezone(QUOTA_TIME_ZONE).date())
-    allow, citizen = Decision.ALLOW.value, record.citizen_id_hash
-    params = [day,
-              officer.pk, TurnoverAction.DISABLE.value, *(state.value for state in OPEN_TURNOVER_STATES),
-              citizen, record.pk, record.dossier_code, allow, since,
-              officer.pk, record.pk, citizen, allow, since]
-    holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen, disable_request = _facts_row(params)
+    since = record.decided_at - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS)
+    day = record.decided_at.astimezone(QUOTA_TIME_ZONE).date()
+    params = [day, officer.pk, TurnoverAction.DISABLE.value, *(state.value for state in OPEN_TURNOVER_STATES),
+              record.citizen_id_hash, record.pk, record.dossier_code, Decision.ALLOW.value, since]
+    with connection.cursor() as cursor:
+        cursor.execute(FACTS_SQL, params)
+        holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen, disable_request = cursor.fetchone()
     return Facts(holiday=bool(holiday), dossier_citizens=dossier_citizens or 0,
                  citizen_new_to_dossier=not citizen_seen, citizen_officers=citizen_officers or 0,
                  officer_new_to_citizen=not officer_seen, disable_request_id=disable_request)
@@ -136,6 +98,13 @@ def _outside_office_hours(moment: datetime, holiday: bool) -> dict | None:
     return {"local_time": local.strftime("%H:%M"), "working_day": working_day}
 
 
+def near_quota_threshold(limit: int) -> int:
+    """The count of a window of `limit` that is "near the quota" (0: none, for a limit of 1)."""
+    if limit <= 1:
+        return 0
+    return max(1, -(-limit * settings.LOOKUP_ANOMALY_QUOTA_PERCENT // 100))  # ceil
+
+
 def _near_quota(quota: QuotaResult | None) -> dict | None:
     """The lookup that brought the officer's minute or day to the share of its limit (the day first
     when both: the longer burst)."""
@@ -144,10 +113,21 @@ def _near_quota(quota: QuotaResult | None) -> dict | None:
     for window in (QuotaWindow.OFFICER_DAY, QuotaWindow.OFFICER_MINUTE):
         limit = quota.limits.of(window)
         used = limit - quota.remaining.get(str(window), limit)
-        threshold = max(1, -(-limit * settings.LOOKUP_ANOMALY_QUOTA_PERCENT // 100))  # ceil
-        if limit > 1 and used == threshold:
+        threshold = near_quota_threshold(limit)
+        if threshold and used == threshold:
             return {"window": str(window), "used": used, "limit": limit}
     return None
+
+
+def quota_rule_parameters(limits) -> tuple[list[int], list[int]]:
+    """The two rules that depend on the lookup's own count (near the quota, past a shadow quota), as
+    the decision's database function applies them (migration 0009) when it counts: the officer's day
+    and minute thresholds (0: none), and the shadow limits of the four windows (0: none)."""
+    near = [near_quota_threshold(limits.of(QuotaWindow.OFFICER_DAY)),
+            near_quota_threshold(limits.of(QuotaWindow.OFFICER_MINUTE))]
+    shadow = [limits.shadow.get(str(window)) or 0 for window in
+              (QuotaWindow.OFFICER_MINUTE, QuotaWindow.OFFICER_DAY, QuotaWindow.UNIT_MINUTE, QuotaWindow.UNIT_DAY)]
+    return near, shadow
 
 
 def _other_province(record: LookupRecord, officer: User) -> dict | None:

@@ -17,15 +17,18 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from portal.actors import SystemActor
 from portal.errors import DomainError, QuotaExceeded
 from portal.ratelimit import rate_limit_hit
+from portal.text import first_invisible_character
 
 from .quotas import ratelimit_headers
 from .selectors import api_client_for_token
 from .services import lookup_decide
+from .services.decisions import USERNAME_MAX
+from .validation import DOSSIER_PATTERN, PURPOSE_MAX_LENGTH
 
 LOOKUP_API = SystemActor("lookup_api")
 BODY_MAX_BYTES = 4096
@@ -61,6 +64,47 @@ class LookupIn(Schema):
     citizen_id: str = ""
     dossier_code: str = ""
     purpose: str = ""
+
+
+def _without_invisible() -> str:
+    """A JSON Schema pattern: one or more characters, none of those portal.text refuses (control and
+    direction characters)."""
+    ranges, start = [], None
+    for code in range(0x10000):
+        invisible = first_invisible_character(chr(code)) is not None
+        if invisible and start is None:
+            start = code
+        if not invisible and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    parts = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    return f"^[^{parts}]+$"
+
+
+WITHOUT_INVISIBLE = _without_invisible()
+
+
+class LookupRequest(Schema):
+    """The request as the decision checks it (the OpenAPI document's request body): every field is
+    required, a string, trimmed of surrounding spaces before it is checked. A body that breaks one of
+    these rules is still answered and recorded — 400 with the field's reason (`citizen_id_malformed`,
+    `dossier_malformed`, `purpose_missing`, …), or 403 `out_of_scope` for a username no account of
+    the client's units holds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    officer: str = Field(min_length=1, max_length=USERNAME_MAX, pattern=WITHOUT_INVISIBLE,
+                         description="The officer's username (no control character; case is ignored).")
+    citizen_id: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$", description=(
+        "The citizen's personal identification number: 12 ASCII digits — a province code of Circular "
+        "07/2016/TT-BCA, a gender-and-century digit 0–3, two digits of a birth year not after this year, "
+        "six more. A 9-digit CMND is refused with `cmnd_not_accepted`."))
+    dossier_code: str = Field(min_length=25, max_length=25, pattern=DOSSIER_PATTERN.pattern.replace("\\A", "^")
+                              .replace("\\Z", "$"), description=(
+        "The dossier this lookup serves: <agency code>-<yymmdd>-<4-digit number 0001–9999>, the date a "
+        "real one not after today, e.g. 000.00.32.H19-210708-0032."))
+    purpose: str = Field(min_length=1, max_length=PURPOSE_MAX_LENGTH, pattern=WITHOUT_INVISIBLE,
+                         description="Why the citizen is looked up (no control or direction character).")
 
 
 class AllowOut(Schema):
@@ -129,7 +173,7 @@ def _read(request) -> tuple[dict, str | None]:
                                                429: RefuseOut, 503: RefuseOut},
     summary="Decide one citizen lookup",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": LookupIn.model_json_schema()}}}},
+        "schema": LookupRequest.model_json_schema()}}}},
 )
 def lookup_create(request):
     try:

@@ -33,7 +33,7 @@ REFUSAL_REASONS = {
     "quota_officer_day": _("Officer's quota per day used up"),
     "quota_unit_minute": _("Unit's quota per minute used up"),
     "quota_unit_day": _("Unit's quota per day used up"),
-    "unavailable": _("Quotas could not be counted"),
+    "quota_unavailable": _("Quotas could not be counted"),
     "record_unavailable": _("Record could not be written"),
 }
 DATE_FORMATS = ["%d/%m/%Y"]

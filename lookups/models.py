@@ -1,5 +1,5 @@
-"""The lookups app's tables: API clients, the lookup records, and the quota tables (lookups/quotas.py
-explains how those work together with Redis)."""
+"""The lookups app's tables: API clients, the lookup records, the quota overrides and counters
+(lookups/quotas.py), anomaly flags and registry failures."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 
-from .choices import AnomalyKind, Decision, QuotaBackend, QuotaWindow, RegistryFailureKind
+from .choices import AnomalyKind, Decision, QuotaWindow, RegistryFailureKind
 
 
 class QuotaOverride(models.Model):
@@ -41,34 +41,19 @@ class QuotaOverride(models.Model):
 
 
 class QuotaCounter(models.Model):
-    """The PostgreSQL twin's counters: one row per subject (officer or unit) and window, present only
-    while the database counts that unit's windows (Redis unreachable, or not yet handed back)."""
+    """The quota counters (lookups/quotas.py): one row per subject and window kind — `officer:<id>:minute`,
+    `officer:<id>:day`, `unit:<id>:minute`, `unit:<id>:day` — holding the count of its current window. A
+    new window resets the row in place, so the table never holds more than two rows per officer and two
+    per unit. Written only by the database function lookups_quota_consume (migration 0008)."""
 
-    unit_id = models.BigIntegerField()  # the unit whose lock guards the row (an officer's unit)
-    key = models.CharField(max_length=64)  # "o:<officer id>:minute", "u:<unit id>:day", …
+    unit_id = models.BigIntegerField()  # the unit the subject counted for last (an officer's unit)
+    key = models.CharField(max_length=64)
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="quota_counter_one_per_window")]
-        indexes = [models.Index(fields=["unit_id", "window_end"], name="quota_counter_unit_end")]
-
-
-class QuotaGrant(models.Model):
-    """One row per allowed lookup, whichever backend allowed it, at the time that backend saw: the
-    ledger the twin seeds its counters from. Insert-only; no lock is taken on it."""
-
-    officer_id = models.BigIntegerField()
-    unit_id = models.BigIntegerField()
-    granted_at = models.DateTimeField()
-    backend = models.CharField(max_length=8, choices=QuotaBackend.choices)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["officer_id", "granted_at"], name="quota_grant_officer_at"),
-            models.Index(fields=["unit_id", "granted_at"], name="quota_grant_unit_at"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["key"], name="quota_counter_one_per_subject")]
 
 
 class ApiClient(models.Model):

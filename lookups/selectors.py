@@ -1,18 +1,27 @@
 """What the lookups app reads for others: the quota limits that apply to an officer, the API client
 a bearer token belongs to, an officer's own recent lookups and the lookup log within a reader's scope."""
+import json
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
+
+from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.choices import Role
-from accounts.models import Unit
+from accounts.choices import Role, TurnoverAction
+from accounts.models import Unit, User
 from accounts.scope import units_visible_to
-from policy.selectors import current_policy
+from accounts.selectors import lockout_end
+from policy.models import PasswordPolicy
+from policy.selectors import current_policy, policy_remember
 
+from .anomalies import OPEN_TURNOVER_STATES, Facts
+from .choices import Decision
 from .models import AnomalyFlag, ApiClient, LookupRecord, QuotaOverride, RegistryFailure
-from .quotas import WINDOWS, Limits
+from .quotas import QUOTA_TIME_ZONE, WINDOWS, Limits
 from .tokens import api_token_hash
 
 
@@ -21,12 +30,17 @@ def quota_limits_for(officer) -> Limits:
     officer's role in the officer's unit, then for the unit, then for the role anywhere, then the
     policy. Unit windows are the unit's whole allowance: they are overridden per unit only. Overrides in
     shadow mode are not enforced: they come back in `Limits.shadow`, most specific first."""
-    policy = current_policy()
-    values = {str(window): getattr(policy, f"quota_{window}") for window in WINDOWS}
     overrides = QuotaOverride.objects.filter(
         Q(unit_id=officer.unit_id, role=officer.role) | Q(unit_id=officer.unit_id, role="")
         | Q(unit__isnull=True, role=officer.role)
     ).values_list("unit_id", "role", "window", "limit", "shadow")
+    return _limits(current_policy(), overrides)
+
+
+def _limits(policy, overrides) -> Limits:
+    """The rule of quota_limits_for over the officer's override rows (unit_id, role, window, limit,
+    shadow), however they were read."""
+    values = {str(window): getattr(policy, f"quota_{window}") for window in WINDOWS}
 
     def specificity(row):
         unit_id, role, _window, _limit, _shadow = row
@@ -39,6 +53,93 @@ def quota_limits_for(officer) -> Limits:
         else:
             values[window] = limit
     return Limits(**values, shadow=shadow)
+
+
+# ----- the officer of a lookup decision, in one statement ---------------------------------------------
+
+@dataclass(frozen=True)
+class DecisionOfficer:
+    """What a lookup decision needs to know of the officer named, read in one statement."""
+
+    officer: User  # with its unit loaded
+    locked_until: datetime | None  # the lockout rule (accounts.selectors.lockout_end) over django-axes' rows
+    limits: Limits  # quota_limits_for's rule over the officer's overrides
+    facts: Facts  # the anomaly rules' facts, with the lookup about to be recorded counted in
+
+
+_USER_FIELDS = [field for field in User._meta.concrete_fields]
+_UNIT_FIELDS = [field for field in Unit._meta.concrete_fields]
+_POLICY_FIELDS = [field for field in PasswordPolicy._meta.concrete_fields]
+_UNIT_RELATION = User._meta.get_field("unit")
+
+# The account with its unit, and (the database function lookups_decision_facts, migration 0010, whose
+# plan PostgreSQL keeps) django-axes' failures of the username in the cool-off window (the figures of
+# the lockout rule), the quota overrides that may apply to it, and the anomaly rules' facts about the
+# lookup asked for (lookups/anomalies.py) — one round trip instead of five ORM queries (README, "Where a
+# decision's time goes"). The facts are read before the lookup's own record exists and counted with it
+# in Python: "others" plus this one.
+OFFICER_SQL = """
+SELECT {user_columns}, {unit_columns}, {policy_columns}, f.*
+  FROM {user} u
+  JOIN {unit} n ON n.id = u.unit_id
+  LEFT JOIN {policy} p ON p.id = %(policy_id)s
+ CROSS JOIN LATERAL lookups_decision_facts(
+         u.id, u.username, u.unit_id, u.role,
+         %(now)s - make_interval(mins => coalesce(p.lockout_minutes, %(lockout_minutes)s)), %(day)s, %(dossier)s,
+         %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s) f
+ WHERE u.username = %(username)s
+""".format(
+    user_columns=", ".join(f'u."{field.column}"' for field in _USER_FIELDS),
+    unit_columns=", ".join(f'n."{field.column}"' for field in _UNIT_FIELDS),
+    policy_columns=", ".join(f'p."{field.column}"' for field in _POLICY_FIELDS),
+    user=User._meta.db_table, unit=Unit._meta.db_table, policy=PasswordPolicy._meta.db_table,
+)
+
+
+def _policy_of(values) -> PasswordPolicy:
+    """The policy record from its columns (as the ORM would convert them), or the defaults when the
+    database has no record (current_policy's rule)."""
+    if values[0] is None:
+        return PasswordPolicy.from_defaults()
+    converted = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+                 for field, value in zip(_POLICY_FIELDS, values)]
+    return PasswordPolicy.from_db("default", [field.attname for field in _POLICY_FIELDS], converted)
+
+
+def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, dossier_code: str
+                         ) -> DecisionOfficer | None:
+    """The account named `username` (exactly: the caller folds it), its lockout, its quota limits and
+    the anomaly facts of a lookup of `citizen_id_hash` for `dossier_code` by it at `now`; None when no
+    account has this username. The policy record is read by the same statement (and remembered for
+    the request, as current_policy does)."""
+    with connection.cursor() as cursor:
+        cursor.execute(OFFICER_SQL, {
+            "policy_id": PasswordPolicy.SINGLETON_ID, "now": now,
+            "lockout_minutes": settings.POLICY_DEFAULTS["lockout_minutes"], "username": username,
+            "day": now.astimezone(QUOTA_TIME_ZONE).date(), "dossier": dossier_code, "citizen": citizen_id_hash,
+            "allow": Decision.ALLOW.value, "since": now - timedelta(hours=settings.LOOKUP_ANOMALY_WINDOW_HOURS),
+            "disable": TurnoverAction.DISABLE.value,
+            "open_states": [state.value for state in OPEN_TURNOVER_STATES],
+        })
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user_count, unit_count, policy_count = len(_USER_FIELDS), len(_UNIT_FIELDS), len(_POLICY_FIELDS)
+    officer = User.from_db("default", [field.attname for field in _USER_FIELDS], row[:user_count])
+    unit = Unit.from_db("default", [field.attname for field in _UNIT_FIELDS], row[user_count:user_count + unit_count])
+    _UNIT_RELATION.set_cached_value(officer, unit)
+    policy = _policy_of(row[user_count + unit_count:user_count + unit_count + policy_count])
+    policy_remember(policy)  # what the officer's state checks read next (password expiry) in this request
+    (total, latest, overrides, holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen,
+     disable_request) = row[user_count + unit_count + policy_count:]
+    locked_until = lockout_end(total=total or 0, latest=latest, escalating=officer.role == Role.IT_ADMIN, now=now,
+                               policy=policy)
+    facts = Facts(holiday=holiday, dossier_citizens=dossier_citizens + (0 if citizen_seen else 1),
+                  citizen_new_to_dossier=not citizen_seen,
+                  citizen_officers=citizen_officers + (0 if officer_seen else 1),
+                  officer_new_to_citizen=not officer_seen, disable_request_id=disable_request)
+    return DecisionOfficer(officer=officer, locked_until=locked_until,
+                           limits=_limits(policy, [tuple(item) for item in json.loads(overrides)]), facts=facts)
 
 
 def quota_overrides() -> list[QuotaOverride]:

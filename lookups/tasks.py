@@ -4,6 +4,7 @@ from celery import shared_task
 from portal.actors import SystemActor
 from portal.audit_context import audit_context
 
+from .quotas import quota_counters_prune
 from .services import anomaly_flags_process
 
 
@@ -13,3 +14,10 @@ def process_anomaly_flags() -> int:
     the lookup decisions wrote. Idempotent: each batch is claimed by a conditional update."""
     with audit_context():
         return anomaly_flags_process(actor=SystemActor("anomaly_job"))
+
+
+@shared_task(name="lookups.prune_quota_counters", time_limit=10 * 60, soft_time_limit=9 * 60)
+def prune_quota_counters() -> int:
+    """Daily (beat): delete the quota counters of subjects not counted for two days (officers who left,
+    units merged) — the only rows lookups_quotacounter could otherwise keep. Idempotent."""
+    return quota_counters_prune()

@@ -44,7 +44,9 @@ PROVINCE_CODES = {
 CENTURY_OF_DIGIT = {"0": 1900, "1": 1900, "2": 2000, "3": 2000}
 
 PURPOSE_MAX_LENGTH = 300
-DOSSIER_PATTERN = re.compile(r"\A(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(\d{2})(\d{2})(\d{2})-(\d{4})\Z")
+# ASCII digits only ([0-9], not \d: Python's \d also takes "٣"); the API's OpenAPI document states it.
+DOSSIER_PATTERN = re.compile(
+    r"\A([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-([0-9]{2})([0-9]{2})([0-9]{2})-([0-9]{4})\Z")
 _DIGITS = re.compile(r"\A[0-9]+\Z")  # ASCII digits only (str.isdigit also takes "٣" and "³")
 
 
@@ -105,6 +107,13 @@ def purpose_checked(value: str) -> str:
     except ValidationError as error:
         raise PolicyViolation(messages=error.messages, code="purpose_malformed", field="purpose") from None
     return value
+
+
+def citizen_id_maskable(value) -> bool:
+    """Is what was typed a number a record may show masked: 12 ASCII digits (a citizen ID, valid or
+    not) or 9 (an old CMND)? Anything else — a control character, a letter, a lone surrogate — is kept
+    only as its hash, so that nothing typed reaches the pages and the exports unchecked."""
+    return isinstance(value, str) and bool(_DIGITS.match(value)) and len(value) in (9, 12)
 
 
 def citizen_id_masked(value: str) -> str:

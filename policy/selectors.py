@@ -58,6 +58,15 @@ def _current_policy_uncached() -> PasswordPolicy:
     return policy
 
 
+def policy_remember(policy: PasswordPolicy) -> None:
+    """Use `policy` — read from the database by the caller's own statement, as the lookup decision reads
+    it with the officer — as the current policy for the rest of this request, as current_policy would
+    have remembered it. Outside a request (no request id) it changes nothing."""
+    request_id = current_audit_context().request_id
+    if request_id:
+        _request_memo.set((request_id, policy))
+
+
 def policy_cache_clear() -> None:
     _request_memo.set(None)
     try:

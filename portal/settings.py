@@ -160,6 +160,9 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=0 (PostgreSQL).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# Behind a transaction-pooling PgBouncer (README, "PgBouncer"): no server-side cursors (a named cursor
+# lives in one server session, which the next transaction may not get).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis plays three roles, each its own setting so that production can give each the server (or
@@ -194,20 +197,19 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://
 if not DEBUG and (not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must name a real broker when DEBUG=0 (or be unset: REDIS_URL).")
 
-# QUOTA_REDIS_URL — the lookup quota counters (per officer and unit, per minute and per day; docs/architecture.md
-# "Numbers it must reach"): an evicted counter would let lookups past their limit, so production gives
-# them a Redis that never evicts (maxmemory-policy noeviction). Defaults to REDIS_URL; empty (only in
-# the single-machine trial) means counting in PostgreSQL.
+# QUOTA_REDIS_URL — the per-client rate limits (portal/ratelimit.py): an evicted counter would hand a
+# flooder a fresh window, so production gives them a Redis that never evicts (maxmemory-policy
+# noeviction). Defaults to REDIS_URL. The lookup quotas themselves are counted in PostgreSQL
+# (lookups/quotas.py; README, "Lookup quotas").
 QUOTA_REDIS_URL = env.str("QUOTA_REDIS_URL", default=REDIS_URL)
 if not DEBUG and not QUOTA_REDIS_URL:
     raise ImproperlyConfigured("QUOTA_REDIS_URL must not be empty when DEBUG=0 (or be unset: REDIS_URL).")
-# A quota check is one Redis round trip (≈0.1 ms): a Redis that has not answered in this long is
-# treated as down and the lookup is counted in PostgreSQL (lookups/quotas.py), retried after
-# QUOTA_REDIS_RETRY_SECONDS. The keys start with QUOTA_KEY_PREFIX (never braces: the hash tag follows).
+# A rate-limit Redis that has not answered in this long is treated as down (the call is not counted),
+# and asked again after QUOTA_REDIS_RETRY_SECONDS.
 QUOTA_REDIS_SOCKET_TIMEOUT = env.float("QUOTA_REDIS_SOCKET_TIMEOUT", default=0.25)
 QUOTA_REDIS_RETRY_SECONDS = env.float("QUOTA_REDIS_RETRY_SECONDS", default=1.0)
 QUOTA_KEY_PREFIX = env.str("QUOTA_KEY_PREFIX", default="lq")
-QUOTA_UNAVAILABLE_RETRY_AFTER = 10  # seconds a client waits when neither Redis nor PostgreSQL can count
+QUOTA_UNAVAILABLE_RETRY_AFTER = 10  # seconds a client waits when PostgreSQL cannot count the quotas
 # LOOKUP_REGISTRY — the population registry an allowed lookup reads (lookups/registry.py, a dotted path
 # to a RegistryAdapter): `lookups.registry.HttpRegistry` for the national endpoint, or
 # `lookups.registry.SyntheticRegistry` (invented, deterministic records: `make run` and the tests). With
@@ -324,6 +326,10 @@ CELERY_BEAT_SCHEDULE = {
     "process-anomaly-flags": {
         "task": "lookups.process_anomaly_flags",
         "schedule": crontab(),
+    },
+    "prune-quota-counters": {
+        "task": "lookups.prune_quota_counters",
+        "schedule": crontab(hour=3, minute=20),
     },
 }
 

@@ -3,7 +3,6 @@ in Vietnamese that a 9-digit CMND is not accepted, looks the citizen up, sees th
 it in full (recorded); an inspector then finds the lookup in "Nhật ký tra cứu" by the full citizen ID.
 No URL the browser ever asked for holds the citizen ID. Screenshots at desktop and 390 px wide under
 artifacts/ (lookup-*.png)."""
-import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -11,9 +10,7 @@ from playwright.sync_api import expect
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from lookups.models import LookupRecord
-from lookups.quotas import quota_redis_reset
 from lookups.registry import SyntheticRegistry
-from tests.helpers import redis_keys_delete
 
 from .test_turnover_journey import DESKTOP, PHONE, signed_in
 
@@ -21,16 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CITIZEN = "075095001234"
 DOSSIER = "000.00.31.H19-210708-0032"
-
-
-@pytest.fixture(autouse=True)
-def quota_keys(settings):
-    settings.QUOTA_KEY_PREFIX = f"lqbrowser-{uuid.uuid4().hex[:10]}"
-    settings.QUOTA_REDIS_URL = settings.REDIS_URL
-    quota_redis_reset()
-    yield
-    quota_redis_reset()
-    redis_keys_delete(settings.REDIS_URL, settings.QUOTA_KEY_PREFIX)
 
 
 def both_sizes(person, name):

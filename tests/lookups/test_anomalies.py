@@ -1,7 +1,6 @@
 """Anomaly flags: each rule on allowed lookups, written in the decision's own transaction, then turned
 into one security event per flag by the job (twice run, nothing duplicated), and the IT Center's alert
 queue that claims each flag once."""
-import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -176,10 +175,10 @@ def test_the_rules_cost_one_query_and_one_insert_only_when_flagged(officer_bien_
 
 # ----- through the decision ----------------------------------------------------------------------------------
 
-def _decide(client, officer="cb.tanphong", citizen=CITIZEN):
+def _decide(client, officer="cb.tanphong", citizen=CITIZEN, now=None):
     with audit_context(ip_address="10.20.30.40"):
         return lookup_decide(actor=API, client=client, officer_username=officer, citizen_id=citizen,
-                             dossier_code=DOSSIER, purpose="Cấp bản sao trích lục khai sinh")
+                             dossier_code=DOSSIER, purpose="Cấp bản sao trích lục khai sinh", now=now)
 
 
 def _daytime_flags():
@@ -203,9 +202,9 @@ def test_the_decision_writes_its_flags_with_its_record(province_client, units, l
 
 def test_the_decision_flags_the_eighth_lookup_of_a_minute_quota_of_ten(province_client, officer_bien_hoa):
     QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=QuotaWindow.OFFICER_MINUTE, limit=10)
-    while timezone.now().second >= 50:  # eleven decisions take well under ten seconds: all in one minute
-        time.sleep(0.5)
-    decisions = [_decide(province_client[0], citizen=_citizen(n % 3)) for n in range(11)]
+    minute = timezone.now().replace(second=0, microsecond=0)  # eleven decisions in one clock minute
+    decisions = [_decide(province_client[0], citizen=_citizen(n % 3), now=minute + timedelta(seconds=n))
+                 for n in range(11)]
     assert [d.allowed for d in decisions] == [True] * 10 + [False]
     near = list(_daytime_flags().filter(kind=AnomalyKind.NEAR_QUOTA))
     assert [(flag.lookup_id, flag.details) for flag in near] == [
@@ -222,15 +221,16 @@ def test_a_refused_decision_writes_no_flag(province_client, units, leader_bien_h
 
 def test_no_flag_outlives_a_decision_whose_record_failed(province_client, units, leader_bien_hoa, officer_bien_hoa,
                                                          monkeypatch):
-    from django.db import DatabaseError
+    from django.db import connection
 
     _turnover_request(units["tan_phong"], leader_bien_hoa, officer_bien_hoa, state=TurnoverState.SUBMITTED)
-
-    def fails(**kwargs):
-        raise DatabaseError("the flag table is gone")
-
-    monkeypatch.setattr(services, "anomaly_flags_write", fails)
-    decision = _decide(province_client[0])
+    with connection.cursor() as cursor:  # the flag table gone: the decision's statement fails as a whole
+        cursor.execute("ALTER TABLE lookups_anomalyflag RENAME TO lookups_anomalyflag_away")
+    try:
+        decision = _decide(province_client[0])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE lookups_anomalyflag_away RENAME TO lookups_anomalyflag")
     assert (decision.allowed, decision.reason) == (False, "record_unavailable")
     assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "record_unavailable")]
     assert AnomalyFlag.objects.count() == 0
@@ -295,7 +295,7 @@ def test_a_failed_batch_claims_nothing(officer_bien_hoa, monkeypatch):
     def fails(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "_anomaly_events_record", fails)
+    monkeypatch.setattr(services.flags, "_anomaly_events_record", fails)
     with pytest.raises(RuntimeError):
         services.anomaly_flags_process(actor=JOB)
     assert AnomalyFlag.objects.filter(processed_at__isnull=True).count() == 2

@@ -1,5 +1,6 @@
 """POST /api/v1/lookups/ as docs/architecture.md's public contract says, and its OpenAPI document."""
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -9,7 +10,6 @@ from django.test import Client
 from audit.models import SecurityEvent
 from lookups.choices import QuotaWindow
 from lookups.models import ApiClient, LookupRecord, QuotaOverride
-from lookups.quotas import quota_redis_reset
 from tests.helpers import run_concurrently
 
 URL = "/api/v1/lookups/"
@@ -84,7 +84,7 @@ def test_a_long_khanh_token_cannot_decide_for_a_bien_hoa_officer(long_khanh_clie
 
 
 @pytest.mark.parametrize(("change", "status", "reason"), [
-    ({"officer": "khong.ton.tai"}, 403, "officer_disabled"),
+    ({"officer": "khong.ton.tai"}, 403, "out_of_scope"),
     ({"citizen_id": "272123456"}, 400, "cmnd_not_accepted"),
     ({"citizen_id": "999095001234"}, 400, "citizen_id_malformed"),
     ({"dossier_code": ""}, 400, "dossier_missing"),
@@ -139,11 +139,8 @@ def test_it_answers_429_with_retry_after_over_the_officer_minute(token, officer_
     assert LookupRecord.objects.count() == 2
 
 
-def test_it_answers_503_with_retry_after_when_quotas_cannot_be_counted(token, officer_bien_hoa, settings,
-                                                                      closed_port_url):
-    settings.QUOTA_REDIS_URL = closed_port_url
-    quota_redis_reset()
-    with connection.cursor() as cursor:  # the twin's table gone: the database cannot count either
+def test_it_answers_503_with_retry_after_when_quotas_cannot_be_counted(token, officer_bien_hoa, settings):
+    with connection.cursor() as cursor:  # the counters' table gone: the database cannot count
         cursor.execute("ALTER TABLE lookups_quotacounter RENAME TO lookups_quotacounter_away")
     try:
         response = _post(token)
@@ -155,9 +152,8 @@ def test_it_answers_503_with_retry_after_when_quotas_cannot_be_counted(token, of
     assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "quota_unavailable")]
 
 
-def test_it_decides_on_the_fallback_when_redis_is_down(token, officer_bien_hoa, settings, closed_port_url):
-    settings.QUOTA_REDIS_URL = closed_port_url
-    quota_redis_reset()
+def test_it_decides_with_the_quota_redis_down(token, officer_bien_hoa, settings, closed_port_url):
+    settings.QUOTA_REDIS_URL = closed_port_url  # only the per-client rate limit uses it: it lets calls pass
     response = _post(token)
     assert response.status_code == 200
     assert LookupRecord.objects.get().decision == "allow"
@@ -187,6 +183,18 @@ def test_it_serves_its_openapi_document(db):
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == {"officer", "citizen_id", "dossier_code", "purpose"}
     assert schema["additionalProperties"] is False
+    # Issue 22: every field required, with the lengths and patterns the decision enforces.
+    assert sorted(schema["required"]) == ["citizen_id", "dossier_code", "officer", "purpose"]
+    fields = schema["properties"]
+    assert {name: (field["type"], field["minLength"], field["maxLength"]) for name, field in fields.items()} == {
+        "officer": ("string", 1, 64), "citizen_id": ("string", 12, 12), "dossier_code": ("string", 25, 25),
+        "purpose": ("string", 1, 300)}
+    assert fields["citizen_id"]["pattern"] == "^[0-9]{12}$"
+    assert fields["dossier_code"]["pattern"] == (
+        r"^([0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-([0-9]{2})([0-9]{2})([0-9]{2})-([0-9]{4})$")
+    assert re.fullmatch(fields["dossier_code"]["pattern"].strip("^$"), BODY["dossier_code"])
+    assert not re.search(fields["purpose"]["pattern"], "Cấp bản sao\u202e")
+    assert re.search(fields["purpose"]["pattern"], BODY["purpose"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -203,6 +211,28 @@ def test_fifty_concurrent_calls_against_a_minute_quota_of_ten_allow_exactly_ten(
 def test_an_officer_name_with_a_control_character_is_refused_and_recorded(token, officer_bien_hoa, officer):
     # Found by Schemathesis-style fuzzing: a NUL reached the username query, which PostgreSQL refuses.
     response = _post(token, {**BODY, "officer": officer})
-    assert (response.status_code, response.json()["reason"]) == (403, "officer_disabled")
+    assert (response.status_code, response.json()["reason"]) == (403, "out_of_scope")
     assert list(LookupRecord.objects.values_list("decision", "reason", "officer_username")) == [
-        ("refuse", "officer_disabled", "")]
+        ("refuse", "out_of_scope", "")]
+
+
+SURROGATE_MESSAGE = ("Yêu cầu có văn bản không phải Unicode hợp lệ (một nửa cặp thay thế đứng riêng): gửi mỗi "
+                     "trường dưới dạng văn bản UTF-8 hợp lệ.")
+
+
+@pytest.mark.parametrize("field", ["officer", "citizen_id", "dossier_code", "purpose"])
+def test_a_lone_surrogate_in_any_field_is_a_recorded_400(token, officer_bien_hoa, field):
+    """Issue 22: JSON may escape a lone UTF-16 surrogate ("\\ud800"); it gave a 500 and no record."""
+    raw = json.dumps(BODY).replace(json.dumps(BODY[field]), json.dumps(BODY[field])[:-1] + '\\ud800"')
+    response = _post(token, raw=raw)
+    assert response.status_code == 400
+    assert response.json()["reason"] == "malformed"
+    assert response.json()["message"] in (MALFORMED, SURROGATE_MESSAGE)
+    record = LookupRecord.objects.get()
+    assert (record.decision, record.reason) == ("refuse", "malformed")
+
+
+def test_a_body_that_is_not_utf8_is_a_recorded_400(token, officer_bien_hoa):
+    response = _post(token, raw=json.dumps(BODY).encode().replace(b"cb.tanphong", b"cb.tan\xffphong"))
+    assert (response.status_code, response.json()["reason"]) == (400, "malformed")
+    assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "malformed")]

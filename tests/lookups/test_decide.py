@@ -4,14 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason
 from accounts.selectors import account_is_locked
-from lookups import services
+from lookups.services import decisions
 from lookups.choices import QuotaWindow
-from lookups.models import LookupRecord, QuotaGrant, QuotaOverride
+from lookups.models import LookupRecord, QuotaCounter, QuotaOverride
 from lookups.services import citizen_id_hash, lookup_decide
 from lookups.validation import PROVINCE_CODES, citizen_id_checked, dossier_code_checked
 from portal.actors import SystemActor
@@ -34,6 +34,11 @@ def _decide(client, officer="cb.tanphong", **changes):
 @pytest.fixture
 def province(province_client):
     return province_client[0]
+
+
+def _counted() -> int:
+    """Lookups counted against the quotas today (the officers' day counters)."""
+    return sum(QuotaCounter.objects.filter(key__endswith=":day", key__startswith="officer:").values_list("count", flat=True))
 
 
 def test_it_knows_the_63_province_codes_of_the_circular():
@@ -91,7 +96,7 @@ def test_it_allows_and_records_the_lookup_once(province, officer_bien_hoa):
     assert (record.ip_address, record.request_id) == ("10.20.30.40", "req-1")
     assert record.citizen_id_masked == "075*******34"
     assert record.citizen_id_hash == citizen_id_hash(CITIZEN) and len(record.citizen_id_hash) == 64
-    assert QuotaGrant.objects.count() == 1
+    assert _counted() == 1
 
 
 def test_it_finds_who_looked_up_a_citizen_by_the_typed_number(province, officer_bien_hoa):
@@ -136,14 +141,26 @@ def test_it_refuses_an_officer_who_may_not_look_up_and_records_it(province, offi
     assert decision.error.status == 403
     record = LookupRecord.objects.get()
     assert (record.decision, record.reason, record.officer_id) == ("refuse", reason, officer_bien_hoa.pk)
-    assert QuotaGrant.objects.count() == 0
+    assert _counted() == 0
 
 
-def test_it_refuses_an_unknown_officer_as_disabled_and_records_the_name_typed(province, units):
+def test_it_refuses_an_unknown_officer_as_out_of_scope_and_records_the_name_typed(province, units):
     decision = _decide(province, officer="khong.ton.tai")
-    assert (decision.reason, decision.error.status) == ("officer_disabled", 403)
+    assert (decision.reason, decision.error.status) == ("out_of_scope", 403)
     record = LookupRecord.objects.get()
     assert (record.officer_id, record.officer_username, record.unit_code_then) == (None, "khong.ton.tai", "")
+
+
+@pytest.mark.parametrize("state", [None, _disable, _lock, _force_change, _no_right])
+def test_a_client_cannot_tell_an_account_outside_its_units_from_no_account(long_khanh_client, officer_bien_hoa, state):
+    """Issue 22: the state of an account outside the client's subtree was answered before its scope."""
+    if state is not None:
+        state(officer_bien_hoa)
+    outside = _decide(long_khanh_client[0])
+    unknown = _decide(long_khanh_client[0], officer="khong.ton.tai")
+    assert (outside.reason, outside.error.status, str(outside.error.message)) == (
+        unknown.reason, unknown.error.status, str(unknown.error.message)) == (
+        "out_of_scope", 403, "Cán bộ không thuộc các đơn vị mà hệ thống này được phép quyết định tra cứu.")
 
 
 def test_it_refuses_an_officer_outside_the_clients_subtree(long_khanh_client, officer_bien_hoa):
@@ -179,7 +196,7 @@ def test_it_refuses_bad_input_with_a_reason_of_its_own(province, officer_bien_ho
     assert (decision.reason, decision.error.status, str(decision.error.message)) == (reason, 400, message)
     record = LookupRecord.objects.get()
     assert (record.decision, record.reason, record.officer_id) == ("refuse", reason, officer_bien_hoa.pk)
-    assert QuotaGrant.objects.count() == 0
+    assert _counted() == 0
 
 
 def test_it_refuses_a_purpose_with_a_direction_character(province, officer_bien_hoa):
@@ -201,7 +218,7 @@ def test_it_consults_the_quotas_last_so_a_refusal_uses_none(province, officer_bi
     assert str(over.error.message).startswith("Cán bộ đã dùng hết số lượt tra cứu trong phút này. Vui lòng thử lại sau ")
     assert list(LookupRecord.objects.order_by("pk").values_list("reason", flat=True)) == [
         "no_lookup_right", "", "quota_officer_minute"]
-    assert QuotaGrant.objects.count() == 1
+    assert _counted() == 1
 
 
 @pytest.mark.parametrize(("window", "reason"), [
@@ -217,12 +234,8 @@ def test_it_refuses_over_each_quota_with_its_reason(province, officer_bien_hoa, 
     assert LookupRecord.objects.count() == 2
 
 
-def test_it_decides_on_the_database_when_redis_is_down_and_records(province, officer_bien_hoa, settings,
-                                                                    closed_port_url):
-    from lookups.quotas import quota_redis_reset
-
-    settings.QUOTA_REDIS_URL = closed_port_url
-    quota_redis_reset()
+def test_it_decides_with_redis_down_and_records(province, officer_bien_hoa, settings, closed_port_url):
+    settings.QUOTA_REDIS_URL = closed_port_url  # the rate limit's Redis: the quotas never needed it
     decision = _decide(province)
     assert (decision.allowed, decision.quota.backend) == (True, "database")
     assert LookupRecord.objects.get().decision == "allow"
@@ -230,23 +243,94 @@ def test_it_decides_on_the_database_when_redis_is_down_and_records(province, off
 
 def test_it_refuses_when_the_record_cannot_be_written_and_counts_nothing(province, officer_bien_hoa,
                                                                           monkeypatch):
-    real_insert = services._record_insert
+    real_write = decisions._decision_write
     calls = []
 
-    def failing_once(**fields):
-        calls.append(fields["decision"])
+    def failing_once(**arguments):
+        calls.append("write")
         if len(calls) == 1:
+            with connection.cursor() as cursor:  # the real statement runs and counts, then the record fails
+                cursor.execute("SAVEPOINT doomed")
+                real_write(**arguments)
+                cursor.execute("ROLLBACK TO SAVEPOINT doomed")
             raise IntegrityError("the record table refused the row")
-        return real_insert(**fields)
+        return real_write(**arguments)
 
-    monkeypatch.setattr(services, "_record_insert", failing_once)
+    monkeypatch.setattr(decisions, "_decision_write", failing_once)
     decision = _decide(province)
     assert (decision.allowed, decision.reason, decision.error.status) == (False, "record_unavailable", 503)
-    assert calls == ["allow", "refuse"]
+    assert calls == ["write"]
     assert list(LookupRecord.objects.values_list("decision", "reason")) == [("refuse", "record_unavailable")]
-    assert QuotaGrant.objects.count() == 0  # the grant rolled back with the record that failed
+    assert _counted() == 0  # the count rolled back with the record that failed
+    assert _decide(province).allowed is True and _counted() == 1
+
+
+def test_the_database_and_python_name_the_same_binding_window(province, officer_bien_hoa):
+    """The decision's statement records a quota refusal's reason itself: the same as the API answers."""
+    for window in (QuotaWindow.OFFICER_MINUTE, QuotaWindow.UNIT_DAY, QuotaWindow.OFFICER_DAY):
+        QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=window, limit=1)
+    assert _decide(province).allowed is True
+    over = _decide(province)
+    assert over.quota.exceeded == ["officer_minute", "officer_day", "unit_day"]
+    assert over.reason == LookupRecord.objects.get(pk=over.record_id).reason == "quota_officer_day"
 
 
 def test_it_records_a_day_old_dossier_code_as_typed(province, officer_bien_hoa):
     yesterday = (timezone.localdate() - timedelta(days=1)).strftime("%y%m%d")
     assert _decide(province, dossier_code=f"000.00.31.H19-{yesterday}-0001").allowed is True
+
+
+@pytest.mark.parametrize("field", ["officer_username", "citizen_id", "dossier_code", "purpose"])
+def test_a_lone_surrogate_in_any_field_is_a_recorded_refusal(province, officer_bien_hoa, field):
+    """Issue 22: a str Python holds but UTF-8 cannot write gave a 500 and no record."""
+    values = {"officer_username": "cb.tanphong", "citizen_id": CITIZEN, "dossier_code": DOSSIER, "purpose": PURPOSE}
+    values[field] = values[field] + "\ud800"
+    decision = _decide(province, officer=values.pop("officer_username"), **values)
+    assert (decision.allowed, decision.reason, decision.error.status) == (False, "malformed", 400)
+    record = LookupRecord.objects.get()
+    assert (record.pk, record.decision, record.reason) == (decision.record_id, "refuse", "malformed")
+    kept = (record.officer_username, record.dossier_code, record.purpose, record.citizen_id_masked)
+    assert all("\ud800" not in value for value in kept)
+    assert _counted() == 0
+
+
+@pytest.mark.parametrize(("typed", "masked"), [
+    ("07509500123\x0b", ""), ("\x0c75095001234", ""), ("0750950012\x7f4", ""), ("07509500123", ""),
+    ("0750950012٣4", ""), ("999095001234", "999*******34"),  # twelve digits, not a citizen ID: masked
+])
+def test_only_a_number_is_masked_into_the_record(province, officer_bien_hoa, typed, masked):
+    """Issue 22: a control character kept in the mask broke every XLSX export of the records."""
+    decision = _decide(province, citizen_id=typed)
+    assert decision.reason == "citizen_id_malformed"
+    assert LookupRecord.objects.get().citizen_id_masked == masked
+
+
+def test_it_decides_at_the_time_given(province, officer_bien_hoa):
+    """`now` pins the decision's clock: the quota windows, the record's time and "today"."""
+    QuotaOverride.objects.create(unit=officer_bien_hoa.unit, window=QuotaWindow.OFFICER_MINUTE, limit=1)
+    minute = timezone.now().replace(second=30, microsecond=0) - timedelta(minutes=5)
+    first = _decide(province, now=minute)
+    over = _decide(province, now=minute + timedelta(seconds=29))
+    next_minute = _decide(province, now=minute + timedelta(seconds=30))
+    assert [first.allowed, over.allowed, next_minute.allowed] == [True, False, True]
+    assert (over.reason, over.error.retry_after) == ("quota_officer_minute", 1)
+    assert list(LookupRecord.objects.order_by("pk").values_list("decided_at", flat=True)) == [
+        minute, minute + timedelta(seconds=29), minute + timedelta(seconds=30)]
+
+
+def test_it_judges_the_officer_by_the_policy_record_it_reads_with_the_account(province, officer_bien_hoa):
+    """The decision reads the policy in the officer's statement, not from the cache: a stricter lockout
+    threshold in the record applies at once."""
+    from policy.models import PasswordPolicy
+    from policy.selectors import policy_cache_clear
+
+    policy = PasswordPolicy.from_defaults()
+    policy.lockout_threshold = 3
+    policy.save()
+    policy_cache_clear()
+    AccessAttempt.objects.create(username=officer_bien_hoa.username, ip_address="10.0.0.1", user_agent="ua",
+                                 http_accept="*/*", path_info="/accounts/login/", attempt_time=timezone.now(),
+                                 failures_since_start=3, get_data="", post_data="")
+    assert _decide(province).reason == "officer_locked"
+    PasswordPolicy.objects.filter(pk=policy.pk).update(lockout_threshold=4)
+    assert _decide(province).allowed is True

@@ -295,7 +295,7 @@ def test_it_filters_the_log_by_officer_decision_reason_and_dates(client, records
     log = reverse("lookups:log")
     assert sorted(_rows(client.post(log, {"officer": "CB.TanPhong"}))) == sorted(records["bien_hoa"])
     assert _rows(client.post(log, {"decision": "refuse"})) == records["unknown"]
-    assert _rows(client.post(log, {"reason": "officer_disabled"})) == records["unknown"]
+    assert _rows(client.post(log, {"reason": "out_of_scope"})) == records["unknown"]
     assert len(_rows(client.post(log, {"date_from": today, "date_to": today}))) == 4
     assert _rows(client.post(log, {"date_from": tomorrow})) == []
 

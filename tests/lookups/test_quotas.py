@@ -1,16 +1,14 @@
-"""The lookup quota engine (lookups/quotas.py): exact, all-or-nothing, clock-aligned, on Redis and on
-its PostgreSQL twin, across Redis going down and coming back, and closed when neither answers."""
+"""The lookup quota engine (lookups/quotas.py): exact, all-or-nothing, clock-aligned, in PostgreSQL alone,
+closed when the database cannot count, and a table that never grows with time."""
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import OperationalError
+from django.db import connection, connections, transaction
 
-from lookups import quotas
-from lookups.models import QuotaCounter, QuotaGrant
-from lookups.quotas import Limits, quota_consume, quota_redis_reset, ratelimit_headers, redis_key
+from lookups.models import QuotaCounter
+from lookups.quotas import Limits, quota_consume, quota_counters_prune, ratelimit_headers
 from tests.helpers import run_concurrently
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -27,15 +25,6 @@ def consume(now=NOW, officer=OFFICER, unit=UNIT, **limit_overrides):
     return quota_consume(officer_id=officer, unit_id=unit, limits=limits(**limit_overrides), now=now)
 
 
-@pytest.fixture(params=["redis", "database"])
-def backend(request, settings):
-    """Each behaviour on both: Redis, and the PostgreSQL twin alone (no quota Redis configured)."""
-    if request.param == "database":
-        settings.QUOTA_REDIS_URL = ""
-        quota_redis_reset()
-    return request.param
-
-
 def _used(result) -> dict:
     return {window: result.limits.of(window) - left for window, left in result.remaining.items()}
 
@@ -46,23 +35,75 @@ def _allowed_count(outcomes) -> int:
     return sum(1 for outcome in outcomes if outcome.allowed)
 
 
+def _counts() -> dict:
+    return dict(QuotaCounter.objects.values_list("key", "count"))
+
+
 # ----- exactness under concurrency ----------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_it_allows_exactly_ten_of_fifty_concurrent_callers(backend):
+def test_it_allows_exactly_ten_of_fifty_concurrent_callers():
     outcomes = run_concurrently(*[lambda: consume(officer_minute=10) for _ in range(50)])
     assert _allowed_count(outcomes) == 10
-    assert {outcome.backend for outcome in outcomes} == {backend}
-    assert QuotaGrant.objects.count() == 10
+    assert {outcome.backend for outcome in outcomes} == {"database"}
+    assert _counts() == {f"officer:{OFFICER}:minute": 10, f"officer:{OFFICER}:day": 10, f"unit:{UNIT}:minute": 10,
+                         f"unit:{UNIT}:day": 10}
     assert sorted(outcome.reason for outcome in outcomes if not outcome.allowed) == ["quota_officer_minute"] * 40
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_allows_exactly_the_unit_minute_to_fifty_officers_at_once(backend):
+def test_it_allows_exactly_the_unit_minute_to_fifty_officers_at_once():
     outcomes = run_concurrently(*[lambda officer=officer: consume(officer=1000 + officer, unit_minute=7)
                                   for officer in range(50)])
     assert _allowed_count(outcomes) == 7
-    assert QuotaGrant.objects.filter(unit_id=UNIT).count() == 7
+    assert QuotaCounter.objects.get(key=f"unit:{UNIT}:minute").count == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_held_in_a_decision_still_open_are_waited_for_not_missed():
+    """The decision's transaction holds the four rows until it commits: a concurrent decision waits,
+    then counts on from the committed count."""
+    entered, release = threading.Event(), threading.Event()
+    results = []
+
+    def open_decision():
+        try:
+            with transaction.atomic():
+                results.append(consume(officer_minute=2))
+                entered.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=open_decision)
+    holder.start()
+    assert entered.wait(10)
+    waiting = threading.Thread(target=lambda: (results.append(consume(officer_minute=2)), connections.close_all()))
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive()  # blocked on the row locks, not deciding on a stale count
+    release.set()
+    holder.join(10)
+    waiting.join(10)
+    assert [(r.allowed, _used(r)["officer_minute"]) for r in results] == [(True, 1), (True, 2)]
+    assert consume(officer_minute=2).allowed is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_rolled_back_counts_nothing():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert consume(officer_minute=1).allowed is True
+        raise RuntimeError("the record could not be written")
+    assert consume(officer_minute=1).allowed is True
+    assert consume(officer_minute=1).allowed is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_counts_outlive_the_connection_that_made_them():
+    """What a restarted web worker (a new database connection) finds: the committed counts."""
+    assert [consume(officer_minute=3).allowed for _ in range(2)] == [True, True]
+    connection.close()
+    assert [consume(officer_minute=3).allowed for _ in range(2)] == [True, False]
 
 
 # ----- all or nothing -------------------------------------------------------------------------------------
@@ -77,7 +118,7 @@ FULL_WINDOW_CASES = {  # the window that fills up → the limits that make it th
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("full_window", list(FULL_WINDOW_CASES))
-def test_a_refused_request_uses_up_none_of_the_other_windows(backend, full_window):
+def test_a_refused_request_uses_up_none_of_the_other_windows(full_window):
     tight = FULL_WINDOW_CASES[full_window]
     # A unit window is filled by a colleague, so that the officer's own windows start empty.
     filler = COLLEAGUE if full_window.startswith("unit") else OFFICER
@@ -89,142 +130,83 @@ def test_a_refused_request_uses_up_none_of_the_other_windows(backend, full_windo
     assert {result.reason for result in refused} == {f"quota_{full_window}"}
     assert {tuple(result.exceeded) for result in refused} == {(full_window,)}
     assert _used(refused[-1]) == before
-    assert QuotaGrant.objects.filter(officer_id=OFFICER).count() == (3 if filler == OFFICER else 0)
     expected = {"officer_minute": 0, "officer_day": 0, "unit_minute": 3, "unit_day": 3} if filler == COLLEAGUE \
         else {"officer_minute": 3, "officer_day": 3, "unit_minute": 3, "unit_day": 3}
     assert before == expected
+    assert _counts().get(f"officer:{OFFICER}:minute", 0) == expected["officer_minute"]
 
 
-@pytest.mark.django_db
-def test_a_refused_request_leaves_the_officers_redis_counters_unchanged(quota_redis):
-    for officer in range(5):
-        assert consume(officer=500 + officer, unit_minute=5).allowed
-    assert consume(officer=OFFICER, unit_minute=5).reason == "quota_unit_minute"
-    client = redis.Redis.from_url(settings.QUOTA_REDIS_URL)
-    # Seeded from the (empty) ledger on the officer's first lookup of the day, never incremented.
-    assert client.hget(redis_key(UNIT, f"officer:{OFFICER}:minute"), "c") == b"0"
-    assert client.hget(redis_key(UNIT, f"officer:{OFFICER}:day"), "c") == b"0"
-    assert client.hget(redis_key(UNIT, f"unit:{UNIT}:minute"), "c") == b"5"
-
-
-# ----- Redis going down and coming back ----------------------------------------------------------------
-
-@pytest.mark.django_db
-def test_it_counts_on_in_the_database_when_redis_is_killed_and_stays_exact_when_it_returns(private_redis):
-    results = [consume(officer_minute=10) for _ in range(4)]
-    assert [(r.allowed, r.backend) for r in results] == [(True, "redis")] * 4
-    private_redis.stop()
-    results = [consume(officer_minute=10) for _ in range(4)]
-    assert [(r.allowed, r.backend) for r in results] == [(True, "database")] * 4
-    private_redis.start()  # back mid-minute, empty (no persistence): it must learn the 8 from PostgreSQL
-    results = [consume(now=NOW + timedelta(seconds=20), officer_minute=10) for _ in range(4)]
-    assert [r.allowed for r in results] == [True, True, False, False]
-    assert QuotaGrant.objects.count() == 10
-    # The twin handed its counters back and Redis decides again, with the twin's counts.
-    assert QuotaCounter.objects.count() == 0
-    assert results[-1].backend == "redis"
-    assert private_redis.client().hget(redis_key(UNIT, f"officer:{OFFICER}:minute"), "c") == b"10"
-
-
-@pytest.mark.django_db
-def test_it_stays_exact_when_redis_comes_back_with_its_old_counts(settings, private_redis, closed_port_url):
-    """A network blip: Redis keeps its counts but misses what the twin allowed meanwhile."""
-    assert [consume(officer_minute=10).allowed for _ in range(6)] == [True] * 6
-    settings.QUOTA_REDIS_URL = closed_port_url
-    quota_redis_reset()
-    assert [consume(officer_minute=10).backend for _ in range(3)] == ["database"] * 3
-    settings.QUOTA_REDIS_URL = private_redis.url
-    quota_redis_reset()
-    results = [consume(officer_minute=10) for _ in range(3)]
-    assert [r.allowed for r in results] == [True, False, False]
-    assert QuotaGrant.objects.count() == 10
-    assert private_redis.client().hget(redis_key(UNIT, f"officer:{OFFICER}:minute"), "c") == b"10"
-
-
-@pytest.mark.django_db
-def test_it_reseeds_from_the_ledger_a_redis_that_lost_its_data_while_nobody_asked(private_redis):
-    assert [consume(officer_day=8).allowed for _ in range(6)] == [True] * 6
-    private_redis.stop()
-    private_redis.start()  # empty, and no decision was made while it was down
-    results = [consume(now=NOW + timedelta(minutes=5), officer_day=8) for _ in range(3)]
-    assert [(r.allowed, r.backend) for r in results] == [(True, "redis"), (True, "redis"), (False, "redis")]
-    assert results[-1].reason == "quota_officer_day"
-
+# ----- failing closed ---------------------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_concurrent_callers_across_redis_dying_and_returning_get_exactly_the_quota(private_redis):
-    first = run_concurrently(*[lambda: consume(officer_minute=25) for _ in range(15)])
-    private_redis.stop()
-    second = run_concurrently(*[lambda: consume(officer_minute=25) for _ in range(20)])
-    private_redis.start()
-    third = run_concurrently(*[lambda: consume(now=NOW + timedelta(seconds=30), officer_minute=25)
-                               for _ in range(15)])
-    assert (_allowed_count(first), _allowed_count(second), _allowed_count(third)) == (15, 10, 0)
-    assert {outcome.backend for outcome in second} == {"database"}
-    assert QuotaGrant.objects.count() == 25
+def test_it_refuses_with_its_own_reason_when_the_database_cannot_count(settings):
+    """A real database fault: the counters are locked by a stuck transaction and this one may not wait."""
+    assert consume().allowed is True
+    locked, release = threading.Event(), threading.Event()
 
+    def stuck():
+        try:
+            with transaction.atomic():
+                list(QuotaCounter.objects.select_for_update().all())
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
 
-@pytest.mark.django_db(transaction=True)
-def test_it_is_exact_when_redis_is_killed_while_callers_are_deciding(private_redis):
-    import threading
-
-    killed = threading.Event()
-
-    def call(index):
-        if index == 20:
-            private_redis.stop()
-            killed.set()
-        return consume(officer_minute=10, unit_minute=10)
-
-    outcomes = run_concurrently(*[lambda index=index: call(index) for index in range(50)])
-    assert killed.is_set()
-    assert _allowed_count(outcomes) == 10
-    assert QuotaGrant.objects.count() == 10
-
-
-@pytest.mark.django_db
-def test_it_refuses_with_its_own_reason_when_neither_redis_nor_the_database_answers(
-        settings, closed_port_url, monkeypatch):
-    settings.QUOTA_REDIS_URL = closed_port_url
-    quota_redis_reset()
-
-    def database_down(*args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
-
-    monkeypatch.setattr(quotas, "_lock", database_down)
-    results = [consume() for _ in range(3)]
+    holder = threading.Thread(target=stuck)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        results = []
+        for _ in range(3):
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '50ms'")
+                results.append(consume())
+                transaction.set_rollback(True)
+    finally:
+        release.set()
+        holder.join(10)
     assert [(r.allowed, r.reason, r.backend) for r in results] == [(False, "quota_unavailable", "")] * 3
     assert results[0].retry_after == settings.QUOTA_UNAVAILABLE_RETRY_AFTER
     assert ratelimit_headers(results[0]) == {"Retry-After": str(settings.QUOTA_UNAVAILABLE_RETRY_AFTER)}
-    monkeypatch.undo()
-    assert QuotaGrant.objects.count() == 0
+    assert _used(consume())["officer_minute"] == 2  # the refusals counted nothing
+
+
+# ----- a table that does not grow -----------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_the_table_keeps_two_rows_per_officer_and_per_unit_whatever_the_days():
+    for day in range(3):
+        for minute in range(4):
+            assert consume(now=NOW + timedelta(days=day, minutes=minute)).allowed
+            assert consume(now=NOW + timedelta(days=day, minutes=minute), officer=COLLEAGUE).allowed
+    assert QuotaCounter.objects.count() == 6  # two officers × 2, the unit × 2
+    assert _counts() == {f"officer:{OFFICER}:minute": 1, f"officer:{OFFICER}:day": 4, f"officer:{COLLEAGUE}:minute": 1,
+                         f"officer:{COLLEAGUE}:day": 4, f"unit:{UNIT}:minute": 2, f"unit:{UNIT}:day": 8}
 
 
 @pytest.mark.django_db
-def test_it_refuses_when_redis_answers_but_the_database_cannot_record_the_grant(monkeypatch):
-    def database_down(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(quotas, "_lock", database_down)
-    assert consume().reason == "quota_unavailable"
+def test_pruning_deletes_only_subjects_not_counted_for_two_days():
+    consume(now=NOW - timedelta(days=5), officer=COLLEAGUE, unit=8)
+    consume()
+    assert quota_counters_prune(now=NOW) == 4
+    assert sorted(_counts()) == sorted([f"officer:{OFFICER}:minute", f"officer:{OFFICER}:day",
+                                        f"unit:{UNIT}:minute", f"unit:{UNIT}:day"])
 
 
 @pytest.mark.django_db
-def test_it_does_not_wait_for_a_dead_redis_on_every_decision(settings, closed_port_url):
-    settings.QUOTA_REDIS_URL = closed_port_url
-    settings.QUOTA_REDIS_RETRY_SECONDS = 60.0
-    quota_redis_reset()
-    assert consume().backend == "database"
-    settings.QUOTA_REDIS_URL = closed_port_url  # same URL: the same client remembers the failure
-    state = quotas._redis.get()
-    assert state.usable() is False
-    assert consume().backend == "database"
+def test_a_caller_whose_clock_is_behind_never_turns_a_window_back():
+    assert consume(now=NOW + timedelta(minutes=1), officer_minute=2).allowed
+    behind = consume(now=NOW, officer_minute=2)  # sees the newer minute's count: stricter, never looser
+    assert (behind.allowed, _used(behind)["officer_minute"]) == (True, 2)
+    assert consume(now=NOW + timedelta(minutes=1), officer_minute=2).allowed is False
 
 
 # ----- windows on the clock ---------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_the_day_resets_at_midnight_in_vietnam(backend):
+def test_the_day_resets_at_midnight_in_vietnam():
     evening = datetime(2026, 12, 1, 23, 59, 57, tzinfo=VN)
     assert [consume(now=evening + timedelta(seconds=i), officer_day=2).allowed for i in range(3)] == [True, True, False]
     last_second = consume(now=datetime(2026, 12, 1, 23, 59, 59, 999000, tzinfo=VN), officer_day=2)
@@ -235,7 +217,7 @@ def test_the_day_resets_at_midnight_in_vietnam(backend):
 
 
 @pytest.mark.django_db
-def test_the_day_is_vietnams_not_utcs(backend):
+def test_the_day_is_vietnams_not_utcs():
     """07:00 in Vietnam is midnight UTC: no reset there."""
     before = datetime(2026, 12, 2, 6, 59, 59, tzinfo=VN)
     assert [consume(now=before, officer_day=2).allowed for _ in range(2)] == [True, True]
@@ -243,7 +225,7 @@ def test_the_day_is_vietnams_not_utcs(backend):
 
 
 @pytest.mark.django_db
-def test_the_minute_resets_on_the_clock_minute(backend):
+def test_the_minute_resets_on_the_clock_minute():
     at_59 = datetime(2026, 12, 1, 9, 30, 59, 500000, tzinfo=VN)
     assert [consume(now=at_59, officer_minute=2).allowed for _ in range(3)] == [True, True, False]
     refused = consume(now=at_59, officer_minute=2)
@@ -252,7 +234,7 @@ def test_the_minute_resets_on_the_clock_minute(backend):
 
 
 @pytest.mark.django_db
-def test_retry_after_is_the_latest_of_the_exceeded_windows(backend):
+def test_retry_after_is_the_latest_of_the_exceeded_windows():
     for _ in range(2):
         assert consume(officer_minute=2, officer_day=2).allowed
     refused = consume(officer_minute=2, officer_day=2)
@@ -262,46 +244,10 @@ def test_retry_after_is_the_latest_of_the_exceeded_windows(backend):
     assert refused.retry_after == 14 * 3600 + 29 * 60 + 50
 
 
-@pytest.mark.django_db
-def test_keys_expire_with_their_window_and_share_one_hash_tag(quota_redis):
-    consume(now=datetime(2026, 12, 1, 23, 59, 30, tzinfo=VN))
-    client = redis.Redis.from_url(settings.QUOTA_REDIS_URL)
-    keys = sorted(key.decode() for key in client.scan_iter(match=f"{quota_redis}:*"))
-    assert keys == sorted(redis_key(UNIT, name) for name in
-                          (f"officer:{OFFICER}:minute", f"officer:{OFFICER}:day", f"unit:{UNIT}:minute",
-                           f"unit:{UNIT}:day"))
-    assert {key.split("{")[1].split("}")[0] for key in keys} == {f"unit:{UNIT}"}
-    for key in keys:  # 30 s to both the minute's end and the day's: no key outlives its window
-        assert 29_000 <= client.pttl(key) <= 30_000, key
-
-
-@pytest.mark.django_db
-def test_without_a_given_time_the_script_uses_redis_own_clock(quota_redis):
-    client = redis.Redis.from_url(settings.QUOTA_REDIS_URL)
-    seconds, micros = client.time()
-    result = quota_consume(officer_id=OFFICER, unit_id=UNIT, limits=limits())
-    grant = QuotaGrant.objects.get()
-    assert abs(grant.granted_at.timestamp() - (seconds + micros / 1e6)) < 1.0
-    assert 0 < client.pttl(redis_key(UNIT, f"officer:{OFFICER}:minute")) <= 60_000
-    assert 0 < client.pttl(redis_key(UNIT, f"unit:{UNIT}:day")) <= 86_400_000
-    assert result.backend == "redis"
-
-
-@pytest.mark.django_db
-def test_it_never_touches_keys_outside_its_prefix(quota_redis):
-    client = redis.Redis.from_url(settings.QUOTA_REDIS_URL)
-    client.set("someone-else:key", "kept")
-    try:
-        consume()
-        assert client.get("someone-else:key") == b"kept"
-    finally:
-        client.delete("someone-else:key")
-
-
 # ----- headers and limits -------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_it_renders_retry_after_and_the_ratelimit_headers_of_draft_10(backend):
+def test_it_renders_retry_after_and_the_ratelimit_headers_of_draft_10():
     consume(officer_minute=1)
     refused = consume(officer_minute=1)
     assert ratelimit_headers(refused) == {
@@ -320,62 +266,14 @@ def test_limits_refuse_anything_but_a_positive_whole_number(bad):
         limits(unit_minute=bad)
 
 
-# ----- the switch under a race: the unit lock -------------------------------------------------------------
-
-@pytest.mark.django_db(transaction=True)
-def test_a_database_decision_waits_for_a_redis_decision_in_flight_and_counts_it(settings):
-    """The twin seeds its counters from the ledger: a Redis-path grant not yet committed must not be
-    missed. The Redis-path decision holds the unit's lock (shared) until its grant commits; the
-    database decision's exclusive lock waits for it."""
-    import threading
-
-    from django.db import connections, transaction
-
-    from tests.helpers import wait_until_blocking_another_session
-
-    for _ in range(9):
-        assert consume(officer_minute=10).allowed
-    outcome = {}
-
-    def database_decision():
-        try:
-            outcome["result"] = quotas._database_decide(officer_id=OFFICER, unit_id=UNIT, limits=limits(officer_minute=10),
-                                                        now=NOW, hand_back_to=None, pinned=True)
-        finally:
-            connections.close_all()
-
-    with transaction.atomic():  # the caller's transaction, still open after the quota said yes
-        assert consume(officer_minute=10).allowed  # the 10th, on Redis, its grant uncommitted
-        racer = threading.Thread(target=lambda: _in_own_transaction(database_decision))
-        racer.start()
-        wait_until_blocking_another_session()
-    racer.join(10)
-    assert outcome["result"].allowed is False
-    assert outcome["result"].reason == "quota_officer_minute"
-    assert QuotaGrant.objects.count() == 10
-
-
-def _in_own_transaction(call):
-    from django.db import transaction
-
-    with transaction.atomic():
-        call()
-
-
 @pytest.mark.django_db
-def test_a_redis_that_stops_answering_is_a_redis_that_is_down(private_redis):
-    """SIGSTOP: the port accepts, nothing answers. After the socket timeout the twin decides."""
-    import signal
+def test_the_daily_task_prunes_what_nobody_counted_for_two_days():
+    from django.utils import timezone
 
-    assert consume(officer_minute=3).backend == "redis"
-    private_redis.process.send_signal(signal.SIGSTOP)
-    try:
-        results = [consume(officer_minute=3) for _ in range(3)]
-    finally:
-        private_redis.process.send_signal(signal.SIGCONT)
-    assert [(r.allowed, r.backend) for r in results] == [(True, "database"), (True, "database"),
-                                                         (False, "database")]
-    back = consume(officer_minute=3)
-    assert (back.allowed, back.backend) == (False, "database")  # the twin hands back while deciding
-    assert consume(officer_minute=3).backend == "redis"
-    assert QuotaGrant.objects.count() == 3
+    from lookups.tasks import prune_quota_counters
+
+    consume(now=timezone.now() - timedelta(days=3), officer=COLLEAGUE, unit=8)
+    consume(now=timezone.now())
+    assert prune_quota_counters() == 4
+    assert prune_quota_counters() == 0
+    assert QuotaCounter.objects.count() == 4
