@@ -16,6 +16,12 @@ class AccountsConfig(AppConfig):
 
         connection_created.connect(register_sqlite_unaccent)
 
+        # The "locked" clause of accounts.permissions.account_access_refusal: THE lockout rule.
+        from .permissions import access_refusal_rule_register
+        from .selectors import lockout_ends_at
+
+        access_refusal_rule_register("locked", lambda account: lockout_ends_at(account.username) is not None)
+
     def audit_detail_labels(self):
         """How the audit log names this app's fields and values in an event's details (audit asks
         every app; it imports none)."""

@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from .choices import SignInFactor
+from .session_store import OIDC_SID_KEY
 from .services import sessions, signin
 
 
@@ -36,4 +37,6 @@ def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs
 def on_user_logged_out(sender, request, user, **kwargs):
     # A logout the portal made (policy.middleware) sets request.logout_reason before calling logout().
     if user is not None:
-        signin.logout_record(account=user, reason=getattr(request, "logout_reason", ""))
+        session = getattr(request, "session", None)
+        signin.logout_record(account=user, reason=getattr(request, "logout_reason", ""),
+                             sid=session.get(OIDC_SID_KEY) if session is not None else None)

@@ -72,3 +72,9 @@ def roster_import_get_visible(user, pk) -> RosterImport:
     """A roster import is seen by the one who uploaded it and by it_admin and inspector."""
     imports = RosterImport.objects.all() if user.sees_everything else RosterImport.objects.filter(uploaded_by=user)
     return get_object_or_404(imports, pk=pk)
+
+
+def account_within_unit(account, unit: Unit) -> bool:
+    """Is the account one of the unit's subtree's (a connected system signs in only the officers of its
+    owner unit and the units below it)?"""
+    return account.unit is not None and account.unit.path.startswith(unit.path)
