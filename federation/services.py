@@ -26,7 +26,8 @@ Application = get_application_model()
 
 
 def _allowed_schemes() -> tuple:
-    return ("http", "https") if settings.DEBUG else ("https",)
+    # https only in production; the trial (DEBUG=1) also takes http for its sample system on 127.0.0.1.
+    return tuple(settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"])
 
 
 def _uri_or_refuse(uri: str, *, field: str) -> str:
