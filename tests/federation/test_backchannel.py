@@ -17,6 +17,9 @@ from federation.choices import DeliveryState
 from federation.models import Delivery
 from federation.propagation import BACKCHANNEL_LOGOUT_EVENT, deliveries_send
 from federation.selectors import account_sign_outs
+from notifications.alerts import alerts_send
+from notifications.choices import NoticeKind
+from notifications.models import Notice
 from portal.actors import COMMAND_LINE
 
 from ..helpers import (
@@ -200,6 +203,13 @@ def test_a_system_down_is_retried_then_alerted_and_the_account_page_says_so(clie
     assert (sign_outs.delivered, sign_outs.total) == (0, 1)
     page = admin_client.get(f"/admin/accounts/{officer_bien_hoa.pk}/")
     assert "Đã đăng xuất khỏi 0/1 hệ thống" in page.content.decode()
+    # The IT Center's alert pass tells every IT admin, once.
+    alerts_send()
+    alerted = Notice.objects.filter(kind=NoticeKind.IT_ALERT, source_key__startswith="alert:system_deliveries_failed")
+    assert alerted.count() == 1
+    assert Delivery.objects.filter(alerted_at=None).count() == 0
+    alerts_send()
+    assert alerted.count() == 1
 
 
 def test_a_delivery_claimed_twice_is_sent_once(client_factory, officer_bien_hoa, units, receiver):
