@@ -99,7 +99,7 @@ def system_register(*, actor, name: str, unit, redirect_uris: list[str], backcha
 def system_update(*, actor, system: ConnectedSystem, name: str, unit, redirect_uris: list[str],
                   backchannel_logout_uri: str, contact: str) -> ConnectedSystem:
     ensure_it_admin(actor, _("Only IT Center administrators may change connected systems."))
-    system = ConnectedSystem.objects.select_for_update().select_related("application").get(pk=system.pk)
+    system = ConnectedSystem.objects.select_for_update(of=("self",)).select_related("application").get(pk=system.pk)
     name, uris, backchannel, contact = _fields_or_refuse(name=name, unit=unit, redirect_uris=redirect_uris,
                                                          backchannel_logout_uri=backchannel_logout_uri,
                                                          contact=contact)
@@ -156,7 +156,7 @@ def system_enable(*, actor, system: ConnectedSystem) -> bool:
 def system_secret_rotate(*, actor, system: ConnectedSystem) -> str:
     """A new client secret, shown once; the old one stops working at once."""
     ensure_it_admin(actor, _("Only IT Center administrators may replace a system's secret."))
-    system = ConnectedSystem.objects.select_for_update().select_related("application").get(pk=system.pk)
+    system = ConnectedSystem.objects.select_for_update(of=("self",)).select_related("application").get(pk=system.pk)
     secret = _new_secret()
     application = system.application
     application.client_secret = secret
