@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import (
+    PROVINCE,
     DEMO_ACCOUNTS,
     demo_accounts_seed,
     demo_otpauth_uri,
@@ -17,6 +18,8 @@ from accounts.demo import (
     totp_key_from_base32,
 )
 from compliance.population import demo_population_seed
+from federation.demo import demo_system_seed
+from portal.actors import SEED_DEMO
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
 
@@ -77,10 +80,15 @@ class Command(BaseCommand):
                 self._warn_if_weak(password)
             results = demo_accounts_seed(password=password, reset_existing=reset_existing, must_change=production)
             enrolled_key, enrolled = demo_second_factor_seed(key=totp_key)
+            # The trial's sample "one-stop system" (run_sample_rp): single sign-on and back-channel
+            # logout shown end to end; under DEBUG=1 only (its addresses are http://127.0.0.1).
+            sample_system = demo_system_seed(actor=SEED_DEMO, unit_code=PROVINCE[0])
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
         population = demo_population_seed() if sample_population else None
         self.stdout.write(f"Units created: {units_created}")
+        if sample_system is not None:
+            self.stdout.write(f"Connected system: {sample_system.name} (python manage.py run_sample_rp)")
         if population is not None:
             self.stdout.write(f"Sample officers created: {population['officers']} (no usable password)")
         for username, was_created in results:
