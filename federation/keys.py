@@ -39,8 +39,15 @@ def _new_key_row(now) -> SigningKey:
                       created_at=now)
 
 
+# Decrypted keys by kid, per process (a key never changes under its kid; a rotation makes a new kid).
+_DECRYPTED: dict[str, jwk.JWK] = {}
+
+
 def key_jwk(row: SigningKey) -> jwk.JWK:
-    key = _pem_to_jwk(_fernet().decrypt(bytes(row.private_key_encrypted)))
+    key = _DECRYPTED.get(row.kid)
+    if key is None:
+        key = _pem_to_jwk(_fernet().decrypt(bytes(row.private_key_encrypted)))
+        _DECRYPTED[row.kid] = key
     return key
 
 

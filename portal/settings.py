@@ -338,6 +338,8 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Connected systems' client secrets only (288 random bits; federation/hashers.py says why), last.
+    "federation.hashers.ClientSecretHasher",
 ]
 # Every rule reads its thresholds from the one editable policy (policy.models.PasswordPolicy).
 AUTH_PASSWORD_VALIDATORS = [
@@ -576,6 +578,7 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": PORTAL_URL.rstrip("/"),
     "OAUTH2_VALIDATOR_CLASS": "federation.oidc.PortalOAuth2Validator",
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
     "SCOPES": {"openid": _("Sign in with your portal account"), "profile": _("Your name, unit and role"),
                "email": _("Your e-mail address")},
     "DEFAULT_SCOPES": ["openid"],
@@ -598,6 +601,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
