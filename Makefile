@@ -10,7 +10,7 @@ PIP := $(VENV)/bin/pip
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-test messages chromium services layers bench check-deploy clean
+.PHONY: run test install install-test messages chromium services layers bench check-deploy clean sample-rp
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ run: install messages
 	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 	@DEBUG=1 $(PY) manage.py seed_demo --sample-population
 	@DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The trial's sample "one-stop system" (a relying party seed_demo registers): single sign-on through the
+# portal on http://127.0.0.1:8001 and the back-channel logout shown live (README "Connected systems").
+sample-rp: install
+	@DEBUG=1 $(PY) manage.py run_sample_rp --port 8001
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:
