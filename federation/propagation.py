@@ -33,7 +33,7 @@ from oauth2_provider.models import get_access_token_model, get_id_token_model, g
 from accounts.permissions import account_access_refusal
 from accounts.session_store import OIDC_SID_KEY
 from audit.choices import EventKind
-from audit.services import audit_event_record
+from audit.services import audit_event_record, audit_events_record
 from portal.actors import SystemActor
 
 from .choices import AccessEndReason, DeliveryKind, DeliveryState, SystemKind
@@ -209,9 +209,31 @@ def deliveries_send(ids: list[int]) -> dict:
     prepared = [(row, _logout_token(row, kid, key)) for row in rows]
     with requests.Session() as http, ThreadPoolExecutor(max_workers=min(SENDERS, len(prepared))) as pool:
         results = list(pool.map(lambda item: _post(http, item[0], item[1]), prepared))
+    delivered = [row for (row, _token), error in zip(prepared, results) if not error]
+    outcome["delivered"] = _settle_delivered(delivered)
     for (row, _token), error in zip(prepared, results):
-        outcome[_settle(row, error)] += 1
+        if error:
+            outcome[_settle(row, error)] += 1
     return outcome
+
+
+@transaction.atomic
+def _settle_delivered(rows: list[Delivery]) -> int:
+    """The deliveries the systems took, in one UPDATE on this claim's lease and one INSERT of their
+    audit events (a batch of sign-outs is one statement each, not one transaction a row)."""
+    if not rows:
+        return 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE federation_delivery SET state = %s, delivered_at = %s, last_error = '', lease_until = NULL "
+            "WHERE id = ANY(%s) AND state = %s AND lease_until = %s RETURNING id",
+            [DeliveryState.DELIVERED, now, [row.pk for row in rows], DeliveryState.SENDING, rows[0].lease_until])
+        settled = {row_id for (row_id,) in cursor.fetchall()}
+    audit_events_record(kind=EventKind.SYSTEM_LOGOUT_DELIVERED, actor=DELIVERY_JOB, entries=[
+        (row.account, {"system": row.system.name, "attempts": row.attempts, "session": row.payload.get("sid", "")})
+        for row in rows if row.pk in settled])
+    return len(settled)
 
 
 def _logout_token(row: Delivery, kid: str, key) -> str:
