@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AccountSession
 from accounts.services.lifecycle import account_disable, account_password_reset, account_update
+from accounts.services.second_factor import second_factor_reset
 from accounts.services.sessions import account_sessions_end, session_end, sessions_end_others
 from accounts.session_store import session_handle
 from audit.choices import EventKind
@@ -92,7 +93,7 @@ def test_disabling_queues_every_session_of_every_system_plus_all_sessions(client
 
 
 @pytest.mark.parametrize("way", ["sign_out", "session_end", "password_change", "password_reset", "role_change",
-                                 "admin_ends_sessions", "idle_timeout"])
+                                 "admin_ends_sessions", "idle_timeout", "lifetime", "second_factor_reset"])
 def test_every_way_access_ends_queues_its_sessions(way, client_factory, officer_bien_hoa, it_admin, systems,
                                                    settings):
     browsers, sids = _two_sessions_in_every_system(client_factory, officer_bien_hoa, systems)
@@ -115,9 +116,15 @@ def test_every_way_access_ends_queues_its_sessions(way, client_factory, officer_
     elif way == "admin_ends_sessions":
         account_sessions_end(actor=it_admin, account=officer_bien_hoa)
         ended = sids
+    elif way == "second_factor_reset":
+        second_factor_reset(actor=it_admin, account=officer_bien_hoa, reason="Mất điện thoại")
+        ended = sids
     else:
         session = first.session
-        session["_last_activity"] = int(timezone.now().timestamp()) - 3600
+        if way == "idle_timeout":
+            session["_last_activity"] = int(timezone.now().timestamp()) - 3600
+        else:
+            session["_session_started"] = int(timezone.now().timestamp()) - 48 * 3600
         session.save()
         assert first.get("/").status_code == 302
         ended = [sids[0]]
@@ -221,3 +228,12 @@ def test_a_delivery_claimed_twice_is_sent_once(client_factory, officer_bien_hoa,
     assert deliveries_send(ids) == {"delivered": 2, "retrying": 0, "failed": 0}
     assert deliveries_send(ids) == {"delivered": 0, "retrying": 0, "failed": 0}
     assert len(receiver.tokens) == 2
+
+
+def test_disabling_from_the_account_page_tells_the_systems(client_factory, officer_bien_hoa, systems, admin_client):
+    _browsers, sids = _two_sessions_in_every_system(client_factory, officer_bien_hoa, systems)
+    answer = admin_client.post(f"/admin/accounts/{officer_bien_hoa.pk}/disable/", {"reason": "Nghỉ việc"})
+    assert answer.status_code == 302
+    assert len(_queued()) == 6
+    page = admin_client.get(f"/admin/accounts/{officer_bien_hoa.pk}/").content.decode()
+    assert "Đã đăng xuất khỏi 0/2 hệ thống" in page
