@@ -18,7 +18,6 @@ from datetime import datetime, timezone as datetime_timezone
 from django.db import transaction
 from django.utils import timezone
 from jwcrypto import jwt
-from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from accounts.permissions import account_access_refusal
@@ -26,7 +25,6 @@ from accounts.scope import account_within_unit
 from audit.choices import EventKind
 from audit.services import audit_event_record
 
-from .choices import AccessEndReason
 from .keys import signing_key_active, signing_key_set
 from .models import ConnectedSystem, SystemSignIn
 from .propagation import DELIVERY_JOB, _tokens_revoke
@@ -220,7 +218,3 @@ def sign_in_moment(session) -> datetime:
     if started:
         return datetime.fromtimestamp(int(started), tz=datetime_timezone.utc)
     return timezone.now()
-
-
-def revocation_reason() -> str:
-    return AccessEndReason.SESSION_ENDED

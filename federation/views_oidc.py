@@ -6,12 +6,12 @@ import secrets
 
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.models import get_access_token_model
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, IntrospectTokenView
 from oauth2_provider.views.mixins import OIDCOnlyMixin
 
@@ -122,15 +122,5 @@ class PortalIntrospectView(IntrospectTokenView):
             "username": token.user.username, "sub": str(token.user.pk), "token_type": "Bearer",
             "exp": int(calendar.timegm(token.expires.timetuple())),
             "iat": int(calendar.timegm(token.created.timetuple())),
-            "iss": request_issuer(), "unit_code": token.user.unit.code, "role": token.user.role,
+            "iss": oauth2_settings.OIDC_ISS_ENDPOINT, "unit_code": token.user.unit.code, "role": token.user.role,
         })
-
-
-def request_issuer() -> str:
-    from oauth2_provider.settings import oauth2_settings
-
-    return oauth2_settings.OIDC_ISS_ENDPOINT
-
-
-def now_seconds() -> int:
-    return int(timezone.now().timestamp())

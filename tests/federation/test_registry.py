@@ -1,7 +1,6 @@
 """The connected-systems registry: the command, the page (it_admin manages, inspectors read), a secret
 shown once and rotatable, disabling a system, lookup API clients on the same page; signing-key rotation
 keeps the retired key published; RP-initiated logout ends the portal session and tells the systems."""
-import base64
 from io import StringIO
 
 import pytest
