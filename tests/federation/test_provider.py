@@ -187,3 +187,27 @@ def test_disabling_revokes_every_token(client, system, officer_bien_hoa, it_admi
     assert AccessToken.objects.filter(user=officer_bien_hoa).count() == 0
     assert RefreshToken.objects.filter(user=officer_bien_hoa, revoked=None).count() == 0
     assert _introspect(client, system, tokens["access_token"]) == {"active": False}
+
+
+def test_a_code_is_refused_when_the_account_was_locked_after_it_was_issued(client, system, officer_bien_hoa):
+    login(client, officer_bien_hoa)
+    response, verifier = oidc_authorize(client, system[0])
+    code = oidc_code_from(response)["code"]
+    AccessAttempt.objects.create(username=officer_bien_hoa.username, ip_address="10.0.0.1", user_agent="x",
+                                 failures_since_start=5, attempt_time=timezone.now(), get_data="", post_data="")
+    answer = oidc_token(client, system[0], system[1], grant_type="authorization_code", code=code,
+                        redirect_uri=system[0].application.redirect_uris, code_verifier=verifier)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
+    event = SecurityEvent.objects.get(kind=EventKind.SYSTEM_SIGN_IN_REFUSED)
+    assert (event.details["refused_because"], event.details["step"]) == ("locked", "token")
+
+
+def test_a_locked_account_is_refused_at_authorize(client, system, officer_bien_hoa):
+    login(client, officer_bien_hoa)
+    AccessAttempt.objects.create(username=officer_bien_hoa.username, ip_address="10.0.0.1", user_agent="x",
+                                 failures_since_start=5, attempt_time=timezone.now(), get_data="", post_data="")
+    response, _verifier = oidc_authorize(client, system[0])
+    assert response.status_code == 403
+    assert "Tài khoản của bạn đang bị khóa" in response.content.decode()
+    assert SystemSignIn.objects.count() == 0
