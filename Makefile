@@ -13,7 +13,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PORT ?= 8000
 
-.PHONY: run test install install-test messages chromium pgbouncer services lint layers bench check-deploy clean
+.PHONY: run test install install-test messages chromium pgbouncer services lint layers bench check-deploy clean sample-rp
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ messages: $(VENV)/.installed
 # only there, once); a Celery worker with beat beside the server. Ctrl-C stops all of it.
 run: install messages
 	@DEBUG=1 $(PY) -m portal.trial --port $(PORT)
+
+# The trial's sample "one-stop system" (a relying party seed_demo registers): single sign-on through the
+# portal on http://127.0.0.1:8001 and the back-channel logout shown live (README "Connected systems").
+sample-rp: install
+	@DEBUG=1 $(PY) manage.py run_sample_rp --port 8001
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 chromium:

@@ -141,6 +141,8 @@ def ensure_may(allowed: bool, message) -> None:
     """A service's guard on one of the predicates above: NotAllowed with the service's message."""
     if not allowed:
         raise NotAllowed(message)
+
+
 # ----- whether an account may be used at all ---------------------------------------------------------
 
 ACCESS_DISABLED = "disabled"
@@ -188,7 +190,7 @@ def account_access_refusal(account) -> str | None:
     """Why the account may not be used now (sign-in, sessions, lookups, connected systems), or None.
     "disabled" first (it is final), then "contained" (an incident response holds it, whatever the
     lockout says), then "locked" (failed sign-ins, for a while)."""
-    if not account.is_active:
+    if account is None or not account.is_active:
         return ACCESS_DISABLED
     if account_contained(account):
         return ACCESS_CONTAINED

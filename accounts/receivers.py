@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from .choices import SignInFactor
 from .services import sessions, signin
+from .session_store import OIDC_SID_KEY
 
 
 @receiver(user_logged_in)
@@ -36,4 +37,6 @@ def on_user_locked_out(sender, request, username=None, ip_address=None, **kwargs
 def on_user_logged_out(sender, request, user, **kwargs):
     # A logout the portal made (policy.middleware) sets request.logout_reason before calling logout().
     if user is not None:
-        signin.logout_record(account=user, reason=getattr(request, "logout_reason", ""))
+        session = getattr(request, "session", None)
+        signin.logout_record(account=user, reason=getattr(request, "logout_reason", ""),
+                             sid=session.get(OIDC_SID_KEY) if session is not None else None)

@@ -103,3 +103,9 @@ def recertification_items_for(user, campaign):
     if user.role != Role.UNIT_LEADER:
         return items.none()
     return items.filter(reviewer_unit__in=units_visible_to(user)).exclude(account=user)
+
+
+def account_within_unit(account, unit: Unit) -> bool:
+    """Is the account one of the unit's subtree's (a connected system signs in only the officers of its
+    owner unit and the units below it)?"""
+    return account.unit is not None and unit_within(account.unit, unit)

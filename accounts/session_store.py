@@ -18,6 +18,9 @@ IP_ADDRESS_KEY = "_session_ip"
 # Set when the second factor was checked at this session's sign-in (policy.middleware refuses a session
 # of an account that needs one without it).
 SECOND_FACTOR_KEY = "_second_factor"
+# The session's `sid` in the connected systems (OpenID Connect), set when it first signs in to one
+# (federation.views_oidc); kept across the key changes of a session (sign-in, password change).
+OIDC_SID_KEY = "_oidc_sid"
 
 
 def session_handle(session_key: str) -> str:

@@ -87,6 +87,17 @@ class EventKind(models.TextChoices):
     API_CLIENT_SUSPENDED = "api_client_suspended", _("Lookup API client suspended (incident)")
     API_CLIENT_RESUMED = "api_client_resumed", _("Lookup API client resumed after a containment")
     DEADLINE_RULES_CHANGED = "deadline_rules_changed", _("Incident deadline rules changed")
+    # Connected systems (federation/).
+    SYSTEM_SIGN_IN = "system_sign_in", _("Signed in to a connected system")
+    SYSTEM_SIGN_IN_REFUSED = "system_sign_in_refused", _("Sign-in to a connected system refused")
+    SYSTEM_TOKENS_REVOKED = "system_tokens_revoked", _("Connected systems' tokens revoked")
+    SYSTEM_LOGOUT_DELIVERED = "system_logout_delivered", _("Sign-out delivered to a connected system")
+    SYSTEM_LOGOUT_FAILED = "system_logout_failed", _("Sign-out could not be delivered to a connected system")
+    SYSTEM_REGISTERED = "system_registered", _("Connected system registered")
+    SYSTEM_CHANGED = "system_changed", _("Connected system changed")
+    SYSTEM_DISABLED = "system_disabled", _("Connected system disabled")
+    SYSTEM_SECRET_ROTATED = "system_secret_rotated", _("Connected system's secret replaced")
+    SIGNING_KEY_ROTATED = "signing_key_rotated", _("Sign-in signing key rotated")
 
 
 class SessionEndReason(models.TextChoices):

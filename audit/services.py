@@ -43,6 +43,25 @@ def audit_event_record(
     )
 
 
+def audit_events_record(*, kind: EventKind, actor, entries: list[tuple]) -> int:
+    """Many events of one kind by one actor in one INSERT (a job's per-row outcomes, e.g. a batch of
+    deliveries): `entries` are (target, details) pairs; the same fields as audit_event_record."""
+    if actor is None:
+        raise ValueError("An audit event needs an actor: a User or a portal.actors.SystemActor.")
+    person = None if isinstance(actor, SystemActor) else actor
+    context = current_audit_context()
+    now = timezone.now()
+    rows = [SecurityEvent(occurred_at=now, kind=kind, actor=person, actor_username=actor.username, target=target,
+                          target_username=target.username if target is not None else "",
+                          unit=target.unit if target is not None else None,
+                          unit_code=target.unit.code if target is not None and target.unit is not None else "",
+                          ip_address=context.ip_address, user_agent=context.user_agent,
+                          request_id=context.request_id, details=details or {})
+            for target, details in entries]
+    SecurityEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
 def changes_between(old: dict, new: dict) -> dict:
     """The {"old": …, "new": …} pair of the fields whose values differ, for an event's details."""
     changed = [key for key in new if old.get(key) != new[key]]

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-
 from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404

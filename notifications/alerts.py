@@ -29,6 +29,8 @@ from accounts.models import TurnoverRequest, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
+from federation.selectors import deliveries_to_alert
+from federation.services import deliveries_mark_alerted
 from lookups.selectors import anomaly_flags_to_alert
 from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
@@ -191,10 +193,26 @@ def _anomalies_mark(flags) -> None:
     anomaly_flags_mark_alerted(actor=ALERT_JOB, flag_ids=[flag.pk for flag in flags])
 
 
+def _system_deliveries_describe(deliveries) -> tuple[str, str, list[str]]:
+    """Sign-outs a connected system never received (after every retry): the account may still be
+    signed in there; the IT Center calls the system's contact."""
+    lines = [_("%(when)s · %(system)s: %(account)s — %(error)s") % {
+        "when": _when(delivery.created_at), "system": delivery.system.name,
+        "account": delivery.account.username if delivery.account else "—", "error": delivery.last_error or "—"}
+        for delivery in deliveries]
+    return f"up-to:{deliveries[-1].pk}", _("Sign-outs not delivered to connected systems"), lines
+
+
+def _system_deliveries_mark(deliveries) -> None:
+    deliveries_mark_alerted(ids=[delivery.pk for delivery in deliveries], now=timezone.now())
+
+
 ALERT_SOURCES: list[AlertSource] = [
     LockoutBurst(), TurnoverOverdue(), FailedJobs(), FailedDeliveries(),
     SelectorSource("anomalous_lookups", select=anomaly_flags_to_alert, describe=_anomalies_describe,
                    mark=_anomalies_mark, link_name="lookups:anomalies"),
+    SelectorSource("system_deliveries_failed", select=deliveries_to_alert, describe=_system_deliveries_describe,
+                   mark=_system_deliveries_mark, link_name="federation:registry"),
 ]
 
 

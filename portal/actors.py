@@ -41,6 +41,7 @@ SYSTEM_ACTOR_LABELS = {
     "compliance_job": _("Compliance job"),
     "anomaly_job": _("Lookup anomaly job"),
     "alert_job": _("IT Center alert job"),
+    "federation_job": _("Connected-systems delivery job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }

@@ -91,6 +91,10 @@ INSTALLED_APPS = [
     "incidents",
     "compliance",
     "letter",
+    # Connected systems: the OpenID Connect provider (django-oauth-toolkit, extended in federation.oidc)
+    # and the registry and delivery ledger of the systems that rely on the portal's accounts.
+    "oauth2_provider",
+    "federation",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +290,8 @@ CELERY_BEAT_SCHEDULE = {
     # Notifications: the outbox's sweep (retries due, e-mails never handed over, dead workers' claims)
     # every minute — so no task ever waits with a countdown or an ETA (the visibility timeout's trap).
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
+    # Connected systems: the delivery ledger's sweep (retries due, claims of dead workers), every minute.
+    "federation-deliver-due": {"task": "federation.deliver_due", "schedule": crontab()},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
     "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},
@@ -372,6 +378,8 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Connected systems' client secrets only (288 random bits; federation/hashers.py says why), last.
+    "federation.hashers.ClientSecretHasher",
 ]
 # Every rule reads its thresholds from the one editable policy (policy.models.PasswordPolicy).
 AUTH_PASSWORD_VALIDATORS = [
@@ -597,6 +605,57 @@ if AUDIT_HEADS_SYSLOG:
         "class": "logging.handlers.SysLogHandler", "facility": "auth",
         "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_HEADS_SYSLOG}
     LOGGING["loggers"]["audit.heads"]["handlers"] = ["heads_syslog"]
+
+# Connected systems (federation/, README "Connected systems"). The issuer is PORTAL_URL; discovery at
+# PORTAL_URL/.well-known/openid-configuration. Access tokens are short (5 minutes by default) so that a
+# system without a back-channel endpoint loses access soon anyway; refresh tokens rotate and a reused one
+# revokes its whole family; a refresh token lives no longer than the portal's longest session.
+OIDC_ACCESS_TOKEN_SECONDS = env.int("OIDC_ACCESS_TOKEN_SECONDS", default=300)
+OIDC_ID_TOKEN_SECONDS = env.int("OIDC_ID_TOKEN_SECONDS", default=600)
+# A back-channel delivery that gets no answer within this many seconds counts as a failed attempt.
+FEDERATION_DELIVERY_TIMEOUT = env.int("FEDERATION_DELIVERY_TIMEOUT", default=5)
+# django-oauth-toolkit's own models (named, so that federation's migrations can point at them).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": PORTAL_URL.rstrip("/"),
+    "OAUTH2_VALIDATOR_CLASS": "federation.oidc.PortalOAuth2Validator",
+    "CLIENT_SECRET_HASHER": "client_secret_sha256",
+    "SCOPES": {"openid": _("Sign in with your portal account"), "profile": _("Your name, unit and role"),
+               "email": _("Your e-mail address")},
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": OIDC_ID_TOKEN_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 3600 * max(SESSION_ABSOLUTE_HOURS, SESSION_ABSOLUTE_HOURS_ADMIN),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, no "plain" PKCE, `iss` in the
+    # authorization response, tokens kept as hashes only.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # The demo relying party (make run) listens on http://127.0.0.1; production systems use https.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+    "ALLOWED_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+}
 
 PORTAL_NAME = "Cổng an toàn tài khoản"
 IT_CENTER_CONTACT = env.str("IT_CENTER_CONTACT", default="02513.827.555 – hotro@dongnai.gov.vn")

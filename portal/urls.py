@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts.views import sessions as session_views
 from accounts.views import signin as signin_views
+from federation import views_oidc
 from lookups.api import api as lookup_api
 
 from . import views
@@ -32,6 +33,10 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("letter/", include("letter.urls")),
     path("incidents/", include("incidents.urls")),
+    # Connected systems: the OpenID Connect provider (issuer PORTAL_URL) and the registry page.
+    path(".well-known/openid-configuration", views_oidc.PortalDiscoveryView.as_view(), name="oidc_discovery"),
+    path("o/", include("federation.urls_oidc")),
+    path("admin/systems/", include("federation.urls")),
 ]
 
 # The portal's pages for refused requests, each recorded once (portal.views); 500.html is Django's

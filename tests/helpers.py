@@ -238,3 +238,112 @@ class PrivateRedisServer:
             self.process.wait(10)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# ----- connected systems (OpenID Connect) ------------------------------------------------------------
+
+class LogoutReceiver:
+    """A real HTTP server on a free port of localhost standing for a relying party's back-channel logout
+    endpoint: it records each POSTed `logout_token`, and answers `status` (set 503 to play a system
+    that is down)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        receiver = self
+        self.tokens: list[str] = []
+        self.status = 200
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                with receiver._lock:
+                    status = receiver.status
+                    if status == 200:
+                        receiver.tokens.extend(form.get("logout_token", []))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/backchannel-logout"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.tokens) >= count:
+                    return list(self.tokens)
+            time.sleep(0.05)
+        raise TimeoutError(f"{len(self.tokens)} logout token(s) arrived, not {count}.")
+
+
+def oidc_system_register(unit, *, name="Hệ thống một cửa", backchannel_logout_uri="",
+                         redirect_uri="https://motcua.example.vn/callback"):
+    """A relying party registered as the IT Center's command line does; returns (system, secret)."""
+    from federation.services import system_register
+    from portal.actors import COMMAND_LINE
+
+    return system_register(actor=COMMAND_LINE, name=name, unit=unit, redirect_uris=[redirect_uri],
+                           backchannel_logout_uri=backchannel_logout_uri)
+
+
+def oidc_authorize(client, system, *, nonce="n-0S6_WzA2Mj", state="af0ifjsldkj", verifier=None,
+                   redirect_uri=None, scope="openid profile email", **extra):
+    """The browser's step: GET /o/authorize/ as an Authlib relying party builds it (PKCE S256).
+    Returns (response, verifier)."""
+    from authlib.common.security import generate_token
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+    verifier = verifier or generate_token(48)
+    params = {"response_type": "code", "client_id": system.application.client_id, "scope": scope,
+              "redirect_uri": redirect_uri or system.application.redirect_uris.split()[0], "state": state,
+              "nonce": nonce, "code_challenge": create_s256_code_challenge(verifier),
+              "code_challenge_method": "S256", **extra}
+    params = {key: value for key, value in params.items() if value is not None}
+    return client.get("/o/authorize/", params), verifier
+
+
+def oidc_code_from(response) -> dict:
+    from urllib.parse import parse_qs, urlsplit
+
+    assert response.status_code == 302, (response.status_code, getattr(response, "content", b"")[:300])
+    return {key: values[0] for key, values in parse_qs(urlsplit(response.url).query).items()}
+
+
+def oidc_token(client, system, secret, **data):
+    """POST /o/token/ with the system's credentials (HTTP Basic, client_secret_basic)."""
+    import base64
+
+    credentials = base64.b64encode(f"{system.application.client_id}:{secret}".encode()).decode()
+    return client.post("/o/token/", data, HTTP_AUTHORIZATION=f"Basic {credentials}")
+
+
+def oidc_verify(client, token: str, *, audience: str) -> dict:
+    """Check a JWT the portal signed against its published JWKS (joserfc); returns its claims."""
+    from joserfc import jwt as jose_jwt
+    from joserfc.jwk import KeySet
+
+    keys = KeySet.import_key_set(client.get("/o/jwks/").json())
+    decoded = jose_jwt.decode(token, keys, algorithms=["RS256"])
+    assert decoded.claims["aud"] == audience
+    return {"header": decoded.header, **decoded.claims}

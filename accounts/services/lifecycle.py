@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record, changes_between
+from federation.choices import AccessEndReason
+from federation.propagation import access_ended
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
@@ -104,6 +106,11 @@ def sessions_end_for(account: User) -> int:
     """End every session of the account for good: the rows go, so no later re-enabling (and no
     request in flight, whose save then fails) brings one back. Returns how many ended."""
     ended, _ = AccountSession.objects.filter(account_id=account.pk).delete()
+    # The chokepoint of connected systems: every caller (disabling by any path, password reset, role
+    # change, second-factor reset, an admin ending sessions, containment) ends the account's access
+    # there too, in this transaction: tokens revoked, a logout token queued per system and session.
+    access_ended(account=account, reason=AccessEndReason.SESSIONS_ENDED if account.is_active
+                 else AccessEndReason.ACCOUNT_DISABLED)
     return ended
 
 

@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from federation.choices import AccessEndReason
+from federation.propagation import access_ended, session_sid
 from portal.audit_context import current_audit_context
 from portal.errors import DomainError
 
@@ -21,7 +23,10 @@ def session_end(*, actor: User, handle: str) -> AccountSession:
     """The owner ends one of their sessions (another browser, a computer left signed in)."""
     for session in AccountSession.objects.select_for_update().filter(account_id=actor.pk):
         if session_handle(session.session_key) == handle:
+            sid = session_sid(session)
             session.delete()
+            if sid:
+                access_ended(account=actor, reason=AccessEndReason.SESSION_ENDED, sids=[sid])
             audit_event_record(kind=EventKind.SESSION_ENDED, actor=actor, target=actor,
                                details={"device": session.user_agent[:120],
                                         "ip_address": session.ip_address or ""})
@@ -38,11 +43,16 @@ def account_sessions_end(*, actor, account: User) -> int:
     return ended
 
 
+@transaction.atomic
 def sessions_end_others(*, account: User, keep_session_key: str | None) -> int:
     """After a password change: every other session of the account ends (Django would refuse them at
-    their next request anyway, by the password's hash; the rows go now, so the list is true)."""
+    their next request anyway, by the password's hash; the rows go now, so the list is true) — and with
+    them, in the connected systems, every session but this one's (each its own logout token)."""
+    kept = AccountSession.objects.filter(account_id=account.pk, session_key=keep_session_key or "").first()
     ended, _details = AccountSession.objects.filter(account_id=account.pk).exclude(
         session_key=keep_session_key or "").delete()
+    access_ended(account=account, reason=AccessEndReason.OTHER_SESSIONS_ENDED,
+                 keep_sid=session_sid(kept) if kept is not None else None)
     return ended
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 from audit.choices import EventKind, SessionEndReason
 from audit.models import SecurityEvent
 from audit.services import audit_event_record
+from federation.choices import AccessEndReason
+from federation.propagation import access_ended
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.selectors import current_policy
@@ -124,9 +126,14 @@ def lockout_record(*, username: str) -> None:
                        context={"address": event.ip_address, "minutes": current_policy().lockout_minutes})
 
 
-def logout_record(*, account: User, reason: str = "") -> None:
+@transaction.atomic
+def logout_record(*, account: User, reason: str = "", sid: str | None = None) -> None:
     """A logout the person asked for, or one the portal made (`reason`: a SessionEndReason code; the
-    portal is then the actor, the account only its target)."""
+    portal is then the actor, the account only its target: idle or absolute limit reached). The
+    session's sign-ins to connected systems (`sid`) end with it: a logout token to each."""
+    if sid:
+        access_ended(account=account, reason=AccessEndReason.SIGNED_OUT if not reason
+                     else AccessEndReason.SESSION_ENDED, sids=[sid])
     if not reason:
         audit_event_record(kind=EventKind.LOGOUT, actor=account, target=account)
         return

@@ -6,14 +6,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Unit, User
 from accounts.permissions import ensure_it_admin, ensure_right
-from portal.actors import Right
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from portal.actors import Right
 from portal.errors import DomainError, PolicyViolation
 from portal.text import first_invisible_character
 
 from ..models import AnomalyFlag
-
 
 ANOMALY_BATCH = 500
 

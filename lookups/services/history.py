@@ -14,7 +14,6 @@ from portal.errors import NotAllowed, PolicyViolation
 from ..exports import XLSX_MAX_ROWS
 from ..selectors import lookup_history_of
 
-
 EXPORT_FORMATS = ("csv", "xlsx")
 
 

@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason
 from accounts.selectors import account_is_locked
-from lookups.services import decisions
 from lookups.choices import QuotaWindow
 from lookups.models import LookupRecord, QuotaCounter, QuotaOverride
-from lookups.services import citizen_id_hash, lookup_decide
+from lookups.services import citizen_id_hash, decisions, lookup_decide
 from lookups.validation import PROVINCE_CODES, citizen_id_checked, dossier_code_checked
 from portal.actors import SystemActor
 from portal.audit_context import audit_context

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ("portal", "accounts", "policy", "audit", "notifications", "lookups", "incidents", "letter", "compliance")
+PACKAGES = ("portal", "accounts", "policy", "audit", "notifications", "lookups", "incidents", "letter", "compliance", "federation")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess:

@@ -75,7 +75,8 @@ def test_it_hashes_the_test_run_with_a_cheap_argon2(db):
     cost = get_hasher().decode(UserFactory().password)
     assert (cost["variety"], cost["time_cost"], cost["memory_cost"], cost["parallelism"]) == ("argon2id", 1, 64, 1)
     assert settings.PASSWORD_HASHERS == ["tests.hashers.CheapArgon2PasswordHasher",
-                                         "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+                                         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+                                         "federation.hashers.ClientSecretHasher"]
 
 
 @pytest.mark.parametrize("overrides,expected", [

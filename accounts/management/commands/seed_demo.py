@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.demo import (
     DEMO_ACCOUNTS,
+    PROVINCE,
     demo_accounts_seed,
     demo_otpauth_uri,
     demo_password_problems,
@@ -17,10 +18,12 @@ from accounts.demo import (
     totp_key_from_base32,
 )
 from compliance.population import demo_population_seed
+from federation.demo import demo_system_seed
 from incidents.demo import demo_incident_seed
 from letter.demo import demo_directive_seed
 from policy.services import one_time_password_generate
 from policy.validators import CharacterClassValidator, MinimumLengthValidator
+from portal.actors import SEED_DEMO
 
 FIRST_ACCOUNT = "demo.admin"  # sees everything: accounts, units, events, policy
 GENERATED_PASSWORD_TRIES = 5
@@ -82,10 +85,15 @@ class Command(BaseCommand):
             demo_directive_seed()
             # A sample incident (reported by demo.officer, triaged by demo.admin; not contained).
             demo_incident_seed()
+            # The trial's sample "one-stop system" (run_sample_rp): single sign-on and back-channel
+            # logout shown end to end; under DEBUG=1 only (its addresses are http://127.0.0.1).
+            sample_system = demo_system_seed(actor=SEED_DEMO, unit_code=PROVINCE[0])
         # The sample population (officers without a usable password, lookups, snapshots) is for a
         # trial machine only: never on a production system.
         population = demo_population_seed() if sample_population else None
         self.stdout.write(f"Units created: {units_created}")
+        if sample_system is not None:
+            self.stdout.write(f"Connected system: {sample_system.name} (python manage.py run_sample_rp)")
         if population is not None:
             self.stdout.write(f"Sample officers created: {population['officers']} (no usable password)")
         for username, was_created in results:

@@ -1,0 +1,42 @@
+"""Input of the registry page: parse and validate only (federation.services writes)."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import UnitState
+from accounts.models import Unit
+
+
+class UnitField(forms.ModelChoiceField):
+    def label_from_instance(self, unit):
+        return f"{unit.name} ({unit.code})"
+
+
+def _units():
+    return Unit.objects.filter(state=UnitState.ACTIVE).order_by("path")
+
+
+class SystemForm(forms.Form):
+    name = forms.CharField(label=_("System name"), max_length=120)
+    unit = UnitField(label=_("Owner unit (its officers and those of the units below it may sign in)"),
+                     queryset=Unit.objects.none())
+    redirect_uris = forms.CharField(label=_("Redirect URIs (one a line, matched exactly)"),
+                                    widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    backchannel_logout_uri = forms.CharField(label=_("Back-channel logout URI (optional)"), required=False,
+                                             max_length=500)
+    contact = forms.CharField(label=_("Contact (vendor, phone, e-mail)"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = _units()
+
+    def clean_redirect_uris(self):
+        return [line.strip() for line in self.cleaned_data["redirect_uris"].splitlines() if line.strip()]
+
+
+class ApiClientForm(forms.Form):
+    name = forms.CharField(label=_("Client name"), max_length=100)
+    unit = UnitField(label=_("Unit (its officers and those of the units below it)"), queryset=Unit.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = _units()

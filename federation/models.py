@@ -1,0 +1,101 @@
+"""The connected systems (DESIGN layer 3 with the propagation): the registry, the portal's signing keys,
+each sign-in through a system (its `sid`, the session it belongs to, its refresh-token family) and the
+delivery ledger — a row per delivery to a system (a logout token now; SCIM pushes and manual tasks
+later), claimed and retried like an e-mail in the notifications outbox."""
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import DeliveryKind, DeliveryState, SystemKind
+
+
+class ConnectedSystem(models.Model):
+    """A system that relies on the portal's accounts. Its officers are those of its owner unit's subtree.
+    An OpenID Connect relying party is backed by a django-oauth-toolkit Application (client id, hashed
+    secret, redirect URIs matched exactly)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=SystemKind.choices, default=SystemKind.OIDC)
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="connected_systems",
+                             verbose_name=_("owner unit"))
+    application = models.OneToOneField("oauth2_provider.Application", on_delete=models.PROTECT, null=True,
+                                       blank=True, related_name="connected_system")
+    backchannel_logout_uri = models.URLField(_("back-channel logout URI"), max_length=500, blank=True, default="")
+    contact = models.CharField(_("contact"), max_length=200, blank=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("connected system")
+        verbose_name_plural = _("connected systems")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SigningKey(models.Model):
+    """An RSA key that signs ID tokens and logout tokens. One is active; a retired one stays published in
+    the JWKS until every token it signed has expired (`published_until`). The private key is kept
+    encrypted with a key derived from SECRET_KEY (federation.keys)."""
+
+    kid = models.CharField(max_length=64, unique=True)
+    private_key_encrypted = models.BinaryField()
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+    published_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["retired_at"], condition=models.Q(retired_at=None),
+                                               name="federation_one_active_signing_key")]
+
+
+class SystemSignIn(models.Model):
+    """One sign-in of an account to a system through a portal session: the `sid` (the portal session's,
+    kept in its data under accounts.session_store.OIDC_SID_KEY), the code it came with (as a hash, so a
+    code used twice can revoke what it gave), and the refresh-token family the code exchange started."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="sign_ins")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="system_sign_ins")
+    sid = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64, unique=True)
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    amr = models.JSONField(default=list)
+    auth_time = models.DateTimeField()
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "ended_at"], name="federation_signin_open")]
+
+
+class Delivery(models.Model):
+    """One delivery to one system: ready → sending → delivered | failed, attempts counted, retried at
+    +1, 5, 30 minutes and 2 hours (federation.propagation.RETRY_DELAYS), then failed and alerted to the
+    IT Center. A claim holds a lease, so a killed worker's claim is taken over by the sweep."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # the logout token's jti
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="deliveries")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, null=True, related_name="deliveries")
+    kind = models.CharField(max_length=24, choices=DeliveryKind.choices)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=DeliveryState.choices, default=DeliveryState.READY)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    next_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_at"], name="federation_delivery_due",
+                         condition=models.Q(state__in=["ready", "sending"])),
+            models.Index(fields=["account", "created_at"], name="federation_delivery_account"),
+            models.Index(fields=["system", "state"], name="federation_delivery_system"),
+        ]

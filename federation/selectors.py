@@ -1,0 +1,61 @@
+"""What the connected systems show: the registry (IT admins and inspectors), an account's sign-outs
+("đã đăng xuất khỏi N/M hệ thống"), failing deliveries, and what the IT Center's alert pass reads."""
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from accounts.choices import Role
+
+from .choices import DeliveryKind, DeliveryState
+from .models import ConnectedSystem, Delivery
+
+
+def registry_readable_by(user) -> bool:
+    return getattr(user, "role", None) in (Role.IT_ADMIN, Role.INSPECTOR)
+
+
+def systems_visible_to(user):
+    """The registry is the IT Center's (inspectors read it); nobody else lists it."""
+    if not registry_readable_by(user):
+        return ConnectedSystem.objects.none()
+    return ConnectedSystem.objects.select_related("unit", "application").annotate(
+        failing=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+        pending=Count("deliveries", filter=Q(deliveries__state__in=[DeliveryState.READY, DeliveryState.SENDING])),
+    ).order_by("name")
+
+
+def system_deliveries_failing(system, limit=50) -> list[Delivery]:
+    return list(system.deliveries.filter(
+        Q(state=DeliveryState.FAILED) | Q(state__in=[DeliveryState.READY, DeliveryState.SENDING], attempts__gt=0))
+        .select_related("account").order_by("-created_at")[:limit])
+
+
+@dataclass
+class AccountSignOuts:
+    """The latest access end of an account in the connected systems: N of M systems confirmed."""
+
+    delivered: int = 0
+    total: int = 0
+    deliveries: list = field(default_factory=list)
+
+
+def account_sign_outs(account) -> AccountSignOuts:
+    """The deliveries of the account's latest access end (the batch queued with the newest one), and
+    how many distinct systems confirmed all of theirs."""
+    newest = Delivery.objects.filter(account_id=account.pk, kind=DeliveryKind.BACKCHANNEL_LOGOUT).order_by(
+        "-created_at").values_list("created_at", flat=True).first()
+    if newest is None:
+        return AccountSignOuts()
+    batch = list(Delivery.objects.filter(account_id=account.pk, kind=DeliveryKind.BACKCHANNEL_LOGOUT,
+                                         created_at=newest).select_related("system").order_by("system__name", "pk"))
+    systems = {}
+    for row in batch:
+        systems.setdefault(row.system_id, []).append(row.state == DeliveryState.DELIVERED)
+    return AccountSignOuts(delivered=sum(1 for states in systems.values() if all(states)), total=len(systems),
+                           deliveries=batch)
+
+
+def deliveries_to_alert(limit=200) -> list[Delivery]:
+    """Deliveries that failed for good and were not alerted yet (notifications' alert pass)."""
+    return list(Delivery.objects.filter(state=DeliveryState.FAILED, alerted_at=None)
+                .select_related("system", "account").order_by("pk")[:limit])

@@ -1,0 +1,185 @@
+"""The connected-systems registry: register, change, disable a system, replace its secret, rotate the
+signing key — IT Center only, each audited in the same transaction (DESIGN: services check permission,
+write, record)."""
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oauth2_provider.models import get_application_model
+
+from accounts.models import Unit
+from accounts.permissions import ensure_it_admin
+from audit.choices import EventKind
+from audit.services import audit_event_record
+from portal.errors import PolicyViolation
+from portal.text import first_invisible_character
+
+from .choices import SystemKind
+from .keys import signing_key_rotate
+from .models import ConnectedSystem
+from .propagation import _tokens_revoke_application
+
+Application = get_application_model()
+
+
+def _allowed_schemes() -> tuple:
+    # https only in production; the trial (DEBUG=1) also takes http for its sample system on 127.0.0.1.
+    return tuple(settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"])
+
+
+def _uri_or_refuse(uri: str, *, field: str) -> str:
+    uri = (uri or "").strip()
+    parts = urlsplit(uri)
+    if (parts.scheme not in _allowed_schemes() or not parts.netloc or parts.fragment or len(uri) > 500
+            or first_invisible_character(uri) is not None or " " in uri):
+        raise PolicyViolation(_("Enter a full address starting with https:// (no #fragment): %(uri)s")
+                              % {"uri": uri[:100]}, code="uri_invalid", field=field)
+    return uri
+
+
+def _fields_or_refuse(*, name: str, unit, redirect_uris: list[str], backchannel_logout_uri: str, contact: str):
+    name = (name or "").strip()
+    if not name or len(name) > 120 or first_invisible_character(name) is not None:
+        raise PolicyViolation(_("Enter a system name of 1 to 120 characters on one line."), code="name_invalid",
+                              field="name")
+    if not isinstance(unit, Unit):
+        raise PolicyViolation(_("Choose the unit that owns the system."), code="unit_unknown", field="unit")
+    uris = [_uri_or_refuse(uri, field="redirect_uris") for uri in redirect_uris if (uri or "").strip()]
+    if not uris:
+        raise PolicyViolation(_("Give at least one redirect URI."), code="redirect_uri_missing", field="redirect_uris")
+    backchannel = _uri_or_refuse(backchannel_logout_uri, field="backchannel_logout_uri") \
+        if (backchannel_logout_uri or "").strip() else ""
+    contact = (contact or "").strip()
+    if len(contact) > 200 or first_invisible_character(contact) is not None:
+        raise PolicyViolation(_("Enter a contact of at most 200 characters on one line."), code="contact_invalid",
+                              field="contact")
+    return name, list(dict.fromkeys(uris)), backchannel, contact
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(36)
+
+
+@transaction.atomic
+def system_register(*, actor, name: str, unit, redirect_uris: list[str], backchannel_logout_uri: str = "",
+                    contact: str = "") -> tuple[ConnectedSystem, str]:
+    """Register an OpenID Connect relying party whose officers are those of `unit`'s subtree. Returns
+    the system and its client secret, shown this once (stored hashed by django-oauth-toolkit)."""
+    ensure_it_admin(actor, _("Only IT Center administrators may register connected systems."))
+    name, uris, backchannel, contact = _fields_or_refuse(name=name, unit=unit, redirect_uris=redirect_uris,
+                                                         backchannel_logout_uri=backchannel_logout_uri,
+                                                         contact=contact)
+    if ConnectedSystem.objects.filter(name=name).exists():
+        raise PolicyViolation(_("A connected system with this name already exists."), code="name_taken", field="name")
+    secret = _new_secret()
+    application = Application(
+        name=name, client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE, redirect_uris=" ".join(uris),
+        post_logout_redirect_uris=" ".join(uris), client_secret=secret, hash_client_secret=True,
+        skip_authorization=True, algorithm=Application.RS256_ALGORITHM)
+    application.save()
+    try:
+        with transaction.atomic():
+            system = ConnectedSystem.objects.create(name=name, kind=SystemKind.OIDC, unit=unit,
+                                                    application=application, backchannel_logout_uri=backchannel,
+                                                    contact=contact)
+    except IntegrityError:
+        raise PolicyViolation(_("A connected system with this name already exists."), code="name_taken",
+                              field="name") from None
+    audit_event_record(kind=EventKind.SYSTEM_REGISTERED, actor=actor, unit=unit,
+                       details={"system": name, "client_id": application.client_id, "redirect_uris": uris,
+                                "backchannel_logout_uri": backchannel})
+    return system, secret
+
+
+@transaction.atomic
+def system_update(*, actor, system: ConnectedSystem, name: str, unit, redirect_uris: list[str],
+                  backchannel_logout_uri: str, contact: str) -> ConnectedSystem:
+    ensure_it_admin(actor, _("Only IT Center administrators may change connected systems."))
+    system = ConnectedSystem.objects.select_for_update(of=("self",)).select_related("application").get(pk=system.pk)
+    name, uris, backchannel, contact = _fields_or_refuse(name=name, unit=unit, redirect_uris=redirect_uris,
+                                                         backchannel_logout_uri=backchannel_logout_uri,
+                                                         contact=contact)
+    if ConnectedSystem.objects.filter(name=name).exclude(pk=system.pk).exists():
+        raise PolicyViolation(_("A connected system with this name already exists."), code="name_taken", field="name")
+    before = {"name": system.name, "unit": system.unit.code, "redirect_uris": system.application.redirect_uris.split(),
+              "backchannel_logout_uri": system.backchannel_logout_uri, "contact": system.contact}
+    system.name, system.unit, system.backchannel_logout_uri, system.contact = name, unit, backchannel, contact
+    system.save(update_fields=["name", "unit", "backchannel_logout_uri", "contact"])
+    application = system.application
+    application.name = name
+    application.redirect_uris = " ".join(uris)
+    application.post_logout_redirect_uris = " ".join(uris)
+    application.save(update_fields=["name", "redirect_uris", "post_logout_redirect_uris"])
+    after = {"name": name, "unit": unit.code, "redirect_uris": uris, "backchannel_logout_uri": backchannel,
+             "contact": contact}
+    audit_event_record(kind=EventKind.SYSTEM_CHANGED, actor=actor, unit=unit,
+                       details={"system": name, "old": {k: v for k, v in before.items() if after[k] != v},
+                                "new": {k: v for k, v in after.items() if before[k] != v}})
+    return system
+
+
+@transaction.atomic
+def system_disable(*, actor, system: ConnectedSystem) -> bool:
+    """The system signs nobody in any more; its tokens are revoked at once. False when already disabled."""
+    ensure_it_admin(actor, _("Only IT Center administrators may disable connected systems."))
+    system = ConnectedSystem.objects.select_for_update().get(pk=system.pk)
+    if not system.is_active:
+        return False
+    system.is_active = False
+    system.disabled_at = timezone.now()
+    system.save(update_fields=["is_active", "disabled_at"])
+    revoked = _tokens_revoke_application(system.application_id) if system.application_id else 0
+    audit_event_record(kind=EventKind.SYSTEM_DISABLED, actor=actor, unit=system.unit,
+                       details={"system": system.name, "tokens_revoked": revoked})
+    return True
+
+
+@transaction.atomic
+def system_enable(*, actor, system: ConnectedSystem) -> bool:
+    ensure_it_admin(actor, _("Only IT Center administrators may enable connected systems."))
+    system = ConnectedSystem.objects.select_for_update().get(pk=system.pk)
+    if system.is_active:
+        return False
+    system.is_active = True
+    system.disabled_at = None
+    system.save(update_fields=["is_active", "disabled_at"])
+    audit_event_record(kind=EventKind.SYSTEM_CHANGED, actor=actor, unit=system.unit,
+                       details={"system": system.name, "new": {"is_active": True}})
+    return True
+
+
+@transaction.atomic
+def system_secret_rotate(*, actor, system: ConnectedSystem) -> str:
+    """A new client secret, shown once; the old one stops working at once."""
+    ensure_it_admin(actor, _("Only IT Center administrators may replace a system's secret."))
+    system = ConnectedSystem.objects.select_for_update(of=("self",)).select_related("application").get(pk=system.pk)
+    secret = _new_secret()
+    application = system.application
+    application.client_secret = secret
+    application.hash_client_secret = True
+    application.save(update_fields=["client_secret", "hash_client_secret"])
+    audit_event_record(kind=EventKind.SYSTEM_SECRET_ROTATED, actor=actor, unit=system.unit,
+                       details={"system": system.name, "client_id": application.client_id})
+    return secret
+
+
+@transaction.atomic
+def signing_key_rotate_now(*, actor) -> str:
+    """Rotate the ID-token signing key; the retired key stays in the JWKS until its tokens expire."""
+    ensure_it_admin(actor, _("Only IT Center administrators may rotate the signing key."))
+    new, retired = signing_key_rotate()
+    audit_event_record(kind=EventKind.SIGNING_KEY_ROTATED, actor=actor,
+                       details={"kid": new.kid, "retired_kid": retired.kid if retired else "",
+                                "published_until": retired.published_until.isoformat() if retired else ""})
+    return new.kid
+
+
+def deliveries_mark_alerted(*, ids: list[int], now) -> int:
+    """The alert pass marks what it alerted, in the transaction of its notices (alerted once)."""
+    from .models import Delivery
+
+    return Delivery.objects.filter(pk__in=ids, alerted_at=None).update(alerted_at=now)

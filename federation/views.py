@@ -1,0 +1,131 @@
+"""The connected-systems registry page: it_admin manages, inspectors read. Thin views: parse, call a
+service or a selector, render. A new secret is rendered once from the POST, never redirected to."""
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.choices import Role
+from accounts.permissions import require_roles
+from lookups.models import ApiClient
+from lookups.services import api_client_create, api_client_revoke
+from portal.errors import DomainError, form_error, message_error
+
+from . import selectors, services
+from .forms import ApiClientForm, SystemForm
+
+READERS = (Role.IT_ADMIN, Role.INSPECTOR)
+
+
+def _issuer() -> str:
+    return settings.OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"]
+
+
+def _system_or_404(request, pk):
+    return get_object_or_404(selectors.systems_visible_to(request.user), pk=pk)
+
+
+def _registry_page(request, *, form=None, client_form=None, status=200):
+    return render(request, "federation/registry.html", {
+        "systems": selectors.systems_visible_to(request.user),
+        "api_clients": ApiClient.objects.select_related("unit").order_by("-is_active", "name"),
+        "form": form or SystemForm(), "client_form": client_form or ApiClientForm(),
+        "can_manage": request.user.role == Role.IT_ADMIN,
+    }, status=status)
+
+
+@require_roles(*READERS)
+@require_http_methods(["GET", "POST"])
+def registry_view(request):
+    if request.method != "POST":
+        return _registry_page(request)
+    form = SystemForm(request.POST)
+    if form.is_valid():
+        try:
+            system, secret = services.system_register(actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return render(request, "federation/secret_issued.html", {"system": system, "secret": secret, "issuer": _issuer()})
+    return _registry_page(request, form=form, status=400)
+
+
+@require_roles(*READERS)
+@require_http_methods(["GET", "POST"])
+def system_detail_view(request, pk):
+    system = _system_or_404(request, pk)
+    if request.method == "POST":
+        form = SystemForm(request.POST)
+        if form.is_valid():
+            try:
+                services.system_update(actor=request.user, system=system, **form.cleaned_data)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(request, _("The system has been saved."))
+                return redirect("federation:system", pk=system.pk)
+    else:
+        form = SystemForm(initial={"name": system.name, "unit": system.unit_id, "contact": system.contact,
+                                   "redirect_uris": "\n".join(system.application.redirect_uris.split()),
+                                   "backchannel_logout_uri": system.backchannel_logout_uri})
+    return render(request, "federation/system_detail.html", {
+        "system": system, "form": form, "failing": selectors.system_deliveries_failing(system),
+        "can_manage": request.user.role == Role.IT_ADMIN,
+    }, status=400 if form.is_bound else 200)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def system_secret_view(request, pk):
+    system = _system_or_404(request, pk)
+    try:
+        secret = services.system_secret_rotate(actor=request.user, system=system)
+    except DomainError as error:
+        message_error(request, error)
+        return redirect("federation:system", pk=system.pk)
+    return render(request, "federation/secret_issued.html", {"system": system, "secret": secret, "rotated": True,
+                                                               "issuer": _issuer()})
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def system_state_view(request, pk):
+    system = _system_or_404(request, pk)
+    try:
+        if request.POST.get("action") == "enable":
+            services.system_enable(actor=request.user, system=system)
+            messages.success(request, _("The system signs officers in again."))
+        else:
+            services.system_disable(actor=request.user, system=system)
+            messages.success(request, _("The system has been disabled: it signs nobody in and its tokens are revoked."))
+    except DomainError as error:
+        message_error(request, error)
+    return redirect("federation:system", pk=system.pk)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def api_client_create_view(request):
+    form = ApiClientForm(request.POST)
+    if form.is_valid():
+        try:
+            client, token = api_client_create(actor=request.user, name=form.cleaned_data["name"],
+                                              unit=form.cleaned_data["unit"])
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            return render(request, "federation/secret_issued.html", {"api_client": client, "secret": token})
+    return _registry_page(request, client_form=form, status=400)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def api_client_revoke_view(request, pk):
+    client = get_object_or_404(ApiClient, pk=pk)
+    try:
+        if api_client_revoke(actor=request.user, name=client.name):
+            messages.success(request, _("The API client's token no longer works."))
+    except DomainError as error:
+        message_error(request, error)
+    return redirect("federation:registry")
