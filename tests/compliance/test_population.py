@@ -45,3 +45,18 @@ def test_the_population_is_refused_under_production_settings(settings):
     with pytest.raises(CommandError):
         call_command("seed_demo", "--password", "Demo-Portal-2026!x", "--sample-population", "--allow-production")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_population_writes_no_record_dated_before_an_earlier_one(settings):
+    """The seals report a record dated before a lower id (a back-dated forgery, audit/verification.py):
+    the sample history is written in the order of its times and keeps no security event in the past."""
+    from audit.models import SecurityEvent
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "Demo-Portal-2026!x", "--sample-population")
+    times = list(LookupRecord.objects.order_by("id").values_list("decided_at", flat=True))
+    assert len(times) > 1000
+    assert all(earlier <= later for earlier, later in zip(times, times[1:]))
+    events = list(SecurityEvent.objects.order_by("id").values_list("occurred_at", flat=True))
+    assert all(earlier <= later for earlier, later in zip(events, events[1:]))
