@@ -9,8 +9,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from .choices import Role
-from .models import HandoverRecord, RosterImport, TurnoverRequest, Unit, User
-from .recertification_models import RecertificationItem
+from .models import HandoverRecord, RecertificationItem, RosterImport, TurnoverRequest, Unit, User
 
 
 def units_visible_to(user):

@@ -7,7 +7,7 @@ from portal.audit_context import audit_context
 
 from .services.dormancy import dormant_accounts_disable
 from .services.recertification import recertification_daily
-from .services.roster import roster_import_run, roster_import_time_out, roster_imports_resume
+from .services.reconciliation import roster_import_run, roster_import_time_out, roster_imports_resume
 from .services.turnover import turnover_due_execute
 
 

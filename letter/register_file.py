@@ -1,5 +1,5 @@
 """Reading the endpoint-protection register (letter point 4) from CSV or XLSX: the roster's reader
-(accounts.roster.table_read) and its line-by-line report. Nothing is read from a file with a problem.
+(accounts.roster_file.table_read) and its line-by-line report. Nothing is read from a file with a problem.
 
 Columns (Vietnamese or English headers, any order, any case, accents optional; GLPI's export headers
 for computers and their antivirus are understood too): asset tag and unit code — required — then
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from accounts.roster import FORMULA_START, cell_key, table_read
+from accounts.roster_file import FORMULA_START, cell_key, table_read
 
 from .choices import UpdateState
 

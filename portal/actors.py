@@ -62,6 +62,9 @@ SYSTEM_ACTOR_RIGHTS = {
     "compliance_job": frozenset({Right.COMPLIANCE_REPORT}),
     "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
     "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
+    # Delivers what a change of access owes the connected systems (federation.propagation): it records
+    # events and sends, and decides nothing that needs a right.
+    "federation_job": frozenset(),
     "anonymous": frozenset(),
     "system": frozenset(),
 }

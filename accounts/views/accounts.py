@@ -19,7 +19,7 @@ from portal.errors import DomainError, form_error, message_error
 from .. import permissions, scope, selectors
 from ..choices import PasswordChangeReason, Role
 from ..forms import AccountCreateForm, AccountEditForm, AccountFilterForm, ReasonForm
-from ..forms_review import DormancyExemptionForm
+from ..forms.review import DormancyExemptionForm
 from ..permissions import require_roles
 from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services

@@ -13,11 +13,11 @@ from portal.errors import DomainError, PolicyViolation, form_error, message_erro
 
 from .. import permissions
 from ..choices import RecertificationDecision, Role
-from ..forms_review import CampaignStartForm, RecertificationDecisionForm, RecertificationKeepForm
+from ..forms.review import CampaignStartForm, RecertificationDecisionForm, RecertificationKeepForm
 from ..models import RecertificationCampaign, RecertificationItem
 from ..permissions import require_roles
 from ..services import recertification as services
-from ..services.roster import TURNOVER_LINES_MAX
+from ..services.reconciliation import TURNOVER_LINES_MAX
 from .turnover import turnover_prefill_redirect
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)

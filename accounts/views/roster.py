@@ -1,5 +1,5 @@
 """Roster reconciliation pages (letter point 2): a unit's staff list against its accounts. Thin: parse,
-call the service (accounts.services.roster), render. An import is seen by the one who uploaded it and
+call the service (accounts.services.reconciliation), render. An import is seen by the one who uploaded it and
 by the IT Center (accounts.scope: 404 otherwise)."""
 import csv
 import io
@@ -17,14 +17,14 @@ from portal.errors import DomainError, form_error, message_error
 
 from .. import scope
 from ..choices import DepartureReason, Role
-from ..forms_review import RosterChoiceForm, RosterUploadForm
+from ..forms.review import RosterChoiceForm, RosterUploadForm
 from ..models import RosterImport
 from ..permissions import require_roles
-from ..services import roster as services
+from ..services import reconciliation as services
 from .turnover import turnover_prefill_redirect
 
 RECONCILERS = (Role.IT_ADMIN, Role.UNIT_LEADER)
-# The template's columns, as the reader (accounts.roster.COLUMNS) knows them.
+# The template's columns, as the reader (accounts.roster_file.COLUMNS) knows them.
 TEMPLATE_COLUMNS = ["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái", "Email", "Điện thoại"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_LABELS = {"active": gettext_lazy("Working"), **dict(DepartureReason.choices)}

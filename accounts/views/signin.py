@@ -36,7 +36,7 @@ from portal.errors import DomainError, PolicyViolation, QuotaExceeded, form_erro
 from portal.ratelimit import rate_limit_hit
 
 from ..choices import SignInFactor
-from ..forms_signin import EnrolmentForm, LoginForm, PasswordChangeForm, SecondStepForm
+from ..forms.signin import EnrolmentForm, LoginForm, PasswordChangeForm, SecondStepForm
 from ..lockout import counted_username
 from ..models import User
 from ..selectors import address_blocked_until, lockout_ends_at

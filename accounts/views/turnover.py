@@ -15,8 +15,8 @@ from portal.errors import DomainError, PolicyViolation, form_error, message_erro
 from .. import permissions, scope, selectors
 from ..attachments import attachment_path, download_name
 from ..choices import Role, TurnoverState
-from ..forms_review import PrefilledTurnoverLineFormSet
-from ..forms_turnover import (
+from ..forms.review import PrefilledTurnoverLineFormSet
+from ..forms.turnover import (
     CancelForm,
     HolidayForm,
     ReturnForm,

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from accounts.models import RosterImport
-from accounts.roster import roster_read
-from accounts.services.roster import roster_import_run, roster_import_start, roster_reconcile
+from accounts.roster_file import roster_read
+from accounts.services.reconciliation import roster_import_run, roster_import_start, roster_reconcile
 from portal.errors import NotAllowed
 from tests.factories import UnitFactory, UserFactory
 
@@ -115,7 +115,7 @@ def test_a_ten_thousand_row_roster_takes_a_constant_number_of_queries(db, units,
 
 
 def test_a_leader_cannot_reconcile_units_outside_the_subtree(db, units, leader_bien_hoa):
-    from accounts.services.roster import _known_codes_for
+    from accounts.services.reconciliation import _known_codes_for
 
     known = _known_codes_for(leader_bien_hoa)
     assert known({units["tan_phong"].code, units["xuan_an"].code}) == {units["tan_phong"].code}

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from accounts.models import RosterImport
-from accounts.roster import roster_read
-from accounts.services.roster import roster_import_start
+from accounts.roster_file import roster_read
+from accounts.services.reconciliation import roster_import_start
 
 UNIT = "000.01.31.H19"
 HEADER = "Họ và tên,Mã đơn vị,Chức vụ,Trạng thái,Email,Điện thoại\n"
@@ -110,7 +110,7 @@ def test_a_nul_in_a_status_cell_is_refused_not_stored(db, units, leader_bien_hoa
 
 
 def test_a_roster_job_out_of_time_refuses_the_import_instead_of_leaving_it_running(db, leader_bien_hoa):
-    from accounts.services.roster import roster_import_time_out
+    from accounts.services.reconciliation import roster_import_time_out
     from accounts.tasks import reconcile_roster
 
     assert (reconcile_roster.soft_time_limit, reconcile_roster.time_limit) == (4 * 60, 5 * 60)

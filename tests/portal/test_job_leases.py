@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F
 
 from accounts.models import RosterImport
-from accounts.services.roster import roster_import_run
+from accounts.services.reconciliation import roster_import_run
 from compliance.models import ExportJob
 from compliance.services import export_job_run
 from portal.leases import JOB_LEASE, MAX_ATTEMPTS, job_claim

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.text import name_normalise, reject_control_characters
 
-from .choices import AccountState, Role, UnitKind
-from .models import (
+from ..choices import AccountState, Role, UnitKind
+from ..models import (
     Unit,
     User,
     agency_code_validator,

@@ -1,3 +1,5 @@
+"""The accounts app's tables: units, accounts, handover records, sessions, recovery codes and dormancy
+exemptions here; turnover and recertification in their own modules, re-exported at the end."""
 import unicodedata
 from datetime import timedelta
 
@@ -9,8 +11,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import HandoverReason, PasswordChangeReason, Role, UnitKind, UnitState
-from .turnover_models import letter_number_validator
+from ..choices import HandoverReason, PasswordChangeReason, Role, UnitKind, UnitState
+from .turnover import letter_number_validator
 
 # Patterns end with \Z, not $: "$" also matches before a trailing newline, so "cb.moi\n" would pass.
 # QCVN 102:2016 electronic agency code, e.g. 000.00.00.H19 (Đồng Nai's People's Committee).
@@ -29,7 +31,7 @@ phone_validator = RegexValidator(PHONE_PATTERN, _("Enter a phone number of 9–1
 
 # The number and symbol of a decision or resolution as Vietnamese documents write them (Decree
 # 30/2020/NĐ-CP, Appendix I): "1234/QĐ-UBND", "12/2025/NQ-HĐND". The same pattern as a turnover
-# letter's number (accounts.turnover_models), with a unit change's own example in the message.
+# letter's number (accounts.models.turnover), with a unit change's own example in the message.
 decision_number_validator = RegexValidator(
     letter_number_validator.regex,
     _("Write the number and symbol as on the decision, for example 1234/QĐ-UBND or 12/2025/NQ-HĐND."),
@@ -338,10 +340,11 @@ class DormancyExemption(models.Model):
         indexes = [models.Index(fields=["account", "expires_at"])]
 
 
-# Turnover requests live in their own module (this one is at the size docs/conventions.md splits at).
-from .recertification_models import (  # noqa: E402, F401
+# Turnover requests (with holidays and roster imports) and recertification live in modules of their own
+# (accounts/models/turnover.py, recertification.py); re-exported, so `from accounts.models import …` finds all.
+from .recertification import (  # noqa: E402, F401
     RecertificationCampaign,
     RecertificationItem,
     RecertificationReminder,
 )
-from .turnover_models import Holiday, RosterImport, TurnoverLine, TurnoverRequest  # noqa: E402, F401
+from .turnover import Holiday, RosterImport, TurnoverLine, TurnoverRequest  # noqa: E402, F401

@@ -27,7 +27,7 @@ from .. import scope
 from ..choices import DepartureReason, TurnoverAction
 from ..models import RosterImport, User
 from ..permissions import ensure_may, may_reconcile_roster
-from ..roster import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
+from ..roster_file import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
 
 # Above this size a roster is reconciled in the background (a few seconds of parsing).
 BACKGROUND_ABOVE_BYTES = 256 * 1024
@@ -221,7 +221,7 @@ def roster_imports_recent(user, limit: int = 10):
     return scope.roster_imports_visible_to(user).select_related("uploaded_by")[:limit]
 
 
-# A turnover request holds at most this many lines (accounts.forms_turnover.TurnoverLineFormSet).
+# A turnover request holds at most this many lines (accounts.forms.turnover.TurnoverLineFormSet).
 TURNOVER_LINES_MAX = 50
 _USERNAME_UNSAFE = re.compile(r"[^a-z0-9]")
 
