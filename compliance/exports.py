@@ -16,7 +16,7 @@ from audit.choices import EventKind
 from audit.selectors import security_events_visible_to
 from lookups.selectors import lookup_log
 from policy.compliance import ComplianceReason
-from portal.exports import csv_bytes, xlsx_bytes
+from portal.exports import ExportHeading, csv_bytes, xlsx_bytes
 
 from .models import UnitSnapshot
 from .selectors import accounts_failing
@@ -178,9 +178,23 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def export_file(export: ExportList, file_format: str, rows_iterable) -> bytes:
+def export_heading(export: ExportList, reader, params, at=None) -> ExportHeading:
+    """The XLSX title block: the list, the unit it covers (the unit asked for, else the reader's scope),
+    when and by whom."""
+    unit = _unit_param(reader, params)
+    unit_code = str(params.get("unit_code") or "")[:13]
+    scope = ""
+    if unit is not None:
+        scope = _("%(unit)s and the units below it") % {"unit": unit.name}
+    elif unit_code:
+        named = units_visible_to(reader).filter(code=unit_code).first()
+        scope = _("%(unit)s and the units below it") % {"unit": named.name if named else unit_code}
+    return ExportHeading.for_reader(title=export.title, reader=reader, scope=scope, at=at)
+
+
+def export_file(export: ExportList, file_format: str, rows_iterable, *, heading: ExportHeading | None = None) -> bytes:
     header = export.header()
     rows = (export.row(item) for item in rows_iterable)
     if file_format == "csv":
         return csv_bytes(header, rows)
-    return xlsx_bytes(header, rows, title=str(export.title))
+    return xlsx_bytes(header, rows, title=str(export.title), heading=heading)

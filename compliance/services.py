@@ -203,7 +203,7 @@ EXPORT_PROGRESS_EVERY = 500
 
 def export_job_run(*, job_id: int) -> None:
     """Claim the job (pending → running: a redelivery does nothing), write the file with progress, keep it."""
-    from .exports import LISTS, export_file
+    from .exports import LISTS, export_file, export_heading
 
     if not ExportJob.objects.filter(pk=job_id, state=ExportJob.State.PENDING).update(state=ExportJob.State.RUNNING):
         return
@@ -218,7 +218,8 @@ def export_job_run(*, job_id: int) -> None:
                     ExportJob.objects.filter(pk=job_id).update(rows_done=done)
                 yield item
 
-        content = export_file(export, job.file_format, counted())
+        content = export_file(export, job.file_format, counted(),
+                              heading=export_heading(export, job.requested_by, job.params, at=job.requested_at))
     except Exception:
         ExportJob.objects.filter(pk=job_id).update(state=ExportJob.State.FAILED, finished_at=timezone.now())
         raise

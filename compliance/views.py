@@ -17,7 +17,7 @@ from policy.selectors import password_expires_at
 from portal.errors import DomainError, form_error
 
 from . import selectors, services
-from .exports import CONTENT_TYPES, FORMATS, INLINE_LIMIT, LISTS, export_file
+from .exports import CONTENT_TYPES, FORMATS, INLINE_LIMIT, LISTS, export_file, export_heading
 from .forms import ThresholdsForm
 from .models import ExportJob
 
@@ -158,7 +158,7 @@ def export_view(request, list_name, file_format):
         job = services.export_job_start(actor=request.user, list_name=list_name, params=params,
                                         file_format=file_format, rows_total=count)
         return redirect("compliance:export_job", pk=job.pk)
-    content = export_file(export, file_format, rows)
+    content = export_file(export, file_format, rows, heading=export_heading(export, request.user, params))
     services.export_record(actor=request.user, list_name=list_name, file_format=file_format, rows=count)
     response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
     response["Content-Disposition"] = f'attachment; filename="{list_name}-{timezone.localdate():%Y%m%d}.{file_format}"'

@@ -24,6 +24,7 @@ from accounts.choices import Role
 from accounts.permissions import require_roles
 from accounts.scope import account_get_visible
 from portal.errors import DomainError, form_error, message_error
+from portal.exports import ExportHeading
 from portal.keyset import keyset_page
 
 from . import exports, selectors, services
@@ -273,7 +274,11 @@ def lookup_history_export_view(request, pk, file_format):
         response = StreamingHttpResponse(exports.history_csv_rows(export.records.iterator(chunk_size=2000)),
                                          content_type="text/csv; charset=utf-8")
     else:
-        content = exports.history_xlsx(export.records.iterator(chunk_size=2000), title=officer.username)
+        heading = ExportHeading.for_reader(
+            title=_("Lookups of %(officer)s") % {"officer": str(officer)},
+            reader=request.user, scope=officer.unit.name)
+        content = exports.history_xlsx(export.records.iterator(chunk_size=2000), title=officer.username,
+                                       heading=heading)
         response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument"
                                                       ".spreadsheetml.sheet")
     response["Content-Disposition"] = disposition

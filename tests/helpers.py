@@ -238,3 +238,16 @@ class PrivateRedisServer:
             self.process.wait(10)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def xlsx_table(content: bytes):
+    """An exported XLSX file's sheet and its rows from the header on (the title block above it —
+    portal.exports.HEADING_ROWS rows — left out)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from portal.exports import HEADING_ROWS
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    return sheet, list(sheet.iter_rows(values_only=True))[HEADING_ROWS:]

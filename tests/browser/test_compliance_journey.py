@@ -1,17 +1,16 @@
 """A leader of Biên Hòa opens the compliance dashboard (their home page), sees the score drawn by the
 portal's own Chart.js with the table behind it, drills down unit → accounts → one account's history,
 and exports the list as XLSX. Screenshots at desktop and phone size under artifacts/."""
-import io
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from compliance.services import snapshot_take
 from portal.actors import SystemActor
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.helpers import xlsx_table
 
 from .test_first_login_journey import login
 from .test_turnover_journey import both_sizes
@@ -48,8 +47,7 @@ def test_a_leader_drills_down_from_the_dashboard_to_an_account_and_exports(journ
 
     with page.expect_download() as download_info:
         page.click("a:has-text('XLSX')")
-    workbook = load_workbook(io.BytesIO(open(download_info.value.path(), "rb").read()))
-    rows = list(workbook.active.iter_rows(values_only=True))
+    _sheet, rows = xlsx_table(open(download_info.value.path(), "rb").read())
     assert [row[0] for row in rows[1:]] == ["cb.quahan"]
 
     page.click("a:has-text('cb.quahan')")

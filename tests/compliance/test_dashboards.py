@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from accounts.choices import UnitKind
 from accounts.models import Unit, unit_path_below
@@ -18,7 +17,7 @@ from compliance.services import snapshot_take
 from portal.actors import SystemActor
 from portal.exports import cell_guarded, csv_bytes
 from tests.factories import UserFactory
-from tests.helpers import login
+from tests.helpers import login, xlsx_table
 
 JOB = SystemActor("compliance_job")
 
@@ -112,8 +111,7 @@ def test_the_xlsx_export_of_the_failing_accounts_holds_them(client, figures, lea
     response = client.get(f"/compliance/export/compliance_accounts.xlsx?unit={figures['bien_hoa'].pk}"
                           "&reason=password_expired")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    _sheet, rows = xlsx_table(response.content)
     assert [row[0] for row in rows[1:]] == ["cb.hethan"]
 
 
