@@ -10,6 +10,7 @@ from axes.models import AccessAttempt
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.template.defaultfilters import urlencode as urlencode_filter
 from django.urls import reverse
 from django.utils import timezone
 
@@ -346,3 +347,36 @@ def test_the_registry_is_the_one_the_settings_name(settings):
 
     settings.LOOKUP_REGISTRY = "lookups.registry.SyntheticRegistry"
     assert type(registry_adapter()) is SyntheticRegistry
+
+
+def test_the_log_filters_are_a_get_so_a_view_can_be_bookmarked_and_paged(client, records, inspector, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    login(client, inspector)
+    log = reverse("lookups:log")
+    first = client.get(log, {"officer": "cb.tanphong", "decision": "allow"})
+    assert _rows(first) == records["bien_hoa"][1:]
+    text = _text(first)
+    next_key = first.context["page"].next_key
+    assert f'href="?officer=cb.tanphong&decision=allow&after={urlencode_filter(next_key)}"' in text
+    second = client.get(log, {"officer": "cb.tanphong", "decision": "allow", "after": first.context["page"].next_key})
+    assert _rows(second) == records["bien_hoa"][:1]
+    assert '/compliance/export/lookups.xlsx?officer=cb.tanphong&decision=allow"' in text
+
+
+def test_a_unit_filter_means_the_unit_and_the_units_below_it_unless_asked_otherwise(client, records, inspector,
+                                                                                   units):
+    login(client, inspector)
+    log = reverse("lookups:log")
+    assert sorted(_rows(client.get(log, {"unit": units["bien_hoa"].code}))) == sorted(records["bien_hoa"])
+    assert _rows(client.get(log, {"unit": units["bien_hoa"].code, "unit_exact": "on"})) == []
+    assert sorted(_rows(client.get(log, {"unit": units["tan_phong"].code, "unit_exact": "on"}))) == sorted(
+        records["bien_hoa"])
+    exported = client.get("/compliance/export/lookups.csv", {"unit": units["bien_hoa"].code})
+    assert len(exported.content.decode("utf-8-sig").splitlines()) == 3
+
+
+def test_a_citizen_id_in_the_address_is_ignored(client, records, inspector):
+    login(client, inspector)
+    response = client.get(reverse("lookups:log"), {"citizen_id": CITIZEN, "citizen": citizen_id_hash(CITIZEN)})
+    assert len(_rows(response)) == 4
+    assert response.context["citizen"] == {}
