@@ -28,13 +28,16 @@ PAGE_SIZE = 50
 def _dashboard_response(request, unit, *, home: bool):
     month = selectors.parse_month(request.GET.get("month", ""))
     board = selectors.dashboard(request.user, unit, month=month)
+    # A past month is history: today's to-do list and today's figures (passwords expiring this week,
+    # open requests, jobs) do not belong on it.
+    past = month is not None and month < timezone.localdate().replace(day=1)
     context = {
-        "board": board, "home": home, "actions": selectors.helpful_actions(board),
+        "board": board, "home": home, "past": past, "actions": [] if past else selectors.helpful_actions(board),
         "reason_labels": dict(ComplianceReason.choices), "section": "dashboard",
         "month_value": month.strftime("%Y-%m") if month else "",
         "province": request.user.sees_everything and unit.parent_id is None,
     }
-    if context["province"]:
+    if context["province"] and not past:
         context["turnover_buckets"], context["turnover_overdue"] = selectors.turnover_open_by_age(request.user)
         context["jobs"] = selectors.jobs_health()
     return render(request, "compliance/dashboard.html", context)

@@ -246,3 +246,20 @@ def test_the_province_says_when_the_daily_snapshot_is_late(client, units, inspec
     response = login(client, inspector).get("/")
     assert response.context["board"].snapshot_stale is True
     assert "Chậm: tác vụ hằng ngày chưa chạy" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_past_months_dashboard_shows_no_to_do_list_of_today(client, figures, leader_bien_hoa):
+    from datetime import datetime, time
+
+    first = timezone.localdate().replace(day=1)
+    last_month = first - timedelta(days=3)
+    snapshot_take(actor=JOB, now=timezone.make_aware(datetime.combine(last_month, time(12))))
+    login(client, leader_bien_hoa)
+    today = client.get("/")
+    assert today.context["past"] is False and len(today.context["actions"]) == 1
+    assert "Việc cần làm trước" in today.content.decode()
+    past = client.get(f"/compliance/units/{figures['bien_hoa'].pk}/?month={last_month:%Y-%m}")
+    body = past.content.decode()
+    assert past.context["past"] is True and past.context["actions"] == []
+    assert "Việc cần làm trước" not in body and "tuần này" not in body
