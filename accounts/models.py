@@ -245,7 +245,9 @@ class HandoverRecord(models.Model):
     bàn giao). The record names the account, officer, unit and who handed it over; the one-time
     password itself is handed over separately and is never stored here."""
 
-    number = models.CharField(_("record number"), max_length=32, unique=True)
+    # "0004/BB-TTCNTT": numbered from 1 each year (accounts/documents.py), so a number recurs across
+    # years (the record's date tells them apart) and is not unique on its own.
+    number = models.CharField(_("record number"), max_length=32, db_index=True)
     account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="handover_records")
     reason = models.CharField(_("reason"), max_length=16, choices=HandoverReason.choices)
     # Snapshots: the record keeps the unit and names as they were on the day it was issued.
@@ -333,3 +335,4 @@ from .recertification_models import (  # noqa: E402, F401
     RecertificationItem,
     RecertificationReminder,
 )
+from .documents import DocumentCounter  # noqa: E402, F401

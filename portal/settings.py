@@ -554,3 +554,13 @@ LOGGING = {
 
 PORTAL_NAME = "Cổng an toàn tài khoản"
 IT_CENTER_CONTACT = env.str("IT_CENTER_CONTACT", default="02513.827.555 – hotro@dongnai.gov.vn")
+
+# The issuing body printed on every document (portal/documents.py): records and monthly reports. Bodies
+# get reorganised (2025: the Department of Information and Communications became part of the Department
+# of Science and Technology), so these are settings, never translation strings.
+DOCUMENT_GOVERNING_BODY = env.str("DOCUMENT_GOVERNING_BODY", default="SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI")
+DOCUMENT_ISSUER = env.str("DOCUMENT_ISSUER", default="TRUNG TÂM CÔNG NGHỆ THÔNG TIN VÀ TRUYỀN THÔNG")
+DOCUMENT_ISSUER_ABBREVIATION = env.str("DOCUMENT_ISSUER_ABBREVIATION", default="TTCNTT")
+DOCUMENT_PLACE = env.str("DOCUMENT_PLACE", default="Đồng Nai")
+DOCUMENT_SIGNER_POSITION = env.str("DOCUMENT_SIGNER_POSITION", default="GIÁM ĐỐC")
+DOCUMENT_SIGNER_NAME = env.str("DOCUMENT_SIGNER_NAME", default="")

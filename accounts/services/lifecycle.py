@@ -14,6 +14,7 @@ from policy.services import one_time_password_issue
 from portal.errors import DomainError, NotAllowed, PolicyViolation
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
+from ..documents import document_number_take
 from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, is_system_actor
 from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse, plain_text_or_refuse
@@ -42,7 +43,8 @@ def _handover_record_issue(*, actor, account: User, reason: str) -> HandoverReco
         issued_by=None if is_system_actor(actor) else actor,
         issued_by_name=actor.username if is_system_actor(actor) else actor.full_name, issued_at=now,
     )
-    record.number = f"BB-{timezone.localtime(now):%Y}-{record.pk:06d}"
+    # One numbering scheme for every record (accounts/documents.py): "0004/BB-TTCNTT".
+    record.number = document_number_take("BB", year=timezone.localtime(now).year)
     record.save(update_fields=["number"])
     return record
 

@@ -421,7 +421,7 @@ def test_the_record_of_an_executed_request_reads_as_an_administrative_document(c
     month = f"{executed.month:02d}" if executed.month < 3 else str(executed.month)
     for text in ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI", "TRUNG TÂM CÔNG NGHỆ THÔNG TIN VÀ TRUYỀN THÔNG",
                  "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                 f"Số: {request.pk:04d}/BB-TTCNTT", f"Đồng Nai, ngày {executed.day:02d} tháng {month} năm {executed.year}",
+                 f"Số: {request.record_number}", f"Đồng Nai, ngày {executed.day:02d} tháng {month} năm {executed.year}",
                  "BIÊN BẢN", "Thực hiện đề nghị thay đổi cán bộ",
                  f"Căn cứ Công văn số 125/UBND-VP ngày {letter_date} của UBND thành phố Biên Hòa",
                  "Biên bản được lập thành 02 bản, mỗi bên giữ 01 bản", "Trần Văn Bình, Chủ tịch",

@@ -108,7 +108,8 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     record = admin.watch(opened.value)
     record.wait_for_load_state()
     expect(record.locator("h1")).to_have_text("BIÊN BẢN")
-    expect(record.locator(".number")).to_have_text(f"Số: {request.pk:04d}/BB-TTCNTT")
+    request.refresh_from_db()
+    expect(record.locator(".number")).to_have_text(f"Số: {request.record_number}")
     font = record.eval_on_selector("body", "e => getComputedStyle(e).fontFamily")
     assert font == '"Times New Roman", "DejaVu Serif", "Noto Serif", serif'
     both_sizes(admin, "06-record", record)
