@@ -150,7 +150,9 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
     second run, a redelivered job or a later change of today's data leaves it as it was."""
     from django.utils import translation
 
-    from .reports import report_figures_all, report_render
+    from accounts.documents import document_number_take
+
+    from .reports import report_figures_all, report_heading, report_render
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -164,9 +166,13 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
         for figures in report_figures_all(month, seal_digest=seal, generated_at=now):
             if figures["unit"]["id"] in done:
                 continue
-            html, pdf, xlsx = report_render(figures)
             try:
                 with transaction.atomic():
+                    # An official report: numbered in the year's count of reports (rolled back with the
+                    # report when another worker made it first), with the issuer as configured today.
+                    figures.update(report_heading(number=document_number_take("BC", year=today.year),
+                                                  issued_on=today))
+                    html, pdf, xlsx = report_render(figures)
                     MonthlyReport.objects.create(
                         month=month, unit_id=figures["unit"]["id"], unit_code=figures["unit"]["code"],
                         unit_name=figures["unit"]["name"], unit_path=figures["unit"]["path"],

@@ -78,3 +78,27 @@ def test_the_issuing_body_is_the_configured_one(journey, settings, tmp_path, uni
         assert clerk.page.inner_text(".place-date").startswith("Biên Hòa, ngày ")
     clerk.screenshot("reorganised")
     clerk.assert_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_monthly_report_reads_as_an_official_report(journey, units, inspector, leader_bien_hoa, officer_bien_hoa):
+    from datetime import datetime, time
+
+    from compliance.models import MonthlyReport
+    from compliance.services import monthly_reports_generate, snapshot_take
+    from portal.actors import SystemActor
+
+    first = timezone.localdate().replace(day=1)
+    snapshot_take(actor=SystemActor("compliance_job"),
+                  now=timezone.make_aware(datetime.combine(first - timedelta(days=2), time(12))))
+    monthly_reports_generate(actor=SystemActor("compliance_job"))
+    report = MonthlyReport.objects.get(unit=units["bien_hoa"])
+    reader = signed_in(journey("monthly-report"), inspector)
+    reader.page.goto(reader.url(reverse("compliance:report", args=[report.pk])))
+    assert reader.page.inner_text("h1.doc-kind") == "BÁO CÁO"
+    assert reader.page.inner_text(".number") == f"Số: {report.figures['number']}"
+    reader.screenshot("html")
+    reader.page.emulate_media(media="print")
+    pages = _pages_text(reader.page)
+    assert "GIÁMĐỐC" in pages[-1]
+    reader.assert_clean()
