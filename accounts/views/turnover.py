@@ -121,7 +121,28 @@ def turnover_create_view(request):
             messages.success(request, _("The request has been saved as a draft. Check it, then submit it to "
                                         "the IT Center."))
             return redirect("accounts:turnover_detail", pk=turnover_request.pk)
-    return render(request, "accounts/turnover_form.html", {"form": form, "lines": lines, "section": "turnover"})
+    dropped_file = ""
+    if request.method == "POST" and request.FILES.get("attachment"):
+        # A refused form keeps no file (accounts/attachments.py): say so, by name, so that nobody
+        # believes the letter was kept and submits without it.
+        dropped_file = request.FILES["attachment"].name
+    return render(request, "accounts/turnover_form.html", {
+        "form": form, "lines": lines, "section": "turnover", "dropped_file": dropped_file,
+        "error_summary": _error_summary(form, lines) if request.method == "POST" else []})
+
+
+def _error_summary(form, lines) -> list[tuple[str, str, str]]:
+    """Every error of the page, for the summary at its top: (where, message, the field's id to jump to)."""
+    summary = [("", str(error), "") for error in form.non_field_errors()]
+    for field in form.visible_fields():
+        summary += [(str(field.label), str(error), field.auto_id) for error in field.errors]
+    summary += [("", str(error), "") for error in lines.non_form_errors()]
+    for number, line in enumerate(lines.forms, start=1):
+        for field in line.visible_fields():
+            where = _("Line %(number)s, %(field)s") % {"number": number, "field": str(field.label).lower()}
+            summary += [(where, str(error), field.auto_id) for error in field.errors]
+        summary += [(_("Line %(number)s") % {"number": number}, str(error), "") for error in line.non_field_errors()]
+    return summary
 
 
 def _may_file_for(user, turnover_request) -> bool:

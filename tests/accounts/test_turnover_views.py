@@ -464,3 +464,19 @@ def test_an_it_admin_adds_and_removes_a_holiday_audited(client, units, it_admin,
     assert Holiday.objects.count() == 0
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_ADDED).count() == 1
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_REMOVED).count() == 1
+
+
+def test_a_refused_form_sums_up_its_errors_at_the_top_and_says_the_letter_must_be_attached_again(
+        client, units, leader_bien_hoa, officer_bien_hoa, private_media):
+    login(client, leader_bien_hoa)
+    response = client.post(NEW, letter_post(units["bien_hoa"], signer_name="", lines=[
+        {"action": TurnoverAction.CREATE, "full_name": "Ngô Thị Lan", "username": "cb.lan", "phone": "abc"}]))
+    assert response.status_code == 200
+    assert response.context["error_summary"] == [
+        ("Người ký", "Thông tin này là bắt buộc.", "id_signer_name"),
+        ("Dòng 1, số điện thoại của cán bộ mới", "Nhập số điện thoại gồm 9–15 chữ số.", "id_lines-0-phone")]
+    text = response.content.decode()
+    assert "Đề nghị chưa được lưu: còn 2 nội dung cần sửa." in text
+    assert "Tệp “cv-125.pdf” chưa được lưu lại: hãy chọn lại tệp công văn đã quét trước khi lưu." in text
+    assert text.index('data-testid="error-summary"') < text.index('name="letter_number"')
+    assert stored_files(private_media) == []
