@@ -28,6 +28,7 @@ urlpatterns = [
     path("units/<int:pk>/retire/", unit_views.unit_retire_view, name="unit_retire"),
     path("turnover/", turnover_views.turnover_list_view, name="turnover_list"),
     path("turnover/new/", turnover_views.turnover_create_view, name="turnover_create"),
+    path("search/", turnover_views.account_search_view, name="account_search"),
     path("turnover/holidays/", turnover_views.holiday_list_view, name="holiday_list"),
     path("turnover/holidays/<int:pk>/remove/", turnover_views.holiday_remove_view, name="holiday_remove"),
     path("turnover/<int:pk>/", turnover_views.turnover_detail_view, name="turnover_detail"),

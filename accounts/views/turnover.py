@@ -3,12 +3,12 @@ accounts.scope (404 outside it, also for a guessed id); the services decide who 
 buttons shown here only mirror them."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
@@ -16,7 +16,7 @@ from .. import scope, selectors
 from ..attachments import attachment_path
 from ..choices import Role, TurnoverState
 from ..forms_review import PrefilledTurnoverLineFormSet
-from ..forms_turnover import CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
+from ..forms_turnover import AccountSearchForm, CancelForm, HolidayForm, ReturnForm, TurnoverFilterForm, TurnoverLetterForm, \
     TurnoverLineFormSet
 from ..models import Holiday, TurnoverLine, Unit
 from ..permissions import require_roles
@@ -54,6 +54,20 @@ def turnover_list_view(request):
         "times": times, "median_text": duration_text(times["median"]), "worst_text": duration_text(times["worst"]),
         "may_file": request.user.role in FILERS,
     })
+
+
+@require_GET
+@require_roles(*FILERS)
+def account_search_view(request):
+    """The account picker's JSON: at most 20 accounts the reader may name in a request, matching what
+    was typed (accent-insensitive). Bad input is a 400 with the reason, never a 500."""
+    form = AccountSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"results": [], "error": next(iter(form.errors.values()))[0]}, status=400)
+    accounts = selectors.account_list(request.user, search=form.cleaned_data["q"])[:20]
+    return JsonResponse({"results": [
+        {"id": account.pk, "label": f"{account.username} — {account.full_name}", "parent": account.unit.name}
+        for account in accounts]})
 
 
 def _filing_scope(user):

@@ -480,3 +480,34 @@ def test_a_refused_form_sums_up_its_errors_at_the_top_and_says_the_letter_must_b
     assert "Tệp “cv-125.pdf” chưa được lưu lại: hãy chọn lại tệp công văn đã quét trước khi lưu." in text
     assert text.index('data-testid="error-summary"') < text.index('name="letter_number"')
     assert stored_files(private_media) == []
+
+
+def test_the_account_picker_finds_accounts_in_scope_without_accents(client, units, leader_bien_hoa,
+                                                                    officer_bien_hoa, officer_long_khanh):
+    url = reverse("accounts:account_search")
+    login(client, leader_bien_hoa)
+    found = client.get(url, {"q": "pham thi huong"}).json()["results"]
+    assert found == [{"id": officer_bien_hoa.pk, "label": "cb.tanphong — Phạm Thị Hương",
+                      "parent": "UBND phường Tân Phong"}]
+    assert client.get(url, {"q": officer_long_khanh.username}).json()["results"] == []  # outside the subtree
+    refused = client.get(url, {"q": "a\x1bb"})
+    assert (refused.status_code, refused.json()["error"]) == (400, "Chỉ nhập chữ, số và dấu câu.")
+    assert client.get(url, {"q": "x" * 101}).status_code == 400
+
+
+def test_the_account_field_sends_only_the_chosen_account_when_many_are_in_reach(client, units, it_admin,
+                                                                               officer_bien_hoa, monkeypatch):
+    from accounts import forms_turnover
+
+    monkeypatch.setattr(forms_turnover, "ACCOUNT_PICKER_FULL_LIST", 1)
+    login(client, it_admin)
+    page = client.get(NEW).content.decode()
+    select = page[page.index('name="lines-0-account"'):]
+    select = select[:select.index("</select>")]
+    assert select.count("<option") == 1  # only the empty choice: the picker searches
+    assert 'data-search-url="/' in page and reverse("accounts:account_search") in page
+    response = client.post(NEW, letter_post(units["bien_hoa"], signer_name="", lines=[disable_line(officer_bien_hoa)]))
+    select = response.content.decode()
+    select = select[select.index('name="lines-0-account"'):]
+    select = select[:select.index("</select>")]
+    assert select.count("<option") == 2 and f'value="{officer_bien_hoa.pk}" selected' in select
