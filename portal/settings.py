@@ -514,6 +514,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private"))
 # Letter point 2: the IT Center acts on a turnover request within this many working days.
 TURNOVER_SERVICE_DAYS = env.int("TURNOVER_SERVICE_DAYS", default=1)
+# When the office's working day ends: a deadline at midnight is shown as this time of the last working
+# day before it (accounts.selectors.turnover_deadline_shown).
+OFFICE_DAY_END = env.str("OFFICE_DAY_END", default="17:00")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

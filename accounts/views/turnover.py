@@ -31,6 +31,9 @@ def duration_text(duration):
     """“2 days 3 hours” for the letter→execution time."""
     if duration is None:
         return "—"
+    if duration.total_seconds() < 3600:  # "3 minutes" rather than "0 hours" for a request done at once
+        minutes = max(int(duration.total_seconds() // 60), 0)
+        return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
     hours = max(int(duration.total_seconds() // 3600), 0)
     days, hours = divmod(hours, 24)
     day_text = ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
@@ -44,8 +47,10 @@ def turnover_list_view(request):
     state = form.cleaned_data.get("state", "") if form.is_valid() else ""
     requests = selectors.turnover_request_list(request.user, state=state)
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
     for turnover_request in page:
         turnover_request.execution_time = duration_text(selectors.letter_to_execution(turnover_request))
+    selectors.turnover_deadlines_shown(page.object_list)
     times = selectors.turnover_execution_times(scope.turnover_requests_visible_to(request.user))
     query = request.GET.copy()
     query.pop("page", None)
@@ -176,10 +181,14 @@ def turnover_detail_view(request, pk):
                                           TurnoverState.ACCEPTED)
                             and (admin or (user.role == Role.UNIT_LEADER
                                            and scope.unit_is_visible_to(user, line.new_unit))))
+    selectors.turnover_deadlines_shown([turnover_request])
     return render(request, "accounts/turnover_detail.html", {
         "turnover_request": turnover_request, "lines": lines, "section": "turnover",
         "history": selectors.turnover_request_history(turnover_request),
         "execution_time": duration_text(selectors.letter_to_execution(turnover_request)),
+        # What the IT Center took: from the unit's submission to the execution.
+        "processing_time": duration_text(turnover_request.executed_at - turnover_request.submitted_at)
+        if turnover_request.executed_at and turnover_request.submitted_at else "—",
         "may_submit": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED),
         "may_cancel": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED, TurnoverState.SUBMITTED),
         "may_decide": admin and state == TurnoverState.SUBMITTED,

@@ -385,16 +385,17 @@ def test_the_list_costs_the_same_queries_for_3_or_9_requests(client, units, it_a
     login(client, leader_bien_hoa)
     add(3)
     client.get(LIST)  # warm the session and the policy cache
-    # (7: the header's notification bell counts the reader's unread notices.)
-    with django_assert_num_queries(7) as few:
+    # (8: the header's notification bell counts the reader's unread notices; one read of the holidays
+    # shows the deadlines.)
+    with django_assert_num_queries(8) as few:
         assert len(client.get(LIST).context["page"]) == 3
     add(6)
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(client.get(LIST).context["page"]) == 9
 
 
-def test_an_overdue_request_is_marked_for_the_it_admin_only(client, units, it_admin, leader_bien_hoa,
-                                                            officer_bien_hoa, private_media):
+def test_an_overdue_request_is_marked_for_everyone_who_sees_it(client, units, it_admin, leader_bien_hoa,
+                                                               officer_bien_hoa, private_media):
     request = file_request(leader_bien_hoa, units["bien_hoa"], [
         {"action": TurnoverAction.DISABLE, "account": officer_bien_hoa, "departure_reason": DepartureReason.LEFT}])
     turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
@@ -404,7 +405,7 @@ def test_an_overdue_request_is_marked_for_the_it_admin_only(client, units, it_ad
     assert [row.overdue for row in admin_page.context["page"]] == [True]
     assert admin_page.content.decode().count("Quá hạn") == 1
     leader_page = login(Client(), leader_bien_hoa).get(LIST)
-    assert leader_page.content.decode().count("Quá hạn") == 0
+    assert leader_page.content.decode().count("Quá hạn") == 1
 
 
 # ----- the printed record and the holidays ----------------------------------------------------------------
@@ -511,3 +512,38 @@ def test_the_account_field_sends_only_the_chosen_account_when_many_are_in_reach(
     select = select[select.index('name="lines-0-account"'):]
     select = select[:select.index("</select>")]
     assert select.count("<option") == 2 and f'value="{officer_bien_hoa.pk}" selected' in select
+
+
+
+def test_a_deadline_at_midnight_reads_as_the_end_of_the_last_working_day(client, units, leader_bien_hoa,
+                                                                         officer_bien_hoa, private_media):
+    from datetime import datetime
+
+    from zoneinfo import ZoneInfo
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    request = file_request(leader_bien_hoa, units["bien_hoa"], [disable_line_values(officer_bien_hoa)])
+    turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
+    detail = reverse("accounts:turnover_detail", args=[request.pk])
+    login(client, leader_bien_hoa)
+    TurnoverRequest.objects.filter(pk=request.pk).update(due_at=datetime(2026, 12, 8, 0, 0, tzinfo=vn))  # a Tuesday
+    assert "07/12/2026 17:00" in client.get(detail).content.decode()
+    Holiday.objects.create(date=datetime(2026, 12, 7).date(), name="Nghỉ bù")
+    assert "04/12/2026 17:00" in client.get(detail).content.decode()  # Monday off: Friday's end
+    TurnoverRequest.objects.filter(pk=request.pk).update(due_at=datetime(2026, 12, 8, 14, 35, tzinfo=vn))
+    page = client.get(LIST).content.decode()
+    assert "08/12/2026 14:35" in page and "00:00" not in page
+
+
+def test_the_detail_says_what_each_duration_measures(client, units, it_admin, leader_bien_hoa, officer_bien_hoa,
+                                                     private_media):
+    request = _executed(it_admin, leader_bien_hoa, units["bien_hoa"], officer_bien_hoa, letter_days_ago=0)
+    login(client, leader_bien_hoa)
+    text = client.get(reverse("accounts:turnover_detail", args=[request.pk])).content.decode()
+    assert "Trung tâm CNTT xử lý trong" in text
+    assert 'data-testid="processing-time">0 phút' in text
+    assert "tính từ đầu ngày ký công văn" in text
+
+
+def disable_line_values(account):
+    return {"action": TurnoverAction.DISABLE, "account": account, "departure_reason": DepartureReason.LEFT}
