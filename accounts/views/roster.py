@@ -19,6 +19,7 @@ from .. import scope
 from ..choices import DepartureReason, Role
 from ..forms_review import RosterChoiceForm, RosterUploadForm
 from ..models import RosterImport
+from ..roster import TRANSFERRED
 from ..permissions import require_roles
 from ..services import roster as services
 from .turnover import turnover_prefill_redirect
@@ -27,7 +28,8 @@ RECONCILERS = (Role.IT_ADMIN, Role.UNIT_LEADER)
 # The template's columns, as the reader (accounts.roster.COLUMNS) knows them.
 TEMPLATE_COLUMNS = ["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái", "Email", "Điện thoại"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_LABELS = {"active": gettext_lazy("Working"), **dict(DepartureReason.choices)}
+STATUS_LABELS = {"active": gettext_lazy("Working"), TRANSFERRED: gettext_lazy("Transferred within the province"),
+                 **dict(DepartureReason.choices)}
 
 
 @never_cache

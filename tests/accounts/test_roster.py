@@ -44,7 +44,7 @@ def test_it_reads_a_good_csv_with_vietnamese_headers(db):
      [(2, "Có ô bắt đầu bằng = + - hoặc @ (công thức); hãy nhập giá trị cụ thể, không dùng công thức.")]),
     (_csv("A B,000.01.31.H19,CV,Đi chơi"), "ds.csv",
      [(2, "Trạng thái “Đi chơi” không hợp lệ (dùng: đang công tác, nghỉ việc, nghỉ hưu, chuyển công tác, "
-          "nghỉ dài hạn).")]),
+          "chuyển ra ngoài tỉnh, nghỉ dài hạn).")]),
     (b"MZ\x90\x00binary", "ds.exe", [(0, "Hãy tải lên danh sách dạng tệp .csv (UTF-8) hoặc .xlsx.")]),
     (b"not a zip", "ds.xlsx", [(0, "Không đọc được tệp Excel (.xlsx); hãy mở và lưu lại tệp bằng Excel rồi tải lên lại.")]),
 ])

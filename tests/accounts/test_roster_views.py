@@ -302,3 +302,19 @@ def test_a_finished_reconciliation_reads_done_not_the_records_result_column(clie
     roster_import = upload(client, *GOOD_LINES)
     html = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
     assert '<span class="tag" data-testid="roster-state">Hoàn thành</span>' in html
+
+
+def test_a_transfer_within_the_province_becomes_a_move_and_leaving_it_a_disable(client, leader_bien_hoa,
+                                                                                ward_staff, units):
+    login(client, leader_bien_hoa)
+    roster_import = upload(client, "Phạm Thị Hoa,000.01.31.H19,Chuyên viên,Chuyển công tác,hoa@dongnai.gov.vn",
+                           "Lê Văn Tâm,000.01.31.H19,Công chức,Chuyển ra ngoài tỉnh,tam@dongnai.gov.vn",
+                           "Trần Văn Cũ,000.01.31.H19,Công chức,Đang công tác,cu@dongnai.gov.vn")
+    page = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
+    assert "Chuyển công tác trong tỉnh" in page and "Chuyển công tác ra ngoài tỉnh" in page
+    client.post(reverse("accounts:roster_turnover", args=[roster_import.pk]), {"left": [2, 3]})
+    lines = client.get(NEW_REQUEST).context["lines"]
+    assert [form.initial for form in lines.forms[:2]] == [
+        {"action": "move", "account": ward_staff["hoa"].pk},  # the leader chooses the new unit
+        {"action": "disable", "account": ward_staff["tam"].pk, "departure_reason": "transferred_out"},
+    ]
