@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts.choices import Role
@@ -80,13 +81,29 @@ def unit_accounts_view(request, pk):
     })
 
 
+# Each rule named for what complies (the account page shows "Complies" or "Does not comply" beside
+# it; ComplianceReason's labels name the failure, for the lists of failing accounts).
+RULE_NAMES = {
+    ComplianceReason.PASSWORD_EXPIRED: gettext_lazy("Password changed within its maximum age"),
+    ComplianceReason.ONE_TIME_UNUSED: gettext_lazy("One-time password replaced within its validity"),
+    ComplianceReason.DORMANT: gettext_lazy("Used within the dormancy period"),
+    ComplianceReason.UNCERTIFIED: gettext_lazy("Certified in the current recertification campaign"),
+    ComplianceReason.TURNOVER_OVERDUE: gettext_lazy("Turnover requests naming it sent by the unit on time"),
+    ComplianceReason.LOOKUP_QUOTA: gettext_lazy("Lookups within the quotas"),
+    ComplianceReason.LOOKUP_ANOMALY: gettext_lazy("No open anomaly in its lookups"),
+    ComplianceReason.SECOND_FACTOR: gettext_lazy("Two-factor authentication where the role requires it"),
+}
+
+
 @require_roles(*READERS)
 def account_view(request, pk):
     """One account: whether it complies now, rule by rule, and its history (its security events)."""
     account = account_get_visible(request.user, pk)
+    rules = selectors.account_rules(account)
     return render(request, "compliance/account.html", {
         "account": account, "section": "dashboard", "expires_at": password_expires_at(account),
-        "rules": [(ComplianceReason(code).label, state) for code, state in selectors.account_rules(account)],
+        "rules": [(RULE_NAMES.get(code, ComplianceReason(code).label), state) for code, state in rules],
+        "failing": any(state == "fails" for _code, state in rules),
         "events": selectors.account_history(account),
     })
 

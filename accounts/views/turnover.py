@@ -110,6 +110,11 @@ def turnover_prefill_redirect(request, lines: list[dict], *, unit=None):
 def _turnover_line_forms(request, post, accounts):
     """The line formset; on a GET after turnover_prefill_redirect, filled with its lines (once)."""
     prefill = request.session.pop(PREFILL_SESSION_KEY, None) if post is None else None
+    named = request.GET.get("account", "") if post is None else ""
+    if not prefill and named.isdigit() and accounts.filter(pk=int(named)).exists():
+        # From an account that does not comply (its compliance page): a first line naming it; the
+        # filer says what to do with it.
+        prefill = {"lines": [{"account": int(named)}]}
     if prefill:
         lines = PrefilledTurnoverLineFormSet(prefix="lines", accounts=accounts, units=Unit.objects.all(),
                                              initial=prefill["lines"])

@@ -52,7 +52,7 @@ def test_a_leader_drills_down_from_the_dashboard_to_an_account_and_exports(journ
 
     page.click("a:has-text('cb.quahan')")
     expect(page.locator("h1")).to_contain_text("Đỗ Văn Quá Hạn")
-    expect(page.locator("tr:has-text('Mật khẩu quá thời hạn sử dụng tối đa') .tag")).to_have_text("Chưa tuân thủ")
+    expect(page.locator("tr:has-text('Mật khẩu được đổi trong thời hạn sử dụng tối đa') .tag")).to_have_text("Chưa tuân thủ")
     both_sizes(leader, "04-account")
     assert late.pk
     leader.assert_clean()

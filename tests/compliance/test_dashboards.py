@@ -263,3 +263,22 @@ def test_a_past_months_dashboard_shows_no_to_do_list_of_today(client, figures, l
     body = past.content.decode()
     assert past.context["past"] is True and past.context["actions"] == []
     assert "Việc cần làm trước" not in body and "tuần này" not in body
+
+
+@pytest.mark.django_db
+def test_an_accounts_rules_are_named_for_what_complies_and_a_failing_one_offers_a_request(client, figures,
+                                                                                        leader_bien_hoa):
+    from accounts.models import User
+
+    failing = User.objects.get(username="cb.hethan")
+    login(client, leader_bien_hoa)
+    response = client.get(f"/compliance/accounts/{failing.pk}/")
+    body = response.content.decode()
+    assert ("Mật khẩu được đổi trong thời hạn sử dụng tối đa", "fails") in [
+        (str(label), state) for label, state in response.context["rules"]]
+    assert "Mật khẩu quá thời hạn" not in body
+    assert f'/admin/accounts/turnover/new/?account={failing.pk}' in body
+    form = client.get(f"/admin/accounts/turnover/new/?account={failing.pk}")
+    assert form.context["lines"].forms[0].initial == {"account": failing.pk}
+    outside = User.objects.get(username="cb.xuanan2")
+    assert client.get(f"/admin/accounts/turnover/new/?account={outside.pk}").context["lines"].forms[0].initial == {}
