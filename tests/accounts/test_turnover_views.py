@@ -455,14 +455,15 @@ def test_an_it_admin_adds_and_removes_a_holiday_audited(client, units, it_admin,
     url = reverse("accounts:holiday_list")
     assert login(Client(), leader_bien_hoa).get(url).status_code == 403
     login(client, it_admin)
-    response = client.post(url, {"date": "02/09/2027", "name": "Quốc khánh"})
+    before = Holiday.objects.count()  # Vietnam's public holidays are preloaded (migration 0014)
+    response = client.post(url, {"date": "03/09/2027", "name": "Nghỉ bù Quốc khánh"})
     assert response.status_code == 302
-    holiday = Holiday.objects.get()
-    assert (holiday.date.isoformat(), holiday.name) == ("2027-09-02", "Quốc khánh")
-    again = client.post(url, {"date": "02/09/2027", "name": "Quốc khánh"})
-    assert again.context["form"].errors == {"date": ["02/09/2027 đã là ngày nghỉ lễ (Quốc khánh)."]}
+    holiday = Holiday.objects.get(date="2027-09-03")
+    assert (holiday.date.isoformat(), holiday.name) == ("2027-09-03", "Nghỉ bù Quốc khánh")
+    again = client.post(url, {"date": "03/09/2027", "name": "Nghỉ bù Quốc khánh"})
+    assert again.context["form"].errors == {"date": ["03/09/2027 đã là ngày nghỉ lễ (Nghỉ bù Quốc khánh)."]}
     client.post(reverse("accounts:holiday_remove", args=[holiday.pk]))
-    assert Holiday.objects.count() == 0
+    assert Holiday.objects.count() == before
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_ADDED).count() == 1
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_REMOVED).count() == 1
 
@@ -547,3 +548,25 @@ def test_the_detail_says_what_each_duration_measures(client, units, it_admin, le
 
 def disable_line_values(account):
     return {"action": TurnoverAction.DISABLE, "account": account, "departure_reason": DepartureReason.LEFT}
+
+
+
+def test_vietnams_public_holidays_are_preloaded_and_the_it_centers_own_entries_kept(db):
+    import importlib
+
+    from django.apps import apps
+
+    preloaded = importlib.import_module("accounts.migrations.0014_vietnam_public_holidays")
+    Holiday.objects.all().delete()
+    Holiday.objects.create(date="2026-09-01", name="Nghỉ theo Quyết định của UBND tỉnh")
+    preloaded.preload(apps, None)
+    days = {holiday.date.strftime("%d/%m/%Y"): holiday.name for holiday in Holiday.objects.filter(date__year=2026)}
+    assert days["17/02/2026"] == "Tết Nguyên đán (mùng 1)"
+    assert days["16/02/2026"] == "Tết Nguyên đán (ngày cuối năm âm lịch)"
+    assert days["26/04/2026"] == "Giỗ Tổ Hùng Vương (10/3 âm lịch)"
+    assert (days["30/04/2026"], days["01/05/2026"], days["02/09/2026"]) == (
+        "Ngày Chiến thắng (30/4)", "Ngày Quốc tế Lao động (1/5)", "Quốc khánh (2/9)")
+    assert days["01/09/2026"] == "Nghỉ theo Quyết định của UBND tỉnh"  # the IT Center's entry stays
+    assert len(days) == 11
+    assert Holiday.objects.filter(date__year=2027, name__startswith="Tết Nguyên đán").first().date.isoformat() == \
+        "2027-02-05"
