@@ -205,7 +205,8 @@ def account_enable_view(request, pk):
 @require_POST
 @require_roles(Role.IT_ADMIN)
 def account_unlock_view(request, pk):
-    return _account_action(request, pk, services.account_unlock, _("The account has been unlocked."))
+    # A reason, as `manage.py unlock_account --reason` asks: the record says why the lock was lifted.
+    return _account_action(request, pk, services.account_unlock, _("The account has been unlocked."), True)
 
 
 @require_POST
