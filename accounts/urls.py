@@ -29,6 +29,7 @@ urlpatterns = [
     path("turnover/", turnover_views.turnover_list_view, name="turnover_list"),
     path("turnover/new/", turnover_views.turnover_create_view, name="turnover_create"),
     path("search/", turnover_views.account_search_view, name="account_search"),
+    path("bulk/", views.account_bulk_view, name="bulk"),
     path("turnover/holidays/", turnover_views.holiday_list_view, name="holiday_list"),
     path("turnover/holidays/<int:pk>/remove/", turnover_views.holiday_remove_view, name="holiday_remove"),
     path("turnover/<int:pk>/", turnover_views.turnover_detail_view, name="turnover_detail"),

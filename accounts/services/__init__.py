@@ -9,6 +9,7 @@ from .lifecycle import (  # noqa: F401
     account_unlock,
     account_update,
 )
+from .bulk import BULK_ACTIONS, accounts_bulk_act  # noqa: F401
 from .signin import (  # noqa: F401
     lockout_record,
     login_record_failure,

@@ -82,9 +82,10 @@ def _one_time_password_told(*, actor, account: User, record: HandoverRecord, eve
 
 
 @transaction.atomic
-def account_password_reset(*, actor, account: User):
+def account_password_reset(*, actor, account: User, reason: str = ""):
     """A new one-time password (the old password stops working at once, and with it every session,
-    whose hash Django derives from the password). Returns (one_time_password, record)."""
+    whose hash Django derives from the password). Returns (one_time_password, record). A reason, when
+    given (a bulk reset), goes into the audit record."""
     ensure_it_admin(actor)
     account = User.objects.select_for_update().get(pk=account.pk)
     if not account.is_active:
@@ -96,8 +97,10 @@ def account_password_reset(*, actor, account: User):
     # Django would refuse the old sessions at their next request (the password's hash changed); the rows
     # go now, so that the account's session list is true at once.
     ended = sessions_end_for(account)
-    event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
-                               details={"handover_record": record.number, "sessions_ended": ended})
+    details = {"handover_record": record.number, "sessions_ended": ended}
+    if reason:
+        details["reason"] = reason
+    event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account, details=details)
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="reset")
     return password, record
 

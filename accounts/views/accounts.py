@@ -2,7 +2,9 @@
 (404 outside it), roles from accounts.permissions (403)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +24,7 @@ from ..forms_review import DormancyExemptionForm
 from ..permissions import require_roles
 from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services
+from ..services.bulk import BULK_ACTIONS, accounts_bulk_act
 from ..services import second_factor
 from ..services import sessions as session_services
 
@@ -42,8 +45,30 @@ def account_list_view(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/account_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": query.urlencode(), "bulk_actions": BULK_ACTIONS,
     })
+
+
+@never_cache
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_bulk_view(request):
+    """Disable, unlock or reset the chosen accounts of the list with one reason. One-time passwords of a
+    bulk reset are shown on this answer only (never stored in clear, never cached)."""
+    ids = [int(value) for value in request.POST.getlist("accounts") if value.isdigit()]
+    # Back to the list as it was filtered (its query string only: never an address from the form).
+    query = QueryDict(request.POST.get("query", "")).urlencode()
+    back = reverse("accounts:list") + ("?" + query if query else "")
+    try:
+        outcome = accounts_bulk_act(actor=request.user, account_ids=ids, action=request.POST.get("action", ""),
+                                    reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        message_error(request, error)
+        return redirect(back)
+    response = render(request, "accounts/account_bulk_done.html", {
+        "outcome": outcome, "action": request.POST.get("action"), "back": back})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_roles(*READERS)
