@@ -336,3 +336,4 @@ from .recertification_models import (  # noqa: E402, F401
     RecertificationReminder,
 )
 from .documents import DocumentCounter  # noqa: E402, F401
+from .confirmation_models import AdminConfirmation  # noqa: E402, F401
