@@ -249,6 +249,16 @@ def account_update(*, actor, account: User, values: dict) -> User:
         details = {"old": {"role": old["role"]}, "new": {"role": account.role}}
         if ended:
             details["sessions_ended"] = ended
+        if account.role == Role.IT_ADMIN and account.is_active and not is_system_actor(actor):
+            # Four eyes on the keys, as for a new IT admin (account_create): a promotion waits, the
+            # account disabled, until a second IT admin enables it.
+            account.is_active = False
+            account.disabled_reason = _("Awaiting a second IT administrator's confirmation")
+            account.disabled_at = timezone.now()
+            account.save(update_fields=["is_active", "disabled_reason", "disabled_at"])
+            AdminConfirmation.objects.update_or_create(account=account, defaults={
+                "requested_by": actor, "confirmed_by": None, "confirmed_at": None})
+            details["awaiting_confirmation"] = True
         audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, details=details)
     if "unit" in changes["new"]:
         audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account,

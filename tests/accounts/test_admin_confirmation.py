@@ -61,3 +61,17 @@ def test_the_account_page_tells_who_may_confirm(units, it_admin):
     assert "Xác nhận và kích hoạt quản trị viên này" in other.get(url).content.decode()
     other.post(reverse("accounts:enable", args=[account.pk]))
     assert User.objects.get(pk=account.pk).is_active is True
+
+
+def test_a_promotion_to_it_admin_waits_for_a_second_it_admin_too(units, it_admin, officer_bien_hoa):
+    from accounts.services import account_update
+
+    second = UserFactory(username="qt.hai", full_name="Lê Thị Hai", role=Role.IT_ADMIN, unit=units["it_center"])
+    account_update(actor=it_admin, account=officer_bien_hoa, values={"role": Role.IT_ADMIN})
+    officer_bien_hoa.refresh_from_db()
+    assert (officer_bien_hoa.role, officer_bien_hoa.is_active) == (Role.IT_ADMIN, False)
+    with pytest.raises(NotAllowed):
+        account_enable(actor=it_admin, account=officer_bien_hoa)
+    account_enable(actor=second, account=officer_bien_hoa)
+    officer_bien_hoa.refresh_from_db()
+    assert officer_bien_hoa.is_active is True
