@@ -24,7 +24,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 # Header aliases, compared folded (lower-case, no accents, single spaces).
 COLUMNS = {
     "full_name": ("ho va ten", "ho ten", "full name", "full_name", "name"),
-    "unit_code": ("ma don vi", "ma dinh danh", "unit code", "unit_code"),
+    "unit_code": ("ma dinh danh don vi", "ma don vi", "ma dinh danh", "unit code", "unit_code"),
     "position": ("chuc vu", "position"),
     "status": ("trang thai", "tinh trang", "status"),
     "email": ("email", "e-mail", "thu dien tu", "dia chi thu dien tu"),

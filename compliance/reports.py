@@ -82,7 +82,7 @@ def _zone_label(zone):
 
 
 def _pct(value):
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    return "—" if value is None else f"{value:.1f}%".replace(".", ",")
 
 
 def _place_date(figures: dict) -> str:

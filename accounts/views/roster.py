@@ -26,7 +26,7 @@ from .turnover import turnover_prefill_redirect
 
 RECONCILERS = (Role.IT_ADMIN, Role.UNIT_LEADER)
 # The template's columns, as the reader (accounts.roster.COLUMNS) knows them.
-TEMPLATE_COLUMNS = ["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái", "Email", "Điện thoại"]
+TEMPLATE_COLUMNS = ["Họ và tên", "Mã định danh đơn vị", "Chức vụ", "Trạng thái", "Thư điện tử", "Điện thoại"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STATUS_LABELS = {"active": gettext_lazy("Working"), TRANSFERRED: gettext_lazy("Transferred within the province"),
                  **dict(DepartureReason.choices)}

@@ -33,7 +33,7 @@ def test_a_leader_drills_down_from_the_dashboard_to_an_account_and_exports(journ
     page = leader.page
     assert login(leader, leader_bien_hoa.username, DEFAULT_PASSWORD, "01-login").status == 200
     expect(page.locator("h1")).to_contain_text("Bảng theo dõi tuân thủ: UBND thành phố Biên Hòa")
-    expect(page.locator(".score-value")).to_have_text("80,0 %")  # 4 of 5 active accounts comply
+    expect(page.locator(".score-value")).to_have_text("80,0%")  # 4 of 5 active accounts comply
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 2")
     assert "Xuân An" not in page.content()
     both_sizes(leader, "02-dashboard")

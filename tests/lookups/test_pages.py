@@ -276,7 +276,7 @@ def test_it_carries_the_citizen_filter_to_the_next_page_by_its_hash(client, reco
     ({"citizen_id": "07509500123a"}, "citizen_id", "Số định danh cá nhân gồm đúng 12 chữ số."),
     ({"date_from": "31/02/2026"}, "date_from", "Nhập một ngày hợp lệ."),
     ({"date_from": "02/12/2026", "date_to": "01/12/2026"}, "date_to", "Ngày kết thúc không được trước ngày bắt đầu."),
-    ({"unit": "Biên Hòa"}, "unit", "Nhập mã đơn vị dạng 000.00.31.H19."),
+    ({"unit": "Biên Hòa"}, "unit", "Nhập mã định danh đơn vị dạng 000.00.31.H19."),
     ({"citizen": "not-a-hash"}, "citizen", "Nhập một giá trị hợp lệ."),
 ])
 def test_it_refuses_a_bad_log_filter_in_vietnamese_and_lists_nothing(client, records, inspector, data, field,
