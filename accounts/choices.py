@@ -93,6 +93,10 @@ class EventReason(models.TextChoices):
 
     ONE_TIME_PASSWORD_EXPIRED = "one_time_password_expired", _("The one-time password had expired")
     UNIT_MERGED = "unit_merged", _("The unit was merged into another")
+    # Why a sign-in was refused before the password was checked (accounts.services.signin).
+    LOCKED = "locked", _("The username was locked after failed sign-ins")
+    ADDRESS_BLOCKED = "address_blocked", _("The address was blocked after many failed sign-ins")
+    MALFORMED = "malformed", _("No account can have such a username")
 
 
 class RecertificationDecision(models.TextChoices):

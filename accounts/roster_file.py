@@ -44,7 +44,7 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Header aliases, compared folded (lower-case, no accents, single spaces).
 COLUMNS = {
     "full_name": ("ho va ten", "ho ten", "full name", "full_name", "name"),
-    "unit_code": ("ma don vi", "ma dinh danh", "unit code", "unit_code"),
+    "unit_code": ("ma dinh danh don vi", "ma don vi", "ma dinh danh", "unit code", "unit_code"),
     "position": ("chuc vu", "position"),
     "status": ("trang thai", "tinh trang", "status"),
     "email": ("email", "e-mail", "thu dien tu", "dia chi thu dien tu"),
@@ -52,12 +52,19 @@ COLUMNS = {
 }
 REQUIRED = ("full_name", "unit_code", "position", "status")
 
-# Status words → "active" or the departure reason (accounts.choices.DepartureReason) they mean.
+# Status words → "active", TRANSFERRED (moved to another unit of the province: a move, not a
+# departure) or the departure reason (accounts.choices.DepartureReason) they mean. "Chuyển công tác"
+# alone is a transfer within the province; leaving it is said "chuyển ra ngoài tỉnh".
+TRANSFERRED = "transferred"
 STATUSES = {
     "dang cong tac": "active", "cong tac": "active", "active": "active", "dang lam viec": "active",
     "da nghi viec": "left", "nghi viec": "left", "thoi viec": "left", "left": "left",
     "nghi huu": "retired", "da nghi huu": "retired", "retired": "retired",
-    "chuyen cong tac": "transferred_out", "da chuyen cong tac": "transferred_out", "transferred": "transferred_out",
+    "chuyen cong tac": TRANSFERRED, "da chuyen cong tac": TRANSFERRED, "transferred": TRANSFERRED,
+    "chuyen cong tac trong tinh": TRANSFERRED, "dieu chuyen": TRANSFERRED, "luan chuyen": TRANSFERRED,
+    "chuyen ra ngoai tinh": "transferred_out", "chuyen cong tac ra ngoai tinh": "transferred_out",
+    "chuyen cong tac ngoai tinh": "transferred_out", "chuyen ngoai tinh": "transferred_out",
+    "transferred out": "transferred_out",
     "nghi dai han": "long_leave", "long leave": "long_leave",
 }
 FORMULA_START = ("=", "+", "-", "@")
@@ -70,7 +77,7 @@ class RosterRow:
     full_name: str
     unit_code: str
     position: str
-    status: str  # "active" or a DepartureReason value
+    status: str  # "active", TRANSFERRED or a DepartureReason value
     email: str = ""
     phone: str = ""
 
@@ -266,7 +273,7 @@ def _rows(body, columns, result) -> list[RosterRow]:
         status = STATUSES.get(_key(values["status"]))
         if status is None:
             result.problems.append((line, _("Unknown status “%(status)s” (use: đang công tác, nghỉ việc, nghỉ hưu, "
-                                            "chuyển công tác, nghỉ dài hạn).") % {"status": values["status"][:40]}))
+                                            "chuyển công tác, chuyển ra ngoài tỉnh, nghỉ dài hạn).") % {"status": values["status"][:40]}))
             continue
         rows.append(RosterRow(line=line, full_name=values["full_name"][:150], unit_code=values["unit_code"].upper(),
                               position=values["position"][:150], status=status, email=values["email"].lower()[:254],

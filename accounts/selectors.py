@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from audit.choices import EventKind
 from audit.models import SecurityEvent
-from policy.compliance import request_overdue_q
+from policy.compliance import is_working_day, request_overdue_q
 from policy.selectors import (
     current_policy,
     password_change_reason,
@@ -280,6 +280,33 @@ def turnover_request_list(user, *, state="", now=None):
     if state:
         requests = requests.filter(state=state)
     return requests.order_by("-created_at", "-id")
+
+
+def turnover_deadline_shown(due_at, holidays: set) -> datetime | None:
+    """The deadline as people read it: a deadline at midnight ("08/12 00:00", the service level
+    counted from the start of a day) is the end of the last working day before it ("07/12 17:00" —
+    settings.OFFICE_DAY_END), which is what the office means; any other deadline as it is."""
+    if due_at is None:
+        return None
+    local = timezone.localtime(due_at)
+    if local.time() != time.min:
+        return local
+    day = local.date() - timedelta(days=1)
+    while not is_working_day(day, holidays):
+        day -= timedelta(days=1)
+    hour, minute = (int(part) for part in settings.OFFICE_DAY_END.split(":"))
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)), local.tzinfo)
+
+
+def turnover_deadlines_shown(requests) -> None:
+    """Give each request `due_shown` (turnover_deadline_shown), with one read of the holidays."""
+    days = [timezone.localdate(request.due_at) for request in requests if request.due_at is not None]
+    holidays = set()
+    if days:
+        holidays = set(Holiday.objects.filter(date__gte=min(days) - timedelta(days=40), date__lte=max(days))
+                       .values_list("date", flat=True))
+    for request in requests:
+        request.due_shown = turnover_deadline_shown(request.due_at, holidays)
 
 
 def turnover_execution_times(requests) -> dict:

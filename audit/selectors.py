@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Unit
 from accounts.scope import units_visible_to
 
 from .models import SecurityEvent
@@ -13,8 +14,11 @@ def security_events_of_account(account, *, limit=20):
     return SecurityEvent.objects.filter(target=account).order_by("-id")[:limit]
 
 
-def security_events_visible_to(user, *, kind="", username="", unit_code="", date_from=None, date_to=None):
-    """Events the user may read (it_admin and inspector: all; a leader: their subtree), filtered."""
+def security_events_visible_to(user, *, kind="", username="", unit_code="", date_from=None, date_to=None,
+                               unit_exact=False):
+    """Events the user may read (it_admin and inspector: all; a leader: their subtree), filtered. A unit
+    code stands for that unit and the units below it (as every unit filter of the portal), or for that
+    unit alone with `unit_exact`."""
     events = SecurityEvent.objects.all()
     if not user.sees_everything:
         events = events.filter(unit__in=units_visible_to(user))
@@ -23,12 +27,21 @@ def security_events_visible_to(user, *, kind="", username="", unit_code="", date
     if username:  # exact matches on indexed columns: the table grows without end
         events = events.filter(Q(target_username=username) | Q(actor_username=username))
     if unit_code:
-        events = events.filter(unit_code=unit_code)
+        events = events.filter(_unit_condition(unit_code, unit_exact))
     if date_from:  # whole local days as instants (no ::date cast: the occurred_at index serves them)
         events = events.filter(occurred_at__gte=_day_start(date_from))
     if date_to:
         events = events.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
     return events.order_by("-id")
+
+
+def _unit_condition(unit_code: str, unit_exact: bool) -> Q:
+    """The events of the unit with this code (and of the units below it unless `unit_exact`); a code no
+    unit has matches the events recorded with it."""
+    unit = None if unit_exact else Unit.objects.filter(code=unit_code).only("path").first()
+    if unit is None:
+        return Q(unit_code=unit_code)
+    return Q(unit_id__in=Unit.objects.filter(path__startswith=unit.path).values("pk")) | Q(unit_code=unit_code)
 
 
 def _day_start(day):

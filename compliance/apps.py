@@ -13,4 +13,11 @@ class ComplianceConfig(AppConfig):
             "list": _("List"), "rows": _("Rows"), "file_format": _("File format"), "month": _("Month"),
             "reports": _("Reports"),
         }
-        return labels, {}
+        from django.db import models
+
+        from .exports import LISTS
+
+        # The exported list by its title ("Tài khoản"), not its code ("accounts").
+        list_names = models.TextChoices("ExportedList", [(name.upper(), (name, export.title))
+                                                         for name, export in LISTS.items()])
+        return labels, {"list": list_names}

@@ -12,15 +12,17 @@ from accounts import selectors as account_selectors
 from accounts.choices import AccountState, Role, TurnoverState
 from accounts.models import Unit
 from accounts.scope import units_visible_to
-from audit.choices import EventKind
+from audit.forms import EventFilterForm
 from audit.selectors import security_events_visible_to
+from lookups.forms import LookupLogForm
 from lookups.selectors import lookup_log
 from policy.compliance import ComplianceReason
-from portal.exports import csv_bytes, xlsx_bytes
+from portal.exports import ExportHeading, csv_bytes, xlsx_bytes
 
 from .models import UnitSnapshot
 from .selectors import accounts_failing
 
+LOOKUP_PRIVATE_PARAMS = ("citizen_id", "citizen", "citizen_masked", "after", "before")
 # Above this many rows an export runs as a background job with progress (the request would time out).
 INLINE_LIMIT = 5000
 
@@ -121,8 +123,14 @@ def _turnover_header():
 
 
 def _lookups(user, params):
-    return lookup_log(user, officer_username=str(params.get("officer", ""))[:64],
-                      unit_code=str(params.get("unit_code", ""))[:13])
+    """The lookup log with the page's filters (its GET form; a citizen ID never comes in a URL)."""
+    form = LookupLogForm({name: value for name, value in params.items() if name not in LOOKUP_PRIVATE_PARAMS})
+    if not form.is_valid():
+        return lookup_log(user).none()
+    data = form.cleaned_data
+    return lookup_log(user, officer_username=data["officer"], unit_code=data["unit"] or str(
+        params.get("unit_code") or "")[:13], unit_exact=data["unit_exact"], decision=data["decision"],
+        reason=data["reason"], date_from=data["date_from"], date_to=data["date_to"])
 
 
 def _lookup_row(record):
@@ -136,9 +144,11 @@ def _lookup_header():
 
 
 def _events(user, params):
-    return security_events_visible_to(user, username=str(params.get("username", ""))[:64],
-                                      kind=_choice(params.get("kind"), EventKind.values),
-                                      unit_code=str(params.get("unit_code", ""))[:13])
+    """The security events with the page's filters (its GET form)."""
+    form = EventFilterForm({name: value for name, value in params.items() if name not in ("after", "before")})
+    if not form.is_valid():
+        return security_events_visible_to(user).none()
+    return security_events_visible_to(user, **form.cleaned_data)
 
 
 def _event_row(event):
@@ -178,9 +188,25 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def export_file(export: ExportList, file_format: str, rows_iterable) -> bytes:
+def export_heading(export: ExportList, reader, params, at=None) -> ExportHeading:
+    """The XLSX title block: the list, the unit it covers (the unit asked for, else the reader's scope),
+    when and by whom."""
+    unit = _unit_param(reader, params)
+    unit_code = str(params.get("unit_code") or "")[:13]
+    if not unit_code and params.get("unit") and not str(params.get("unit")).isdigit():
+        unit_code = str(params.get("unit"))[:13]  # the lookup log's filter names the unit by its code
+    scope = ""
+    if unit is not None:
+        scope = _("%(unit)s and the units below it") % {"unit": unit.name}
+    elif unit_code:
+        named = units_visible_to(reader).filter(code=unit_code).first()
+        scope = _("%(unit)s and the units below it") % {"unit": named.name if named else unit_code}
+    return ExportHeading.for_reader(title=export.title, reader=reader, scope=scope, at=at)
+
+
+def export_file(export: ExportList, file_format: str, rows_iterable, *, heading: ExportHeading | None = None) -> bytes:
     header = export.header()
     rows = (export.row(item) for item in rows_iterable)
     if file_format == "csv":
         return csv_bytes(header, rows)
-    return xlsx_bytes(header, rows, title=str(export.title))
+    return xlsx_bytes(header, rows, title=str(export.title), heading=heading)

@@ -83,12 +83,33 @@ def _zone_label(zone):
 
 
 def _pct(value):
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    return "—" if value is None else f"{value:.1f}%".replace(".", ",")
+
+
+def _place_date(figures: dict) -> str:
+    """“Đồng Nai, ngày 01 tháng 12 năm 2026” (Decree 30/2020/NĐ-CP: a leading zero for days below 10 and
+    months below 3), from the report's own issuer and day."""
+    if not figures.get("issuer") or not figures.get("issued_on"):
+        return ""
+    day = date.fromisoformat(figures["issued_on"])
+    return _("%(place)s, day %(day)s month %(month)s year %(year)s") % {
+        "place": figures["issuer"]["place"], "day": f"{day.day:02d}",
+        "month": f"{day.month:02d}" if day.month < 3 else str(day.month), "year": day.year}
+
+
+def report_heading(*, number: str, issued_on: date) -> dict:
+    """What makes the figures an official report: its number and day, and the issuer as configured
+    then (portal/documents.py) — stored with the figures, so the report says what it said."""
+    from dataclasses import asdict
+
+    from portal.documents import document_issuer
+
+    return {"number": number, "issued_on": issued_on.isoformat(), "issuer": asdict(document_issuer())}
 
 
 def report_html(figures: dict) -> str:
     return render_to_string("compliance/report_document.html", {
-        "r": figures, "zone_label": _zone_label(figures["zone"]), "score": _pct(figures["score"]),
+        "r": figures, "place_date": _place_date(figures), "zone_label": _zone_label(figures["zone"]), "score": _pct(figures["score"]),
         "day": date.fromisoformat(figures["day"]).strftime("%d/%m/%Y"),
         "children": [[code, name, total, compliant, _pct(score)] for code, name, total, compliant, score
                      in figures["children"]],
@@ -98,14 +119,27 @@ def report_html(figures: dict) -> str:
 def report_pdf(figures: dict) -> bytes:
     from fpdf import FPDF
 
-    pdf = FPDF(format="A4")
+    class ReportPDF(FPDF):
+        def header(self):
+            # Decree 30/2020/NĐ-CP: the page number centred at the top, none on the first page.
+            if self.page_no() > 1:
+                self.set_font("DejaVu", "", 10)
+                self.set_y(8)
+                self.cell(0, 6, str(self.page_no()), align="C")
+                self.set_y(20)
+
+    pdf = ReportPDF(format="A4")
+    pdf.set_margins(20, 20, 15)
     pdf.set_creation_date(timezone.now().replace(microsecond=0))
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_title(f"{_('Monthly compliance report')} {figures['month_label']} — {figures['unit']['name']}")
     pdf.add_page()
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, _("Monthly compliance report"), new_x="LMARGIN", new_y="NEXT")
+    if figures.get("issuer"):
+        _pdf_letterhead(pdf, figures)
+    else:
+        pdf.set_font("DejaVu", "B", 15)
+        pdf.multi_cell(0, 8, _("Monthly compliance report"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 11)
     lines = [
         f"{_('Unit')}: {figures['unit']['name']} ({figures['unit']['code']})",
@@ -142,7 +176,70 @@ def report_pdf(figures: dict) -> bytes:
     pdf.set_font("DejaVu", "", 8)
     pdf.multi_cell(0, 5, f"{_('Generated at')} {figures['generated_at']}. {_('Newest audit seal')}: "
                    f"{figures['seal_digest'] or _('none yet')}", new_x="LMARGIN", new_y="NEXT")
+    if figures.get("issuer"):
+        _pdf_signatures(pdf, figures)
     return bytes(pdf.output())
+
+
+def _pdf_letterhead(pdf, figures: dict) -> None:
+    """The two columns of an administrative document's head, the number, the place and date, the title."""
+    issuer = figures["issuer"]
+    left, right = 80, pdf.epw - 80
+    top = pdf.get_y()
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(left, 5, issuer["governing_body"], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(left, 5, issuer["name"], align="C", new_x="LMARGIN", new_y="NEXT")
+    y = pdf.get_y() + 1
+    pdf.line(pdf.l_margin + left * 0.3, y, pdf.l_margin + left * 0.7, y)
+    pdf.set_y(y + 2)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(left, 5, f"{_('No.')} {figures['number']}", align="C", new_x="LMARGIN", new_y="NEXT")
+    left_bottom = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + left, top)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.multi_cell(right, 5, _("SOCIALIST REPUBLIC OF VIETNAM"), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(right, 5, _("Independence - Freedom - Happiness"), align="C", new_x="LEFT", new_y="NEXT")
+    y = pdf.get_y() + 1
+    pdf.line(pdf.l_margin + left + right * 0.2, y, pdf.l_margin + left + right * 0.8, y)
+    pdf.set_xy(pdf.l_margin + left, y + 2)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(right, 5, _place_date(figures), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
+    pdf.set_font("DejaVu", "B", 14)
+    pdf.cell(0, 8, _("REPORT"), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.multi_cell(0, 6, _("Compliance with the account security rules in %(month)s") % {
+        "month": figures["month_label"]}, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, figures["unit"]["name"], align="C", new_x="LMARGIN", new_y="NEXT")
+    y = pdf.get_y() + 1
+    pdf.line(pdf.l_margin + pdf.epw * 0.4, y, pdf.l_margin + pdf.epw * 0.6, y)
+    pdf.set_y(y + 4)
+
+
+def _pdf_signatures(pdf, figures: dict) -> None:
+    """Recipients on the left, the signer on the right; kept together on one page."""
+    issuer = figures["issuer"]
+    if pdf.get_y() + 50 > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.get_y()
+    half = pdf.epw / 2
+    pdf.set_font("DejaVu", "B", 9)
+    pdf.cell(half, 5, _("Recipients:"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    for line in (f"- {figures['unit']['name']};", "- " + _("The Department's Inspectorate (to follow up);"),
+                 "- " + _("Archived: Records office, %(abbreviation)s.") % {"abbreviation": issuer["abbreviation"]}):
+        pdf.multi_cell(half, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin + half, top)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.multi_cell(half, 6, issuer["signer_position"], align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(half, 5, _("(signature, full name)"), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_y(pdf.get_y() + 22)
+    pdf.set_x(pdf.l_margin + half)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.multi_cell(half, 6, issuer["signer_name"] or "……………………………", align="C", new_x="LMARGIN", new_y="NEXT")
 
 
 def report_xlsx(figures: dict) -> bytes:

@@ -160,8 +160,10 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
     second run, a redelivered job or a later change of today's data leaves it as it was."""
     from django.utils import translation
 
+    from accounts.documents import document_number_take
+
     from .points import report_points
-    from .reports import report_figures_all, report_render
+    from .reports import report_figures_all, report_heading, report_render
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -177,9 +179,13 @@ def monthly_reports_generate(*, actor, month: date | None = None, now=None) -> i
                 continue
             # The letter point by point ("Điểm 1" … "Điểm 5"), kept with the figures (compliance.points).
             figures["points"] = report_points(figures["unit"]["id"], month, now)
-            html, pdf, xlsx = report_render(figures)
             try:
                 with transaction.atomic():
+                    # An official report: numbered in the year's count of reports (rolled back with the
+                    # report when another worker made it first), with the issuer as configured today.
+                    figures.update(report_heading(number=document_number_take("BC", year=today.year),
+                                                  issued_on=today))
+                    html, pdf, xlsx = report_render(figures)
                     MonthlyReport.objects.create(
                         month=month, unit_id=figures["unit"]["id"], unit_code=figures["unit"]["code"],
                         unit_name=figures["unit"]["name"], unit_path=figures["unit"]["path"],
@@ -217,7 +223,7 @@ EXPORT_PROGRESS_EVERY = 500
 def export_job_run(*, job_id: int) -> None:
     """Claim the job under a lease (portal.leases: a redelivery does nothing; a killed worker's job is
     taken over by the next one after the lease), write the file with progress, keep it."""
-    from .exports import LISTS, export_file
+    from .exports import LISTS, export_file, export_heading
 
     claim = job_claim(ExportJob, job_id)
     if claim is None:
@@ -233,7 +239,8 @@ def export_job_run(*, job_id: int) -> None:
                     raise LeaseLost  # another worker took the job over: leave it to them
                 yield item
 
-        content = export_file(export, job.file_format, counted())
+        content = export_file(export, job.file_format, counted(),
+                              heading=export_heading(export, job.requested_by, job.params, at=job.requested_at))
     except LeaseLost:
         return
     except Exception:

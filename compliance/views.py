@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts.choices import Role
@@ -17,7 +18,7 @@ from policy.selectors import password_expires_at
 from portal.errors import DomainError, form_error
 
 from . import selectors, services
-from .exports import CONTENT_TYPES, FORMATS, INLINE_LIMIT, LISTS, export_file
+from .exports import CONTENT_TYPES, FORMATS, INLINE_LIMIT, LISTS, export_file, export_heading
 from .forms import ThresholdsForm
 from .models import ExportJob
 from .points import unit_points
@@ -29,15 +30,18 @@ PAGE_SIZE = 50
 def _dashboard_response(request, unit, *, home: bool):
     month = selectors.parse_month(request.GET.get("month", ""))
     board = selectors.dashboard(request.user, unit, month=month)
+    # A past month is history: today's to-do list and today's figures (passwords expiring this week,
+    # open requests, jobs) do not belong on it.
+    past = month is not None and month < timezone.localdate().replace(day=1)
     context = {
-        "board": board, "home": home, "actions": selectors.helpful_actions(board),
+        "board": board, "home": home, "past": past, "actions": [] if past else selectors.helpful_actions(board),
         "reason_labels": dict(ComplianceReason.choices), "section": "dashboard",
         "month_value": month.strftime("%Y-%m") if month else "",
         "province": request.user.sees_everything and unit.parent_id is None,
     }
     # The letter point by point ("Điểm 1" … "Điểm 5"), each with its status and evidence (compliance.points).
     context["points"] = unit_points(unit, month=month)
-    if context["province"]:
+    if context["province"] and not past:
         context["turnover_buckets"], context["turnover_overdue"] = selectors.turnover_open_by_age(request.user)
         context["jobs"] = selectors.jobs_health()
     return render(request, "compliance/dashboard.html", context)
@@ -80,13 +84,29 @@ def unit_accounts_view(request, pk):
     })
 
 
+# Each rule named for what complies (the account page shows "Complies" or "Does not comply" beside
+# it; ComplianceReason's labels name the failure, for the lists of failing accounts).
+RULE_NAMES = {
+    ComplianceReason.PASSWORD_EXPIRED: gettext_lazy("Password changed within its maximum age"),
+    ComplianceReason.ONE_TIME_UNUSED: gettext_lazy("One-time password replaced within its validity"),
+    ComplianceReason.DORMANT: gettext_lazy("Used within the dormancy period"),
+    ComplianceReason.UNCERTIFIED: gettext_lazy("Certified in the current recertification campaign"),
+    ComplianceReason.TURNOVER_OVERDUE: gettext_lazy("Turnover requests naming it sent by the unit on time"),
+    ComplianceReason.LOOKUP_QUOTA: gettext_lazy("Lookups within the quotas"),
+    ComplianceReason.LOOKUP_ANOMALY: gettext_lazy("No open anomaly in its lookups"),
+    ComplianceReason.SECOND_FACTOR: gettext_lazy("Two-factor authentication where the role requires it"),
+}
+
+
 @require_roles(*READERS)
 def account_view(request, pk):
     """One account: whether it complies now, rule by rule, and its history (its security events)."""
     account = account_get_visible(request.user, pk)
+    rules = selectors.account_rules(account)
     return render(request, "compliance/account.html", {
         "account": account, "section": "dashboard", "expires_at": password_expires_at(account),
-        "rules": [(ComplianceReason(code).label, state) for code, state in selectors.account_rules(account)],
+        "rules": [(RULE_NAMES.get(code, ComplianceReason(code).label), state) for code, state in rules],
+        "failing": any(state == "fails" for _code, state in rules),
         "events": selectors.account_history(account, reader=request.user),
     })
 
@@ -161,7 +181,7 @@ def export_view(request, list_name, file_format):
         job = services.export_job_start(actor=request.user, list_name=list_name, params=params,
                                         file_format=file_format, rows_total=count)
         return redirect("compliance:export_job", pk=job.pk)
-    content = export_file(export, file_format, rows)
+    content = export_file(export, file_format, rows, heading=export_heading(export, request.user, params))
     services.export_record(actor=request.user, list_name=list_name, file_format=file_format, rows=count)
     response = HttpResponse(content, content_type=CONTENT_TYPES[file_format])
     response["Content-Disposition"] = f'attachment; filename="{list_name}-{timezone.localdate():%Y%m%d}.{file_format}"'

@@ -12,7 +12,8 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+
+from portal.exports import ExportHeading, text_storable, xlsx_sheet_write
 
 from .choices import Decision
 from .forms import REFUSAL_REASONS
@@ -22,7 +23,9 @@ XLSX_MAX_ROWS = 200_000
 
 
 def cell_guarded(value: str) -> str:
-    """The text as a spreadsheet must show it: never read as a formula."""
+    """The text as a spreadsheet must show it: never read as a formula, and without what an XLSX cell
+    cannot hold (portal.exports.text_storable: a control character typed into a refused request)."""
+    value = text_storable(value) if value else value
     if value and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -65,15 +68,14 @@ def history_csv_rows(records):
         yield flushed()
 
 
-def history_xlsx(records, *, title: str) -> bytes:
-    """The XLSX file (times as real dates shown dd/mm/yyyy hh:mm:ss, in the portal's time zone)."""
+def history_xlsx(records, *, title: str, heading: ExportHeading | None = None) -> bytes:
+    """The XLSX file (times as real dates shown dd/mm/yyyy hh:mm:ss, in the portal's time zone), with
+    the portal's title block, frozen header, filter and column widths (portal.exports)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(_headers())
-    for record in records:
-        moment = WriteOnlyCell(sheet, value=_local(record.decided_at))
-        moment.number_format = "dd/mm/yyyy hh:mm:ss"
-        sheet.append([moment, *_texts(record), record.pk])
+    rows = ([_local(record.decided_at), *_texts(record), record.pk] for record in records)
+    # A lookup's time to the second (other lists show the minute).
+    xlsx_sheet_write(workbook, _headers(), rows, heading=heading, sheet_title=title,
+                     column_formats={0: "dd/mm/yyyy hh:mm:ss"})
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

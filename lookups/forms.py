@@ -65,7 +65,8 @@ class RevealForm(forms.Form):
 
 class LookupLogForm(forms.Form):
     """The log's filters. The citizen ID is typed, checked, then carried only as its keyed hash (and its
-    mask, to show what is filtered): the form is POSTed and never puts the number in a URL."""
+    mask, to show what is filtered): that filter is POSTed and never puts the number in a URL; the others
+    are a GET form (a view can be bookmarked)."""
 
     citizen_id = forms.CharField(label=_("Personal identification number"), required=False, max_length=20,
                                  widget=ValuelessTextInput(attrs=CITIZEN_ATTRIBUTES))
@@ -76,6 +77,8 @@ class LookupLogForm(forms.Form):
     officer = forms.CharField(label=_("Officer's username"), required=False, max_length=64)
     unit = forms.CharField(label=_("Unit code"), required=False, max_length=13, validators=[RegexValidator(
         r"\A\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}\Z", _("Enter a unit code such as 000.00.31.H19."))])
+    # A unit stands for itself and the units below it unless asked otherwise.
+    unit_exact = forms.BooleanField(label=_("This unit only (not the units below it)"), required=False)
     decision = forms.ChoiceField(label=_("Decision"), required=False,
                                  choices=[("", _("All decisions"))] + Decision.choices)
     reason = forms.ChoiceField(label=_("Reason"), required=False,

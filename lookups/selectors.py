@@ -188,9 +188,10 @@ def _day_start(day):
 
 
 def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", unit_code: str = "",
-               decision: str = "", reason: str = "", date_from=None, date_to=None):
+               decision: str = "", reason: str = "", date_from=None, date_to=None, unit_exact: bool = False):
     """The reader's log with the filters given (each optional), newest first; the date bounds are whole
-    days in the portal's time zone. A queryset: the page reads one page of it by key (portal/keyset.py,
+    days in the portal's time zone. A unit code stands for that unit and the units below it (as the
+    flagged lookups' filter), or for that unit alone with `unit_exact`. A queryset: the page reads one page of it by key (portal/keyset.py,
     LOOKUP_LOG_ORDER), never a count."""
     records = lookup_records_visible_to(user).select_related("client")
     if citizen_id_hash:
@@ -198,7 +199,11 @@ def lookup_log(user, *, citizen_id_hash: str = "", officer_username: str = "", u
     if officer_username:
         records = records.filter(officer_username=officer_username)
     if unit_code:
-        records = records.filter(unit_code_then=unit_code)
+        unit = None if unit_exact else Unit.objects.filter(code=unit_code).only("path").first()
+        if unit is None:
+            records = records.filter(unit_code_then=unit_code)
+        else:
+            records = records.filter(unit_id_then__in=Unit.objects.filter(path__startswith=unit.path).values("pk"))
     if decision:
         records = records.filter(decision=decision)
     if reason:

@@ -9,6 +9,7 @@ and the log's filter carries the number only as its keyed hash. Signed-in pages 
 (portal.middleware.NoStoreForSignedInMiddleware).
 """
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +25,7 @@ from accounts.choices import Role
 from accounts.permissions import require_roles
 from accounts.scope import account_get_visible
 from portal.errors import DomainError, form_error, message_error
+from portal.exports import ExportHeading
 from portal.keyset import keyset_page
 
 from . import exports, selectors, services
@@ -42,6 +44,8 @@ from .validation import citizen_id_masked
 
 LOG_READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
 PAGE_SIZE = 50
+# The lookup log's filters that may travel in a URL (all but the citizen ID).
+LOG_FILTERS = ("officer", "unit", "unit_exact", "decision", "reason", "date_from", "date_to")
 
 
 def require_lookup_right(view):
@@ -121,33 +125,42 @@ def _citizen_filter(request, form) -> dict:
 @require_http_methods(["GET", "POST"])
 @require_roles(*LOG_READERS)
 def lookup_log_view(request):
-    """GET: the whole log (in scope), first page. POST: filtered, any page — the filter may hold a
-    citizen ID, which is never put in a URL."""
-    form = LookupLogForm(request.POST if request.method == "POST" else None)
-    citizen, carry, after, before = {}, {}, "", ""
+    """GET: the log filtered by the query's parameters, so that a view can be bookmarked or sent; pages
+    by key. POST: the same with a citizen ID filter — a citizen ID is never put in a URL, so that form is
+    POSTed and its pages carry the filters (the ID only as its keyed hash) in hidden fields."""
+    post = request.method == "POST"
+    data = request.POST.copy() if post else request.GET.copy()
+    if not post:  # a citizen ID never travels in a URL, not even typed there by hand
+        for name in ("citizen_id", "citizen", "citizen_masked"):
+            data.pop(name, None)
+    bound = any(name in LOG_FILTERS + ("after", "before", "citizen_id", "citizen") for name in data)
+    form = LookupLogForm(data if bound else None)
+    citizen, after, before = {}, "", ""
     if form.is_bound and not form.is_valid():
         records = selectors.lookup_records_visible_to(request.user).none()
     else:
         filters = {}
         if form.is_bound:
-            data = form.cleaned_data
-            citizen = _citizen_filter(request, form)
-            filters = {"citizen_id_hash": citizen.get("hash", ""), "officer_username": data["officer"],
-                       "unit_code": data["unit"], "decision": data["decision"], "reason": data["reason"],
-                       "date_from": data["date_from"], "date_to": data["date_to"]}
-            after, before = data["after"], data["before"]
-            carry = {name: form.data.get(name, "") for name in ("officer", "unit", "decision", "reason",
-                                                                "date_from", "date_to") if form.data.get(name)}
-            if citizen:
-                carry.update(citizen=citizen["hash"], citizen_masked=citizen["masked"])
+            cleaned = form.cleaned_data
+            citizen = _citizen_filter(request, form) if post else {}
+            filters = {"citizen_id_hash": citizen.get("hash", ""), "officer_username": cleaned["officer"],
+                       "unit_code": cleaned["unit"], "unit_exact": cleaned["unit_exact"],
+                       "decision": cleaned["decision"], "reason": cleaned["reason"],
+                       "date_from": cleaned["date_from"], "date_to": cleaned["date_to"]}
+            after, before = cleaned["after"], cleaned["before"]
         records = selectors.lookup_log(request.user, **filters)
+    # The filters other than the citizen, for the links (pages, exports, dropping the citizen filter).
+    carry = {name: data.get(name, "") for name in LOG_FILTERS if data.get(name)}
+    query = urlencode(carry)
+    if citizen:
+        carry.update(citizen=citizen["hash"], citizen_masked=citizen["masked"])
     page = keyset_page(records, fields=selectors.LOOKUP_LOG_ORDER, size=PAGE_SIZE, after=after, before=before)
     _with_reason_labels(page.object_list)
     failures = selectors.registry_failures_of(record.pk for record in page.object_list)
     for record in page.object_list:
         record.registry_failure = failures.get(record.pk)
     return render(request, "lookups/log.html", {
-        "form": form, "page": page, "citizen": citizen, "carry": carry, "section": "lookup_log"})
+        "form": form, "page": page, "citizen": citizen, "carry": carry, "query": query, "section": "lookup_log"})
 
 
 # ----- flagged lookups ------------------------------------------------------------------------------------
@@ -273,7 +286,11 @@ def lookup_history_export_view(request, pk, file_format):
         response = StreamingHttpResponse(exports.history_csv_rows(export.records.iterator(chunk_size=2000)),
                                          content_type="text/csv; charset=utf-8")
     else:
-        content = exports.history_xlsx(export.records.iterator(chunk_size=2000), title=officer.username)
+        heading = ExportHeading.for_reader(
+            title=_("Lookups of %(officer)s") % {"officer": str(officer)},
+            reader=request.user, scope=officer.unit.name)
+        content = exports.history_xlsx(export.records.iterator(chunk_size=2000), title=officer.username,
+                                       heading=heading)
         response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument"
                                                       ".spreadsheetml.sheet")
     response["Content-Disposition"] = disposition

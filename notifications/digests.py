@@ -65,7 +65,9 @@ def digests_send(*, now=None) -> list[int]:
     """One digest per active leader for the ISO week of `now` (a second run this week makes none)."""
     now = now or timezone.now()
     year, week, _weekday = timezone.localdate(now).isocalendar()
-    week_label = f"{year}-W{week:02d}"
+    week_label = f"{year}-W{week:02d}"  # the notice's key; people read the week's days (week_text)
+    monday = timezone.localdate(now) - timedelta(days=_weekday - 1)
+    week_text = f"{monday:%d/%m/%Y} – {monday + timedelta(days=6):%d/%m/%Y}"
     leaders = list(User.objects.filter(role=Role.UNIT_LEADER, is_active=True).select_related("unit"))
     if not leaders:
         return []
@@ -82,7 +84,7 @@ def digests_send(*, now=None) -> list[int]:
         path = leader.unit.path
         specs.append(NoticeSpec(
             recipient=leader, kind=NoticeKind.LEADER_DIGEST, source_key=f"week:{week_label}",
-            context={"week": week_label, "unit_name": leader.unit.name, "unit_code": leader.unit.code,
+            context={"week": week_label, "week_text": week_text, "unit_name": leader.unit.name, "unit_code": leader.unit.code,
                      "figures": {name: totals[path].get(name, 0) for name in FIGURES},
                      "escalated": escalated.get(path, []), "warning_days": warning_days,
                      "grace_days": settings.NOTIFICATIONS_ESCALATION_GRACE_DAYS}))

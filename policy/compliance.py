@@ -95,7 +95,7 @@ class ComplianceReason(models.TextChoices):
     ONE_TIME_UNUSED = "one_time_unused", _("One-time password left unused past its validity")
     DORMANT = "dormant", _("Unused for longer than the dormancy period")
     UNCERTIFIED = "uncertified", _("Not certified in the current recertification campaign")
-    TURNOVER_OVERDUE = "turnover_overdue", _("Turnover request not executed within the service level")
+    TURNOVER_OVERDUE = "turnover_overdue", _("Turnover request not sent by the unit although its effective date has passed")
     LOOKUP_QUOTA = "lookup_quota", _("Lookups refused for going over a quota")
     LOOKUP_ANOMALY = "lookup_anomaly", _("Open anomaly in the account's lookups")
     SECOND_FACTOR = "second_factor", _("No second factor although the role requires one")
@@ -161,11 +161,13 @@ def uncertified_q(campaign: RecertificationCampaign | None, now: datetime) -> Q 
 
 
 def turnover_overdue_q(now: datetime) -> Q:
-    """An account named on a turnover request the IT Center has not executed within its service level
-    (the request_overdue_q rule, seen from the account): the officer left, the account still works."""
+    """An account named on a turnover request that waits on its unit past the request's effective date
+    (a draft not sent, or a request returned and not sent again): the officer left, the account still
+    works, and it is the unit's to act. A request waiting at the IT Center past its service level is the
+    IT Center's lateness (request_overdue_q, on the province's dashboard), not held against the unit."""
     lines = TurnoverLine.objects.filter(account=OuterRef("pk"), executed_at__isnull=True,
-                                        request__state__in=(TurnoverState.SUBMITTED, TurnoverState.ACCEPTED),
-                                        request__due_at__lt=now)
+                                        request__state__in=(TurnoverState.DRAFT, TurnoverState.RETURNED),
+                                        request__effective_date__lt=timezone.localdate(now))
     return Q(Exists(lines))
 
 

@@ -557,6 +557,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private"))
 # Letter point 2: the IT Center acts on a turnover request within this many working days.
 TURNOVER_SERVICE_DAYS = env.int("TURNOVER_SERVICE_DAYS", default=1)
+# When the office's working day ends: a deadline at midnight is shown as this time of the last working
+# day before it (accounts.selectors.turnover_deadline_shown).
+OFFICE_DAY_END = env.str("OFFICE_DAY_END", default="17:00")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -659,3 +662,13 @@ OAUTH2_PROVIDER = {
 
 PORTAL_NAME = "Cổng an toàn tài khoản"
 IT_CENTER_CONTACT = env.str("IT_CENTER_CONTACT", default="02513.827.555 – hotro@dongnai.gov.vn")
+
+# The issuing body printed on every document (portal/documents.py): records and monthly reports. Bodies
+# get reorganised (2025: the Department of Information and Communications became part of the Department
+# of Science and Technology), so these are settings, never translation strings.
+DOCUMENT_GOVERNING_BODY = env.str("DOCUMENT_GOVERNING_BODY", default="SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI")
+DOCUMENT_ISSUER = env.str("DOCUMENT_ISSUER", default="TRUNG TÂM CÔNG NGHỆ THÔNG TIN VÀ TRUYỀN THÔNG")
+DOCUMENT_ISSUER_ABBREVIATION = env.str("DOCUMENT_ISSUER_ABBREVIATION", default="TTCNTT")
+DOCUMENT_PLACE = env.str("DOCUMENT_PLACE", default="Đồng Nai")
+DOCUMENT_SIGNER_POSITION = env.str("DOCUMENT_SIGNER_POSITION", default="GIÁM ĐỐC")
+DOCUMENT_SIGNER_NAME = env.str("DOCUMENT_SIGNER_NAME", default="")

@@ -11,6 +11,7 @@ from . import views
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("healthz", views.healthz_view, name="healthz"),
+    path("help/", views.help_view, name="help"),
     # Django's auth URLs and field names under /accounts/ (public contract), with the portal's forms.
     path("accounts/login/", signin_views.LoginView.as_view(), name="login"),
     # The second step of an account that needs one (field `otp_token`), or its enrolment.

@@ -118,3 +118,20 @@ def permission_denied_view(request, exception=None):
 def csrf_failure(request, reason=""):
     _access_refused_record(request, status=403, because=AccessRefusal.CSRF)
     return render(request, "403_csrf.html", status=403)
+
+
+@login_required
+def help_view(request):
+    """A short guide per role and a glossary of the compliance rules, linked from every page (the
+    header's "Help"); the reader's own role comes first."""
+    from compliance.views import RULE_NAMES
+    from policy.compliance import ComplianceReason
+    from policy.selectors import current_policy
+
+    roles = [Role.UNIT_LEADER, Role.OFFICER, Role.IT_ADMIN, Role.INSPECTOR]
+    if request.user.role in roles:
+        roles.remove(request.user.role)
+        roles.insert(0, request.user.role)
+    rules = [(RULE_NAMES.get(code, label), label, code) for code, label in ComplianceReason.choices]
+    return render(request, "help.html", {"roles": [(role, Role(role).label) for role in roles], "rules": rules,
+                                         "policy": current_policy(), "section": "help"})

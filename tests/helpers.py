@@ -347,3 +347,16 @@ def oidc_verify(client, token: str, *, audience: str) -> dict:
     decoded = jose_jwt.decode(token, keys, algorithms=["RS256"])
     assert decoded.claims["aud"] == audience
     return {"header": decoded.header, **decoded.claims}
+
+
+def xlsx_table(content: bytes):
+    """An exported XLSX file's sheet and its rows from the header on (the title block above it —
+    portal.exports.HEADING_ROWS rows — left out)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from portal.exports import HEADING_ROWS
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    return sheet, list(sheet.iter_rows(values_only=True))[HEADING_ROWS:]

@@ -2,6 +2,8 @@
 service's (accounts.services.turnover); what is checked here is what a person can fix on the page
 before anything is sent: required letter fields, dd/mm/yyyy dates and their order."""
 from django import forms
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,9 +15,53 @@ from .accounts import UnitChoiceField, UsernameField
 DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 
 
+# Above this many accounts in reach, the account field's <select> holds only the chosen one: the
+# picker searches (accounts:account_search) instead of sending the whole province with every line.
+ACCOUNT_PICKER_FULL_LIST = 300
+
+
+class AccountPicker(forms.Select):
+    """An account field that searches as you type (static/js/unit-picker.js, the same ARIA combobox as
+    the unit field) with accounts:account_search. The server checks the chosen id against the field's
+    queryset (the reader's scope) either way."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = self.choices
+        queryset = getattr(choices, "queryset", None)
+        if queryset is not None and queryset.count() > ACCOUNT_PICKER_FULL_LIST:
+            field = choices.field
+            chosen = [str(item) for item in (value if isinstance(value, (list, tuple)) else [value])
+                      if str(item or "").isdigit()]
+            self.choices = [("", field.empty_label or "")] + [
+                (account.pk, field.label_from_instance(account)) for account in queryset.filter(pk__in=chosen)]
+        try:
+            select = super().render(name, value, attrs, renderer)
+        finally:
+            self.choices = choices
+        return render_to_string("includes/account_picker.html", {
+            "select": select, "search_url": reverse("accounts:account_search")})
+
+
 class AccountChoiceField(forms.ModelChoiceField):
+    widget = AccountPicker
+
     def label_from_instance(self, account):
         return f"{account.username} — {account.full_name} ({account.unit.name})"
+
+
+class AccountSearchForm(forms.Form):
+    """The account picker's query (accounts:account_search): a name, username or e-mail, typed
+    with or without accents."""
+
+    q = forms.CharField(required=False, max_length=100, strip=True,
+                        error_messages={"max_length": _("Type at most %(limit_value)d characters to search for an "
+                                                        "account.")})
+
+    def clean_q(self):
+        text = self.cleaned_data["q"]
+        if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in text):
+            raise forms.ValidationError(_("Type letters, digits and punctuation only."))
+        return text
 
 
 class TurnoverFilterForm(forms.Form):

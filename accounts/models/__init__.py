@@ -259,7 +259,9 @@ class HandoverRecord(models.Model):
     bàn giao). The record names the account, officer, unit and who handed it over; the one-time
     password itself is handed over separately and is never stored here."""
 
-    number = models.CharField(_("record number"), max_length=32, unique=True)
+    # "0004/BB-TTCNTT": numbered from 1 each year (accounts/documents.py), so a number recurs across
+    # years (the record's date tells them apart) and is not unique on its own.
+    number = models.CharField(_("record number"), max_length=32, db_index=True)
     account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="handover_records")
     reason = models.CharField(_("reason"), max_length=16, choices=HandoverReason.choices)
     # Snapshots: the record keeps the unit and names as they were on the day it was issued.
@@ -342,6 +344,8 @@ class DormancyExemption(models.Model):
 
 # Turnover requests (with holidays and roster imports) and recertification live in modules of their own
 # (accounts/models/turnover.py, recertification.py); re-exported, so `from accounts.models import …` finds all.
+from ..confirmation_models import AdminConfirmation  # noqa: E402, F401
+from ..documents import DocumentCounter  # noqa: E402, F401
 from .recertification import (  # noqa: E402, F401
     RecertificationCampaign,
     RecertificationItem,

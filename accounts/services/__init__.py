@@ -2,6 +2,7 @@
 lifecycle, sign-in events and the second factor, sessions, turnover requests, dormancy, roster
 reconciliation and recertification. Every flow is written once here and called by the views, the
 management commands, the API and the Celery tasks."""
+from .bulk import BULK_ACTIONS, accounts_bulk_act  # noqa: F401
 from .lifecycle import (  # noqa: F401
     account_create,
     account_disable,

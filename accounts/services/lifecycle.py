@@ -18,7 +18,8 @@ from portal.errors import DomainError, NotAllowed, PolicyViolation
 from portal.locks import LockKey
 
 from ..choices import HandoverReason, PasswordChangeReason, Role
-from ..models import AccountSession, HandoverRecord, Unit, User, normalise_username
+from ..documents import document_number_take
+from ..models import AccountSession, AdminConfirmation, HandoverRecord, Unit, User, normalise_username
 from ..permissions import ensure_it_admin, ensure_right, is_system_actor
 from ._common import active_unit_locked, full_clean_or_refuse, insert_unique, name_or_refuse, plain_text_or_refuse
 
@@ -44,7 +45,8 @@ def _handover_record_issue(*, actor, account: User, reason: str) -> HandoverReco
         issued_by=None if is_system_actor(actor) else actor,
         issued_by_name=actor.username if is_system_actor(actor) else actor.full_name, issued_at=now,
     )
-    record.number = f"BB-{timezone.localtime(now):%Y}-{record.pk:06d}"
+    # One numbering scheme for every record (accounts/documents.py): "0004/BB-TTCNTT".
+    record.number = document_number_take("BB", year=timezone.localtime(now).year)
     record.save(update_fields=["number"])
     return record
 
@@ -64,11 +66,20 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
                    can_lookup=can_lookup)
     password = one_time_password_issue(account)
     full_clean_or_refuse(account, exclude=["password"])
+    # Four eyes on the keys: an IT admin created by a person waits, disabled, for a second IT admin.
+    awaiting = role == Role.IT_ADMIN and not is_system_actor(actor)
+    if awaiting:
+        account.is_active = False
+        account.disabled_reason = _("Awaiting a second IT administrator's confirmation")
+        account.disabled_at = timezone.now()
     insert_unique(account, _("An account with this username already exists."))
+    if awaiting:
+        AdminConfirmation.objects.create(account=account, requested_by=actor)
     record = _handover_record_issue(actor=actor, account=account, reason=HandoverReason.CREATED)
-    event = audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account,
-                               details={"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup},
-                                        "handover_record": record.number})
+    details = {"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup}, "handover_record": record.number}
+    if awaiting:
+        details["awaiting_confirmation"] = True
+    event = audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account, details=details)
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="created")
     return account, password, record
 
@@ -82,9 +93,10 @@ def _one_time_password_told(*, actor, account: User, record: HandoverRecord, eve
 
 
 @transaction.atomic
-def account_password_reset(*, actor, account: User):
+def account_password_reset(*, actor, account: User, reason: str = ""):
     """A new one-time password (the old password stops working at once, and with it every session,
-    whose hash Django derives from the password). Returns (one_time_password, record)."""
+    whose hash Django derives from the password). Returns (one_time_password, record). A reason, when
+    given (a bulk reset), goes into the audit record."""
     ensure_it_admin(actor)
     account = User.objects.select_for_update().get(pk=account.pk)
     if not account.is_active:
@@ -96,8 +108,10 @@ def account_password_reset(*, actor, account: User):
     # Django would refuse the old sessions at their next request (the password's hash changed); the rows
     # go now, so that the account's session list is true at once.
     ended = sessions_end_for(account)
-    event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account,
-                               details={"handover_record": record.number, "sessions_ended": ended})
+    details = {"handover_record": record.number, "sessions_ended": ended}
+    if reason:
+        details["reason"] = reason
+    event = audit_event_record(kind=EventKind.PASSWORD_RESET, actor=actor, target=account, details=details)
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="reset")
     return password, record
 
@@ -159,19 +173,30 @@ def account_disable_locked(*, actor, account: User, reason: str, details: dict |
 
 @transaction.atomic
 def account_enable(*, actor, account: User) -> User:
+    """Enable a disabled account. A new IT admin account waiting for its confirmation is enabled only
+    by a second IT admin, and that enabling is the confirmation."""
     ensure_it_admin(actor)
     account = User.objects.select_for_update().get(pk=account.pk)
     if account.is_active:
         return account
     active_unit_locked(account.unit, _("Move the account to an active unit before enabling it."))
+    waiting = AdminConfirmation.objects.select_for_update().filter(account=account, confirmed_at__isnull=True).first()
+    if waiting is not None:
+        if not is_system_actor(actor) and actor.pk == waiting.requested_by_id:
+            raise NotAllowed(_("A second IT administrator must confirm the IT administrator account you created."))
+        waiting.confirmed_by = None if is_system_actor(actor) else actor
+        waiting.confirmed_at = timezone.now()
+        waiting.save(update_fields=["confirmed_by", "confirmed_at"])
     old_reason = account.disabled_reason
     account.is_active = True
     account.disabled_reason = ""
     account.disabled_at = None
     account.enabled_at = timezone.now()
     account.save(update_fields=["is_active", "disabled_reason", "disabled_at", "enabled_at"])
-    audit_event_record(kind=EventKind.ACCOUNT_ENABLED, actor=actor, target=account,
-                       details={"old": {"disabled_reason": old_reason}})
+    details = {"old": {"disabled_reason": old_reason}}
+    if waiting is not None:
+        details["confirmed_it_admin_creation"] = True
+    audit_event_record(kind=EventKind.ACCOUNT_ENABLED, actor=actor, target=account, details=details)
     return account
 
 
@@ -231,6 +256,16 @@ def account_update(*, actor, account: User, values: dict) -> User:
         details = {"old": {"role": old["role"]}, "new": {"role": account.role}}
         if ended:
             details["sessions_ended"] = ended
+        if account.role == Role.IT_ADMIN and account.is_active and not is_system_actor(actor):
+            # Four eyes on the keys, as for a new IT admin (account_create): a promotion waits, the
+            # account disabled, until a second IT admin enables it.
+            account.is_active = False
+            account.disabled_reason = _("Awaiting a second IT administrator's confirmation")
+            account.disabled_at = timezone.now()
+            account.save(update_fields=["is_active", "disabled_reason", "disabled_at"])
+            AdminConfirmation.objects.update_or_create(account=account, defaults={
+                "requested_by": actor, "confirmed_by": None, "confirmed_at": None})
+            details["awaiting_confirmation"] = True
         audit_event_record(kind=EventKind.ROLE_CHANGED, actor=actor, target=account, details=details)
     if "unit" in changes["new"]:
         audit_event_record(kind=EventKind.UNIT_CHANGED, actor=actor, target=account,

@@ -27,7 +27,7 @@ from .. import scope
 from ..choices import DepartureReason, TurnoverAction
 from ..models import RosterImport, User
 from ..permissions import ensure_may, may_reconcile_roster
-from ..roster_file import MAX_FILE_BYTES, RosterRow, phone_digits, roster_read
+from ..roster_file import MAX_FILE_BYTES, TRANSFERRED, RosterRow, phone_digits, roster_read
 
 # Above this size a roster is reconciled in the background (a few seconds of parsing).
 BACKGROUND_ABOVE_BYTES = 256 * 1024
@@ -272,10 +272,21 @@ def roster_turnover_lines(*, actor, roster_import: RosterImport, orphans=(), lef
         if pk in accounts:
             lines.append({"action": TurnoverAction.DISABLE, "account": accounts[pk],
                           "departure_reason": DepartureReason.LEFT})
+    transfer_units = {unit.code: unit for unit in scope.units_visible_to(actor).filter(
+        code__in={left_rows[line]["row"]["unit_code"] for line in left}, state="active")}
     for line in sorted(left):
         item = left_rows[line]
-        if item["account"] in accounts:
-            lines.append({"action": TurnoverAction.DISABLE, "account": accounts[item["account"]],
+        account = accounts.get(item["account"])
+        if account is None:
+            continue
+        if item["row"]["status"] == TRANSFERRED:
+            # A transfer within the province is a move: the account keeps its history and goes to the
+            # new unit (the roster's, when it names another one; else the leader chooses it on the form).
+            target = transfer_units.get(item["row"]["unit_code"])
+            lines.append({"action": TurnoverAction.MOVE, "account": account,
+                          "new_unit": target if target is not None and target.pk != account.unit_id else None})
+        else:
+            lines.append({"action": TurnoverAction.DISABLE, "account": account,
                           "departure_reason": item["row"]["status"]})
     units = {unit.code: unit for unit in scope.units_visible_to(actor).filter(
         code__in={new_rows[line]["unit_code"] for line in newcomers})}

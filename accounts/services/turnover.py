@@ -25,6 +25,7 @@ from portal.errors import DomainError, PolicyViolation
 
 from ..attachments import attachment_check, attachment_store
 from ..choices import Role, TurnoverAction, TurnoverState
+from ..documents import document_number_take
 from ..models import USERNAME_PATTERN, Holiday, TurnoverLine, TurnoverRequest, Unit, User, normalise_username
 from ..permissions import (
     ensure_it_admin,
@@ -366,7 +367,8 @@ def turnover_request_execute(*, actor, request: TurnoverRequest) -> ExecutionRes
         line.outcome = _execute_line(actor, line, result)[:200]
         line.executed_at = now
     TurnoverLine.objects.bulk_update(lines, ["account", "outcome", "executed_at"])
-    request.record_number = f"{request.pk:04d}/BB-TTCNTT"
+    # One numbering scheme for every record (accounts/documents.py), shared with the handover records.
+    request.record_number = document_number_take("BB", year=timezone.localtime(now).year)
     request.save(update_fields=["record_number"])
     _record(EventKind.TURNOVER_EXECUTED, actor=actor, request=request, record=request.record_number,
             lines=[f"{line.username}: {line.outcome}" for line in lines])

@@ -3,7 +3,15 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.documents import document_issuer as issuer_from_settings
+
 register = template.Library()
+
+
+@register.simple_tag
+def document_issuer():
+    """The issuing body and signer of the portal's documents (portal/documents.py: settings)."""
+    return issuer_from_settings()
 
 
 @register.filter
@@ -14,5 +22,5 @@ def document_date(moment):
         return ""
     day = timezone.localdate(moment) if hasattr(moment, "tzinfo") and hasattr(moment, "hour") else moment
     return _("%(place)s, day %(day)s month %(month)s year %(year)s") % {
-        "place": _("Dong Nai"), "day": f"{day.day:02d}", "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
+        "place": issuer_from_settings().place, "day": f"{day.day:02d}", "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
         "year": day.year}

@@ -2,7 +2,9 @@
 (404 outside it), roles from accounts.permissions (403)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,6 +27,7 @@ from ..services import dormancy as dormancy_services
 from ..services import lifecycle as services
 from ..services import second_factor
 from ..services import sessions as session_services
+from ..services.bulk import BULK_ACTIONS, accounts_bulk_act
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER)
 PAGE_SIZE = 50
@@ -43,8 +46,30 @@ def account_list_view(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/account_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": query.urlencode(), "bulk_actions": BULK_ACTIONS,
     })
+
+
+@never_cache
+@require_POST
+@require_roles(Role.IT_ADMIN)
+def account_bulk_view(request):
+    """Disable, unlock or reset the chosen accounts of the list with one reason. One-time passwords of a
+    bulk reset are shown on this answer only (never stored in clear, never cached)."""
+    ids = [int(value) for value in request.POST.getlist("accounts") if value.isdigit()]
+    # Back to the list as it was filtered (its query string only: never an address from the form).
+    query = QueryDict(request.POST.get("query", "")).urlencode()
+    back = reverse("accounts:list") + ("?" + query if query else "")
+    try:
+        outcome = accounts_bulk_act(actor=request.user, account_ids=ids, action=request.POST.get("action", ""),
+                                    reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        message_error(request, error)
+        return redirect(back)
+    response = render(request, "accounts/account_bulk_done.html", {
+        "outcome": outcome, "action": request.POST.get("action"), "back": back})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_roles(*READERS)
@@ -207,7 +232,8 @@ def account_enable_view(request, pk):
 @require_POST
 @require_roles(Role.IT_ADMIN)
 def account_unlock_view(request, pk):
-    return _account_action(request, pk, services.account_unlock, _("The account has been unlocked."))
+    # A reason, as `manage.py unlock_account --reason` asks: the record says why the lock was lifted.
+    return _account_action(request, pk, services.account_unlock, _("The account has been unlocked."), True)
 
 
 @require_POST

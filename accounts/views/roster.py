@@ -20,14 +20,16 @@ from ..choices import DepartureReason, Role
 from ..forms.review import RosterChoiceForm, RosterUploadForm
 from ..models import RosterImport
 from ..permissions import require_roles
+from ..roster import TRANSFERRED
 from ..services import reconciliation as services
 from .turnover import turnover_prefill_redirect
 
 RECONCILERS = (Role.IT_ADMIN, Role.UNIT_LEADER)
 # The template's columns, as the reader (accounts.roster_file.COLUMNS) knows them.
-TEMPLATE_COLUMNS = ["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái", "Email", "Điện thoại"]
+TEMPLATE_COLUMNS = ["Họ và tên", "Mã định danh đơn vị", "Chức vụ", "Trạng thái", "Thư điện tử", "Điện thoại"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_LABELS = {"active": gettext_lazy("Working"), **dict(DepartureReason.choices)}
+STATUS_LABELS = {"active": gettext_lazy("Working"), TRANSFERRED: gettext_lazy("Transferred within the province"),
+                 **dict(DepartureReason.choices)}
 
 
 @never_cache

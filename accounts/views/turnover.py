@@ -3,12 +3,12 @@ accounts.scope (404 outside it, also for a guessed id); the services decide who 
 buttons shown here only mirror them."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal.errors import DomainError, PolicyViolation, form_error, message_error
 
@@ -17,6 +17,7 @@ from ..attachments import attachment_path, download_name
 from ..choices import Role, TurnoverState
 from ..forms.review import PrefilledTurnoverLineFormSet
 from ..forms.turnover import (
+    AccountSearchForm,
     CancelForm,
     HolidayForm,
     ReturnForm,
@@ -37,6 +38,9 @@ def duration_text(duration):
     """“2 days 3 hours” for the letter→execution time."""
     if duration is None:
         return "—"
+    if duration.total_seconds() < 3600:  # "3 minutes" rather than "0 hours" for a request done at once
+        minutes = max(int(duration.total_seconds() // 60), 0)
+        return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
     hours = max(int(duration.total_seconds() // 3600), 0)
     days, hours = divmod(hours, 24)
     day_text = ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
@@ -50,8 +54,10 @@ def turnover_list_view(request):
     state = form.cleaned_data.get("state", "") if form.is_valid() else ""
     requests = selectors.turnover_request_list(request.user, state=state)
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
     for turnover_request in page:
         turnover_request.execution_time = duration_text(selectors.letter_to_execution(turnover_request))
+    selectors.turnover_deadlines_shown(page.object_list)
     times = selectors.turnover_execution_times(scope.turnover_requests_visible_to(request.user))
     query = request.GET.copy()
     query.pop("page", None)
@@ -60,6 +66,20 @@ def turnover_list_view(request):
         "times": times, "median_text": duration_text(times["median"]), "worst_text": duration_text(times["worst"]),
         "may_file": request.user.role in FILERS,
     })
+
+
+@require_GET
+@require_roles(*FILERS)
+def account_search_view(request):
+    """The account picker's JSON: at most 20 accounts the reader may name in a request, matching what
+    was typed (accent-insensitive). Bad input is a 400 with the reason, never a 500."""
+    form = AccountSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"results": [], "error": next(iter(form.errors.values()))[0]}, status=400)
+    accounts = selectors.account_list(request.user, search=form.cleaned_data["q"])[:20]
+    return JsonResponse({"results": [
+        {"id": account.pk, "label": f"{account.username} — {account.full_name}", "parent": account.unit.name}
+        for account in accounts]})
 
 
 def _filing_scope(user):
@@ -96,6 +116,11 @@ def turnover_prefill_redirect(request, lines: list[dict], *, unit=None):
 def _turnover_line_forms(request, post, accounts):
     """The line formset; on a GET after turnover_prefill_redirect, filled with its lines (once)."""
     prefill = request.session.pop(PREFILL_SESSION_KEY, None) if post is None else None
+    named = request.GET.get("account", "") if post is None else ""
+    if not prefill and named.isdigit() and accounts.filter(pk=int(named)).exists():
+        # From an account that does not comply (its compliance page): a first line naming it; the
+        # filer says what to do with it.
+        prefill = {"lines": [{"account": int(named)}]}
     if prefill:
         lines = PrefilledTurnoverLineFormSet(prefix="lines", accounts=accounts, units=Unit.objects.all(),
                                              initial=prefill["lines"])
@@ -126,7 +151,28 @@ def turnover_create_view(request):
             messages.success(request, _("The request has been saved as a draft. Check it, then submit it to "
                                         "the IT Center."))
             return redirect("accounts:turnover_detail", pk=turnover_request.pk)
-    return render(request, "accounts/turnover_form.html", {"form": form, "lines": lines, "section": "turnover"})
+    dropped_file = ""
+    if request.method == "POST" and request.FILES.get("attachment"):
+        # A refused form keeps no file (accounts/attachments.py): say so, by name, so that nobody
+        # believes the letter was kept and submits without it.
+        dropped_file = request.FILES["attachment"].name
+    return render(request, "accounts/turnover_form.html", {
+        "form": form, "lines": lines, "section": "turnover", "dropped_file": dropped_file,
+        "error_summary": _error_summary(form, lines) if request.method == "POST" else []})
+
+
+def _error_summary(form, lines) -> list[tuple[str, str, str]]:
+    """Every error of the page, for the summary at its top: (where, message, the field's id to jump to)."""
+    summary = [("", str(error), "") for error in form.non_field_errors()]
+    for field in form.visible_fields():
+        summary += [(str(field.label), str(error), field.auto_id) for error in field.errors]
+    summary += [("", str(error), "") for error in lines.non_form_errors()]
+    for number, line in enumerate(lines.forms, start=1):
+        for field in line.visible_fields():
+            where = _("Line %(number)s, %(field)s") % {"number": number, "field": str(field.label).lower()}
+            summary += [(where, str(error), field.auto_id) for error in field.errors]
+        summary += [(_("Line %(number)s") % {"number": number}, str(error), "") for error in line.non_field_errors()]
+    return summary
 
 
 @require_roles(*EVERYONE)
@@ -140,10 +186,14 @@ def turnover_detail_view(request, pk):
                             and state in (TurnoverState.DRAFT, TurnoverState.SUBMITTED, TurnoverState.RETURNED,
                                           TurnoverState.ACCEPTED)
                             and permissions.may_confirm_turnover_move(user, line.new_unit))
+    selectors.turnover_deadlines_shown([turnover_request])
     return render(request, "accounts/turnover_detail.html", {
         "turnover_request": turnover_request, "lines": lines, "section": "turnover",
         "history": selectors.turnover_request_history(turnover_request),
         "execution_time": duration_text(selectors.letter_to_execution(turnover_request)),
+        # What the IT Center took: from the unit's submission to the execution.
+        "processing_time": duration_text(turnover_request.executed_at - turnover_request.submitted_at)
+        if turnover_request.executed_at and turnover_request.submitted_at else "—",
         "may_submit": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED),
         "may_cancel": filer and state in (TurnoverState.DRAFT, TurnoverState.RETURNED, TurnoverState.SUBMITTED),
         "may_decide": permissions.may_decide_turnover_request(user) and state == TurnoverState.SUBMITTED,

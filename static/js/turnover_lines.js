@@ -19,7 +19,8 @@
   function update(line, action) {
     var wanted = FIELDS[action] || [];
     line.querySelectorAll(".field").forEach(function (wrapper) {
-      var input = wrapper.querySelector("input, select, textarea");
+      // The named control: a picker's search box (no name) goes before the <select> it fills.
+      var input = wrapper.querySelector("input[name], select[name], textarea[name]");
       if (!input) { return; }
       var name = fieldName(input);
       var keep = name === "action" || wanted.indexOf(name) !== -1 || wrapper.classList.contains("has-error");

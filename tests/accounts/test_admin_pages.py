@@ -93,7 +93,7 @@ def test_the_service_refuses_an_email_over_254_characters(db, it_admin, units):
 def test_the_service_refuses_a_duplicate_agency_code_clearly(db, it_admin, units):
     with pytest.raises(DomainError) as refusal:
         unit_create(actor=it_admin, code=" 000.00.31.h19 ", name="Trùng mã", kind="city", parent=units["province"])
-    assert refusal.value.messages == ["Đã có đơn vị sử dụng mã định danh điện tử này."]
+    assert refusal.value.messages == ["Đã có đơn vị sử dụng mã định danh đơn vị này."]
     assert Unit.objects.filter(code="000.00.31.H19").count() == 1
 
 
@@ -105,7 +105,7 @@ def test_the_view_shows_a_duplicate_that_slipped_past_the_form(admin_client, uni
     response = admin_client.post(reverse("accounts:unit_create"), {
         "code": "000.00.31.H19", "name": "Trùng mã", "kind": "city", "parent": units["province"].pk})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh điện tử này."]}
+    assert response.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh đơn vị này."]}
     assert Unit.objects.filter(code="000.00.31.H19").count() == 1
 
 
@@ -138,7 +138,7 @@ def test_two_admins_creating_the_same_unit_at_once_get_one_unit_and_one_clear_re
         thread.join()
     assert sorted(response.status_code for response in results) == [200, 302]
     refused = next(response for response in results if response.status_code == 200)
-    assert refused.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh điện tử này."]}
+    assert refused.context["form"].errors == {"code": ["Đã có đơn vị sử dụng mã định danh đơn vị này."]}
     assert Unit.objects.filter(code="000.02.31.H19").count() == 1
     assert SecurityEvent.objects.filter(kind=EventKind.UNIT_CREATED, details__new__code="000.02.31.H19").count() == 1
 

@@ -267,3 +267,23 @@ def test_the_nav_shows_recertification_to_everyone_but_officers(leader_bien_hoa,
     for user, shown in ((leader_bien_hoa, True), (inspector, True), (it_admin, True), (officer_bien_hoa, False)):
         html = login(Client(), user).get(reverse("accounts:turnover_list")).content.decode()
         assert (f'href="{PAGE}"' in html) is shown
+
+
+def test_the_list_shows_sign_ins_and_password_changes_and_says_what_each_decision_does(client, campaign,
+                                                                                       leader_bien_hoa,
+                                                                                       officer_bien_hoa):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    type(officer_bien_hoa).objects.filter(pk=officer_bien_hoa.pk).update(
+        last_login=datetime(2026, 11, 30, 8, 15, tzinfo=vn), password_changed_at=datetime(2026, 10, 2, 9, 0, tzinfo=vn))
+    html = login(client, leader_bien_hoa).get(PAGE).content.decode()
+    row = html[html.index(f'data-testid="item-{officer_bien_hoa.username}"'):]
+    row = row[:row.index("</tr>")]
+    assert "30/11/2026 08:15" in row and "02/10/2026" in row
+    assert "Chưa đăng nhập" in html  # the second officer never signed in
+    assert 'data-select-all="items"' in html and "js/select-all.js" in html
+    assert ("<strong>Thu hồi tài khoản</strong>: tài khoản vẫn hoạt động cho đến khi Trung tâm CNTT vô hiệu hóa "
+            "theo đề nghị thay đổi cán bộ") in html
+    assert "Không được rà soát trước hạn: Thu hồi quyền tra cứu thông tin công dân." in html

@@ -32,19 +32,19 @@ def test_it_reads_a_good_csv_with_vietnamese_headers(db):
 
 @pytest.mark.parametrize("data, name, problems", [
     (_csv("A,000.01.31.H19,CV,Đang công tác", header="Tên,Đơn vị\n"), "ds.csv",
-     [(1, "Thiếu cột: họ và tên, mã đơn vị, chức vụ, trạng thái. Dòng đầu tiên phải ghi tên các cột "
-          "(Họ và tên, Mã đơn vị, Chức vụ, Trạng thái, Email, Điện thoại).")]),
+     [(1, "Thiếu cột: họ và tên, mã định danh đơn vị, chức vụ, trạng thái. Dòng đầu tiên phải ghi tên các cột "
+          "(Họ và tên, Mã định danh đơn vị, Chức vụ, Trạng thái, Thư điện tử, Điện thoại).")]),
     (_csv("Nguyễn Văn Đức,000.01.31.H19,CV,Đang công tác", encoding="utf-16"), "ds.csv",
      [(0, "Tệp không phải văn bản UTF-8: trong Excel chọn “Save as → CSV UTF-8”, hoặc tải lên chính tệp .xlsx.")]),
     (_csv("A B,999.99.99.H19,CV,Đang công tác"), "ds.csv",
-     [(2, "Mã đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn).")]),
+     [(2, "Mã định danh đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn).")]),
     (_csv("A B,000.01.31.H19,CV,Đang công tác,a@x.vn", "A B,000.01.31.H19,CV,Đang công tác,a@x.vn"), "ds.csv",
      [(3, "Trùng cán bộ ở dòng 2.")]),
     (_csv("=HYPERLINK(\"http://x\"),000.01.31.H19,CV,Đang công tác"), "ds.csv",
      [(2, "Có ô bắt đầu bằng = + - hoặc @ (công thức); hãy nhập giá trị cụ thể, không dùng công thức.")]),
     (_csv("A B,000.01.31.H19,CV,Đi chơi"), "ds.csv",
      [(2, "Trạng thái “Đi chơi” không hợp lệ (dùng: đang công tác, nghỉ việc, nghỉ hưu, chuyển công tác, "
-          "nghỉ dài hạn).")]),
+          "chuyển ra ngoài tỉnh, nghỉ dài hạn).")]),
     (b"MZ\x90\x00binary", "ds.exe", [(0, "Hãy tải lên danh sách dạng tệp .csv (UTF-8) hoặc .xlsx.")]),
     (b"not a zip", "ds.xlsx", [(0, "Không đọc được tệp Excel (.xlsx); hãy mở và lưu lại tệp bằng Excel rồi tải lên lại.")]),
 ])
@@ -70,7 +70,7 @@ def test_it_refuses_a_formula_in_an_xlsx_cell(db):
     workbook.save(buffer)
     roster = roster_read(buffer.getvalue(), "ds.xlsx", _known("000.01.31.H19"))
     assert roster.problems == [(3, "Cột A chứa công thức; hãy nhập giá trị cụ thể, không dùng công thức."),
-                               (3, "Họ tên và mã đơn vị là bắt buộc.")]
+                               (3, "Họ tên và mã định danh đơn vị là bắt buộc.")]
 
 
 def test_it_finds_orphans_departed_officers_and_officers_without_an_account(db, units, leader_bien_hoa):
@@ -133,7 +133,7 @@ def test_a_small_upload_is_reconciled_at_once_and_a_bad_one_changes_nothing(db, 
     bad = roster_import_start(actor=leader_bien_hoa, uploaded=SimpleUploadedFile(
         "ds.csv", _csv("A,000.01.32.H19,CV,Đang công tác")))
     assert bad.state == RosterImport.State.REFUSED
-    assert bad.problems == [[2, "Mã đơn vị 000.01.32.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."]]
+    assert bad.problems == [[2, "Mã định danh đơn vị 000.01.32.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."]]
     assert bad.result == {}
 
 

@@ -22,7 +22,7 @@ from tests.helpers import login
 ROSTER = reverse("accounts:roster")
 NEW_REQUEST = reverse("accounts:turnover_create")
 HEADER = "Họ và tên,Mã đơn vị,Chức vụ,Trạng thái,Email,Điện thoại\n"
-COLUMNS = ["Họ và tên", "Mã đơn vị", "Chức vụ", "Trạng thái", "Email", "Điện thoại"]
+COLUMNS = ["Họ và tên", "Mã định danh đơn vị", "Chức vụ", "Trạng thái", "Thư điện tử", "Điện thoại"]
 
 
 def roster_file(*lines, name="ds.csv"):
@@ -105,7 +105,7 @@ def test_a_refused_roster_is_reported_line_by_line_and_changes_nothing(client, l
     html = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
     assert roster_import.state == "refused"
     assert "Chưa có thay đổi nào: hãy sửa các dòng dưới đây trong tệp rồi tải lên lại." in html
-    assert "Dòng 3: Mã đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)." in html
+    assert "Dòng 3: Mã định danh đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)." in html
     assert "Dòng 4: Trạng thái “Đi chơi” không hợp lệ" in html
     assert roster_import.result == {}
     assert User.objects.filter(is_active=True).count() == 4
@@ -152,7 +152,7 @@ def test_a_leader_uploading_another_districts_roster_is_told_the_codes_are_unkno
     login(client, leader_long_khanh)
     roster_import = upload(client, *GOOD_LINES)
     assert roster_import.state == "refused"
-    assert roster_import.problems[0] == [2, "Mã đơn vị 000.01.31.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."]
+    assert roster_import.problems[0] == [2, "Mã định danh đơn vị 000.01.31.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."]
 
 
 def test_the_chosen_rows_open_the_turnover_form_prefilled(client, leader_bien_hoa, ward_staff, units):
@@ -302,3 +302,19 @@ def test_a_finished_reconciliation_reads_done_not_the_records_result_column(clie
     roster_import = upload(client, *GOOD_LINES)
     html = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
     assert '<span class="tag" data-testid="roster-state">Hoàn thành</span>' in html
+
+
+def test_a_transfer_within_the_province_becomes_a_move_and_leaving_it_a_disable(client, leader_bien_hoa,
+                                                                                ward_staff, units):
+    login(client, leader_bien_hoa)
+    roster_import = upload(client, "Phạm Thị Hoa,000.01.31.H19,Chuyên viên,Chuyển công tác,hoa@dongnai.gov.vn",
+                           "Lê Văn Tâm,000.01.31.H19,Công chức,Chuyển ra ngoài tỉnh,tam@dongnai.gov.vn",
+                           "Trần Văn Cũ,000.01.31.H19,Công chức,Đang công tác,cu@dongnai.gov.vn")
+    page = client.get(reverse("accounts:roster_detail", args=[roster_import.pk])).content.decode()
+    assert "Chuyển công tác trong tỉnh" in page and "Chuyển công tác ra ngoài tỉnh" in page
+    client.post(reverse("accounts:roster_turnover", args=[roster_import.pk]), {"left": [2, 3]})
+    lines = client.get(NEW_REQUEST).context["lines"]
+    assert [form.initial for form in lines.forms[:2]] == [
+        {"action": "move", "account": ward_staff["hoa"].pk},  # the leader chooses the new unit
+        {"action": "disable", "account": ward_staff["tam"].pk, "departure_reason": "transferred_out"},
+    ]

@@ -385,17 +385,18 @@ def test_the_list_costs_the_same_queries_for_3_or_9_requests(client, units, it_a
     login(client, leader_bien_hoa)
     add(3)
     client.get(LIST)  # warm the session and the policy cache
-    # (8: the header's notification bell counts the reader's unread notices, and the contained-account
-    # middleware reads the contained units once per request.)
-    with django_assert_num_queries(8) as few:
+    # (9: the header's notification bell counts the reader's unread notices, the contained-account
+    # middleware reads the contained units once per request, and one read of the holidays shows the
+    # deadlines.)
+    with django_assert_num_queries(9) as few:
         assert len(client.get(LIST).context["page"]) == 3
     add(6)
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(client.get(LIST).context["page"]) == 9
 
 
-def test_an_overdue_request_is_marked_for_the_it_admin_only(client, units, it_admin, leader_bien_hoa,
-                                                            officer_bien_hoa, private_media):
+def test_an_overdue_request_is_marked_for_everyone_who_sees_it(client, units, it_admin, leader_bien_hoa,
+                                                               officer_bien_hoa, private_media):
     request = file_request(leader_bien_hoa, units["bien_hoa"], [
         {"action": TurnoverAction.DISABLE, "account": officer_bien_hoa, "departure_reason": DepartureReason.LEFT}])
     turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
@@ -405,7 +406,7 @@ def test_an_overdue_request_is_marked_for_the_it_admin_only(client, units, it_ad
     assert [row.overdue for row in admin_page.context["page"]] == [True]
     assert admin_page.content.decode().count("Quá hạn") == 1
     leader_page = login(Client(), leader_bien_hoa).get(LIST)
-    assert leader_page.content.decode().count("Quá hạn") == 0
+    assert leader_page.content.decode().count("Quá hạn") == 1
 
 
 # ----- the printed record and the holidays ----------------------------------------------------------------
@@ -422,7 +423,7 @@ def test_the_record_of_an_executed_request_reads_as_an_administrative_document(c
     month = f"{executed.month:02d}" if executed.month < 3 else str(executed.month)
     for text in ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI", "TRUNG TÂM CÔNG NGHỆ THÔNG TIN VÀ TRUYỀN THÔNG",
                  "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
-                 f"Số: {request.pk:04d}/BB-TTCNTT", f"Đồng Nai, ngày {executed.day:02d} tháng {month} năm {executed.year}",
+                 f"Số: {request.record_number}", f"Đồng Nai, ngày {executed.day:02d} tháng {month} năm {executed.year}",
                  "BIÊN BẢN", "Thực hiện đề nghị thay đổi cán bộ",
                  f"Căn cứ Công văn số 125/UBND-VP ngày {letter_date} của UBND thành phố Biên Hòa",
                  "Biên bản được lập thành 02 bản, mỗi bên giữ 01 bản", "Trần Văn Bình, Chủ tịch",
@@ -455,13 +456,117 @@ def test_an_it_admin_adds_and_removes_a_holiday_audited(client, units, it_admin,
     url = reverse("accounts:holiday_list")
     assert login(Client(), leader_bien_hoa).get(url).status_code == 403
     login(client, it_admin)
-    response = client.post(url, {"date": "02/09/2027", "name": "Quốc khánh"})
+    before = Holiday.objects.count()  # Vietnam's public holidays are preloaded (migration 0014)
+    response = client.post(url, {"date": "03/09/2027", "name": "Nghỉ bù Quốc khánh"})
     assert response.status_code == 302
-    holiday = Holiday.objects.get()
-    assert (holiday.date.isoformat(), holiday.name) == ("2027-09-02", "Quốc khánh")
-    again = client.post(url, {"date": "02/09/2027", "name": "Quốc khánh"})
-    assert again.context["form"].errors == {"date": ["02/09/2027 đã là ngày nghỉ lễ (Quốc khánh)."]}
+    holiday = Holiday.objects.get(date="2027-09-03")
+    assert (holiday.date.isoformat(), holiday.name) == ("2027-09-03", "Nghỉ bù Quốc khánh")
+    again = client.post(url, {"date": "03/09/2027", "name": "Nghỉ bù Quốc khánh"})
+    assert again.context["form"].errors == {"date": ["03/09/2027 đã là ngày nghỉ lễ (Nghỉ bù Quốc khánh)."]}
     client.post(reverse("accounts:holiday_remove", args=[holiday.pk]))
-    assert Holiday.objects.count() == 0
+    assert Holiday.objects.count() == before
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_ADDED).count() == 1
     assert SecurityEvent.objects.filter(kind=EventKind.HOLIDAY_REMOVED).count() == 1
+
+
+def test_a_refused_form_sums_up_its_errors_at_the_top_and_says_the_letter_must_be_attached_again(
+        client, units, leader_bien_hoa, officer_bien_hoa, private_media):
+    login(client, leader_bien_hoa)
+    response = client.post(NEW, letter_post(units["bien_hoa"], signer_name="", lines=[
+        {"action": TurnoverAction.CREATE, "full_name": "Ngô Thị Lan", "username": "cb.lan", "phone": "abc"}]))
+    assert response.status_code == 200
+    assert response.context["error_summary"] == [
+        ("Người ký", "Thông tin này là bắt buộc.", "id_signer_name"),
+        ("Dòng 1, số điện thoại của cán bộ mới", "Nhập số điện thoại gồm 9–15 chữ số.", "id_lines-0-phone")]
+    text = response.content.decode()
+    assert "Đề nghị chưa được lưu: còn 2 nội dung cần sửa." in text
+    assert "Tệp “cv-125.pdf” chưa được lưu lại: hãy chọn lại tệp công văn đã quét trước khi lưu." in text
+    assert text.index('data-testid="error-summary"') < text.index('name="letter_number"')
+    assert stored_files(private_media) == []
+
+
+def test_the_account_picker_finds_accounts_in_scope_without_accents(client, units, leader_bien_hoa,
+                                                                    officer_bien_hoa, officer_long_khanh):
+    url = reverse("accounts:account_search")
+    login(client, leader_bien_hoa)
+    found = client.get(url, {"q": "pham thi huong"}).json()["results"]
+    assert found == [{"id": officer_bien_hoa.pk, "label": "cb.tanphong — Phạm Thị Hương",
+                      "parent": "UBND phường Tân Phong"}]
+    assert client.get(url, {"q": officer_long_khanh.username}).json()["results"] == []  # outside the subtree
+    refused = client.get(url, {"q": "a\x1bb"})
+    assert (refused.status_code, refused.json()["error"]) == (400, "Chỉ nhập chữ, số và dấu câu.")
+    assert client.get(url, {"q": "x" * 101}).status_code == 400
+
+
+def test_the_account_field_sends_only_the_chosen_account_when_many_are_in_reach(client, units, it_admin,
+                                                                               officer_bien_hoa, monkeypatch):
+    from accounts import forms_turnover
+
+    monkeypatch.setattr(forms_turnover, "ACCOUNT_PICKER_FULL_LIST", 1)
+    login(client, it_admin)
+    page = client.get(NEW).content.decode()
+    select = page[page.index('name="lines-0-account"'):]
+    select = select[:select.index("</select>")]
+    assert select.count("<option") == 1  # only the empty choice: the picker searches
+    assert 'data-search-url="/' in page and reverse("accounts:account_search") in page
+    response = client.post(NEW, letter_post(units["bien_hoa"], signer_name="", lines=[disable_line(officer_bien_hoa)]))
+    select = response.content.decode()
+    select = select[select.index('name="lines-0-account"'):]
+    select = select[:select.index("</select>")]
+    assert select.count("<option") == 2 and f'value="{officer_bien_hoa.pk}" selected' in select
+
+
+
+def test_a_deadline_at_midnight_reads_as_the_end_of_the_last_working_day(client, units, leader_bien_hoa,
+                                                                         officer_bien_hoa, private_media):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    request = file_request(leader_bien_hoa, units["bien_hoa"], [disable_line_values(officer_bien_hoa)])
+    turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
+    detail = reverse("accounts:turnover_detail", args=[request.pk])
+    login(client, leader_bien_hoa)
+    TurnoverRequest.objects.filter(pk=request.pk).update(due_at=datetime(2026, 12, 8, 0, 0, tzinfo=vn))  # a Tuesday
+    assert "07/12/2026 17:00" in client.get(detail).content.decode()
+    Holiday.objects.create(date=datetime(2026, 12, 7).date(), name="Nghỉ bù")
+    assert "04/12/2026 17:00" in client.get(detail).content.decode()  # Monday off: Friday's end
+    TurnoverRequest.objects.filter(pk=request.pk).update(due_at=datetime(2026, 12, 8, 14, 35, tzinfo=vn))
+    page = client.get(LIST).content.decode()
+    assert "08/12/2026 14:35" in page and "00:00" not in page
+
+
+def test_the_detail_says_what_each_duration_measures(client, units, it_admin, leader_bien_hoa, officer_bien_hoa,
+                                                     private_media):
+    request = _executed(it_admin, leader_bien_hoa, units["bien_hoa"], officer_bien_hoa, letter_days_ago=0)
+    login(client, leader_bien_hoa)
+    text = client.get(reverse("accounts:turnover_detail", args=[request.pk])).content.decode()
+    assert "Trung tâm CNTT xử lý trong" in text
+    assert 'data-testid="processing-time">0 phút' in text
+    assert "tính từ đầu ngày ký công văn" in text
+
+
+def disable_line_values(account):
+    return {"action": TurnoverAction.DISABLE, "account": account, "departure_reason": DepartureReason.LEFT}
+
+
+
+def test_vietnams_public_holidays_are_preloaded_and_the_it_centers_own_entries_kept(db):
+    import importlib
+
+    from django.apps import apps
+
+    preloaded = importlib.import_module("accounts.migrations.0016_vietnam_public_holidays")
+    Holiday.objects.all().delete()
+    Holiday.objects.create(date="2026-09-01", name="Nghỉ theo Quyết định của UBND tỉnh")
+    preloaded.preload(apps, None)
+    days = {holiday.date.strftime("%d/%m/%Y"): holiday.name for holiday in Holiday.objects.filter(date__year=2026)}
+    assert days["17/02/2026"] == "Tết Nguyên đán (mùng 1)"
+    assert days["16/02/2026"] == "Tết Nguyên đán (ngày cuối năm âm lịch)"
+    assert days["26/04/2026"] == "Giỗ Tổ Hùng Vương (10/3 âm lịch)"
+    assert (days["30/04/2026"], days["01/05/2026"], days["02/09/2026"]) == (
+        "Ngày Chiến thắng (30/4)", "Ngày Quốc tế Lao động (1/5)", "Quốc khánh (2/9)")
+    assert days["01/09/2026"] == "Nghỉ theo Quyết định của UBND tỉnh"  # the IT Center's entry stays
+    assert len(days) == 11
+    assert Holiday.objects.filter(date__year=2027, name__startswith="Tết Nguyên đán").first().date.isoformat() == \
+        "2027-02-05"

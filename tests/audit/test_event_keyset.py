@@ -63,3 +63,14 @@ def test_its_filters_are_sargable(inspector, events):
     assert [event.pk for event in events_today] == events[::-1]
     assert list(security_events_visible_to(inspector, date_from=today + timedelta(days=1))) == []
     assert list(security_events_visible_to(inspector, username="cb.tan")) == []  # exact, not a substring
+
+
+def test_a_unit_filter_means_the_unit_and_the_units_below_it_unless_asked_otherwise(client, inspector, events, units):
+    login(client, inspector)
+    url = reverse("audit:events")
+    below = client.get(url, {"unit_code": units["bien_hoa"].code})
+    assert sorted(_ids(below)) == sorted(events)
+    assert _ids(client.get(url, {"unit_code": units["bien_hoa"].code, "unit_exact": "on"})) == []
+    assert sorted(_ids(client.get(url, {"unit_code": units["tan_phong"].code, "unit_exact": "on"}))) == sorted(events)
+    exported = client.get("/compliance/export/events.csv", {"unit_code": units["bien_hoa"].code})
+    assert len(exported.content.decode("utf-8-sig").splitlines()) == 1 + len(events)

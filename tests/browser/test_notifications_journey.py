@@ -37,7 +37,7 @@ def test_an_officer_reads_their_notifications_from_the_bell(journey, units, widt
     bell.click()
     expect(page.locator("h1")).to_have_text("Thông báo")
     expect(page.locator("li.notice.unread")).to_have_count(2)
-    expect(page.locator("li.notice").first).to_contain_text("Tài khoản của bạn đã bị khoá sau nhiều lần đăng nhập sai")
+    expect(page.locator("li.notice").first).to_contain_text("Tài khoản của bạn đã bị khóa sau nhiều lần đăng nhập sai")
     expect(page.locator("li.notice").nth(1)).to_contain_text("Mật khẩu của bạn sẽ hết hạn sau 3 ngày")
     assert "Kính gửi" not in page.locator("li.notice").first.inner_text()  # the body, not the letter
     trip.screenshot("03-list")

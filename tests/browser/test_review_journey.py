@@ -88,3 +88,29 @@ def test_a_leader_certifies_on_the_recertification_page(journey, units, it_admin
     both_sizes(admin, "01-account-card")
     leader.assert_clean()
     admin.assert_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leader_chooses_every_account_of_a_recertification_at_once(journey, units, it_admin, leader_bien_hoa,
+                                                                    officer_bien_hoa):
+    from accounts.models import RecertificationItem
+    from accounts.services import recertification as recert
+
+    for n in range(3):
+        UserFactory(username=f"cb.rasoat{n}", unit=units["tan_phong"], role=Role.OFFICER)
+    campaign = recert.recertification_campaign_start(actor=it_admin, name="Đợt 1/2027")
+    leader = signed_in(journey("recertification"), leader_bien_hoa)
+    page = leader.page
+    page.goto(leader.url("/admin/accounts/recertification/"))
+    boxes = page.locator("input[name=items]")
+    assert boxes.count() == 4
+    page.check("input[data-select-all=items]")
+    assert [boxes.nth(n).is_checked() for n in range(4)] == [True] * 4
+    boxes.nth(0).uncheck()
+    assert page.eval_on_selector("input[data-select-all=items]", "e => e.indeterminate") is True
+    page.check("input[data-select-all=items]")
+    both_sizes(leader, "01-all-chosen")
+    page.click("#bulk-keep button[type=submit]")
+    page.wait_for_load_state()
+    assert RecertificationItem.objects.filter(campaign=campaign, decision="keep").count() == 4
+    leader.assert_clean()

@@ -66,7 +66,13 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     page.set_input_files("input[name=attachment]", files=[{"name": "cv-125.pdf", "mimeType": "application/pdf",
                                                              "buffer": pdf_bytes()}])
     page.select_option("select[name=lines-0-action]", value="disable")
-    page.select_option("select[name=lines-0-account]", value=str(officer_bien_hoa.pk))
+    # The account: typed into its search-as-you-type picker, chosen with the keyboard.
+    picker = page.locator("#id_lines-0-account").locator("xpath=..").get_by_role("combobox")
+    picker.press_sequentially(officer_bien_hoa.username, delay=20)
+    page.get_by_role("listbox").get_by_role("option").first.wait_for()
+    picker.press("ArrowDown")
+    picker.press("Enter")
+    assert page.locator("select[name=lines-0-account]").input_value() == str(officer_bien_hoa.pk)
     page.select_option("select[name=lines-0-departure_reason]", value="left")
     assert submit(page).status == 200
     errors = page.locator(".field.has-error .error")
@@ -108,7 +114,8 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     record = admin.watch(opened.value)
     record.wait_for_load_state()
     expect(record.locator("h1")).to_have_text("BIÊN BẢN")
-    expect(record.locator(".number")).to_have_text(f"Số: {request.pk:04d}/BB-TTCNTT")
+    request.refresh_from_db()
+    expect(record.locator(".number")).to_have_text(f"Số: {request.record_number}")
     font = record.eval_on_selector("body", "e => getComputedStyle(e).fontFamily")
     assert font == '"Times New Roman", "DejaVu Serif", "Noto Serif", serif'
     both_sizes(admin, "06-record", record)

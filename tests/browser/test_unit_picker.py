@@ -120,3 +120,29 @@ def test_the_merge_preview_on_a_phone(journey, units, it_admin):
     page.goto(person.url(reverse("accounts:unit_list")))
     person.screenshot("unit-list-after")
     person.assert_clean()
+
+
+def test_an_admin_finds_the_account_of_a_turnover_line_by_typing(journey, units, it_admin, officer_bien_hoa,
+                                                                  monkeypatch):
+    from accounts import forms_turnover
+
+    monkeypatch.setattr(forms_turnover, "ACCOUNT_PICKER_FULL_LIST", 1)  # as for a province of 10,000 accounts
+    person = journey("account-picker")
+    page = person.page
+    _sign_in(person, it_admin)
+    page.goto(person.url(reverse("accounts:turnover_create")))
+    page.select_option("select[name=lines-0-action]", "disable")
+    combobox = page.locator("#id_lines-0-account").locator("xpath=..").get_by_role("combobox")
+    combobox.click()
+    combobox.press_sequentially("pham thi", delay=30)
+    options = page.get_by_role("listbox").get_by_role("option")
+    options.first.wait_for()
+    assert options.count() == 1
+    person.screenshot("open")
+    combobox.press("ArrowDown")
+    combobox.press("Enter")
+    assert page.locator("select[name=lines-0-account]").input_value() == str(officer_bien_hoa.pk)
+    page.set_viewport_size(PHONE)
+    person.screenshot("chosen-390")
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    person.assert_clean()

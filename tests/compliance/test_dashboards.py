@@ -9,7 +9,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from accounts.choices import UnitKind
 from accounts.models import Unit, unit_path_below
@@ -18,7 +17,7 @@ from compliance.services import snapshot_take
 from portal.actors import SystemActor
 from portal.exports import cell_guarded, csv_bytes
 from tests.factories import UserFactory
-from tests.helpers import login
+from tests.helpers import login, xlsx_table
 
 JOB = SystemActor("compliance_job")
 
@@ -112,8 +111,7 @@ def test_the_xlsx_export_of_the_failing_accounts_holds_them(client, figures, lea
     response = client.get(f"/compliance/export/compliance_accounts.xlsx?unit={figures['bien_hoa'].pk}"
                           "&reason=password_expired")
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    _sheet, rows = xlsx_table(response.content)
     assert [row[0] for row in rows[1:]] == ["cb.hethan"]
 
 
@@ -248,3 +246,39 @@ def test_the_province_says_when_the_daily_snapshot_is_late(client, units, inspec
     response = login(client, inspector).get("/")
     assert response.context["board"].snapshot_stale is True
     assert "Chậm: tác vụ hằng ngày chưa chạy" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_past_months_dashboard_shows_no_to_do_list_of_today(client, figures, leader_bien_hoa):
+    from datetime import datetime, time
+
+    first = timezone.localdate().replace(day=1)
+    last_month = first - timedelta(days=3)
+    snapshot_take(actor=JOB, now=timezone.make_aware(datetime.combine(last_month, time(12))))
+    login(client, leader_bien_hoa)
+    today = client.get("/")
+    assert today.context["past"] is False and len(today.context["actions"]) == 1
+    assert "Việc cần làm trước" in today.content.decode()
+    past = client.get(f"/compliance/units/{figures['bien_hoa'].pk}/?month={last_month:%Y-%m}")
+    body = past.content.decode()
+    assert past.context["past"] is True and past.context["actions"] == []
+    assert "Việc cần làm trước" not in body and "tuần này" not in body
+
+
+@pytest.mark.django_db
+def test_an_accounts_rules_are_named_for_what_complies_and_a_failing_one_offers_a_request(client, figures,
+                                                                                        leader_bien_hoa):
+    from accounts.models import User
+
+    failing = User.objects.get(username="cb.hethan")
+    login(client, leader_bien_hoa)
+    response = client.get(f"/compliance/accounts/{failing.pk}/")
+    body = response.content.decode()
+    assert ("Mật khẩu được đổi trong thời hạn sử dụng tối đa", "fails") in [
+        (str(label), state) for label, state in response.context["rules"]]
+    assert "Mật khẩu quá thời hạn" not in body
+    assert f'/admin/accounts/turnover/new/?account={failing.pk}' in body
+    form = client.get(f"/admin/accounts/turnover/new/?account={failing.pk}")
+    assert form.context["lines"].forms[0].initial == {"account": failing.pk}
+    outside = User.objects.get(username="cb.xuanan2")
+    assert client.get(f"/admin/accounts/turnover/new/?account={outside.pk}").context["lines"].forms[0].initial == {}

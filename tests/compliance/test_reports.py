@@ -104,3 +104,27 @@ def test_the_report_carries_the_newest_seal_of_each_chain_at_the_time_it_was_mad
     seals_run()
     province.refresh_from_db()
     assert latest["audit_securityevent"]["chain"] in province.seal_digest  # kept as made
+
+
+@pytest.mark.django_db
+def test_a_report_has_the_form_of_an_official_report(reports, settings):
+    from pypdf import PdfReader
+
+    report = MonthlyReport.objects.get(unit=reports["bien_hoa"])
+    numbers = sorted(MonthlyReport.objects.values_list("figures__number", flat=True))
+    assert numbers == [f"{n:04d}/BC-TTCNTT" for n in range(1, len(reports) + 1)]
+    today = timezone.localdate()
+    month = f"{today.month:02d}" if today.month < 3 else str(today.month)
+    for text in ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI", "TRUNG TÂM CÔNG NGHỆ THÔNG TIN VÀ TRUYỀN THÔNG",
+                 f"Số: {report.figures['number']}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                 f"Đồng Nai, ngày {today.day:02d} tháng {month} năm {today.year}", "BÁO CÁO",
+                 f"Tình hình tuân thủ quy định an toàn tài khoản tháng {report.figures['month_label']}",
+                 "Nơi nhận:", "Lưu: VT, TTCNTT.", "GIÁM ĐỐC", "(Ký, ghi rõ họ tên)"):
+        assert text in report.html, text
+    text = "".join(PdfReader(io.BytesIO(bytes(report.pdf))).pages[0].extract_text().split())
+    for words in ("CỘNGHÒAXÃHỘICHỦNGHĨAVIỆTNAM", "BÁOCÁO", f"Số:{report.figures['number']}", "GIÁMĐỐC"):
+        assert words in text, words
+    # The issuer is the one configured when the report was made; a later change leaves it as it was.
+    settings.DOCUMENT_GOVERNING_BODY = "SỞ KHOA HỌC VÀ CÔNG NGHỆ TỈNH ĐỒNG NAI"
+    report.refresh_from_db()
+    assert "SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH ĐỒNG NAI" in report.html

@@ -89,17 +89,25 @@ def test_an_account_left_uncertified_fails_only_after_the_deadline(units):
 
 
 @pytest.mark.django_db
-def test_an_account_on_an_overdue_turnover_request_fails(units, leader_bien_hoa):
+def test_an_account_on_a_request_the_unit_has_not_sent_past_its_effective_date_fails(units, leader_bien_hoa):
     now = timezone.now()
-    departed, on_time = officer(units), officer(units)
-    for who, due in ((departed, now - timedelta(hours=1)), (on_time, now + timedelta(days=1))):
+    today = timezone.localdate(now)
+    not_sent, returned, not_yet, at_it_center = officer(units), officer(units), officer(units), officer(units)
+    for who, state, effective, due in (
+            (not_sent, TurnoverState.DRAFT, today - timedelta(days=2), None),
+            (returned, TurnoverState.RETURNED, today - timedelta(days=1), None),
+            (not_yet, TurnoverState.DRAFT, today, None),
+            # Late at the IT Center: its own lateness, not the ward's.
+            (at_it_center, TurnoverState.SUBMITTED, today - timedelta(days=5), now - timedelta(hours=1))):
         request = TurnoverRequest.objects.create(
-            unit=units["tan_phong"], unit_code="x", unit_name="x", state=TurnoverState.SUBMITTED,
-            letter_number="1/UBND-VP", letter_date=now.date(), issuing_unit_name="x", signer_name="x",
-            signer_position="x", effective_date=now.date(), created_by=leader_bien_hoa, due_at=due)
+            unit=units["tan_phong"], unit_code="x", unit_name="x", state=state,
+            letter_number="1/UBND-VP", letter_date=effective, issuing_unit_name="x", signer_name="x",
+            signer_position="x", effective_date=effective, created_by=leader_bien_hoa, due_at=due)
         TurnoverLine.objects.create(request=request, action=TurnoverAction.DISABLE, account=who)
-    assert account_compliance(departed, now) == [R.TURNOVER_OVERDUE]
-    assert account_compliance(on_time, now) == []
+    assert account_compliance(not_sent, now) == [R.TURNOVER_OVERDUE]
+    assert account_compliance(returned, now) == [R.TURNOVER_OVERDUE]
+    assert account_compliance(not_yet, now) == []
+    assert account_compliance(at_it_center, now) == []
 
 
 @pytest.mark.django_db

@@ -92,7 +92,7 @@ def test_it_filters_the_flags(client, it_admin, flags, query, expected):
 @pytest.mark.parametrize(("query", "field", "message"), [
     ({"date_from": "2026-12-01"}, "date_from", "Nhập một ngày hợp lệ."),
     ({"date_from": "03/12/2026", "date_to": "01/12/2026"}, "date_to", "Ngày kết thúc không được trước ngày bắt đầu."),
-    ({"unit": "H19"}, "unit", "Nhập mã đơn vị dạng 000.00.31.H19."),
+    ({"unit": "H19"}, "unit", "Nhập mã định danh đơn vị dạng 000.00.31.H19."),
     ({"kind": "everything"}, "kind", None),
 ])
 def test_it_refuses_a_bad_filter_in_vietnamese_and_lists_nothing(client, it_admin, flags, query, field, message):

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from audit.choices import EventKind
 from audit.models import SecurityEvent
@@ -17,7 +16,8 @@ from lookups.exports import cell_guarded
 from lookups.models import LookupRecord
 from lookups.services import citizen_id_hash
 from lookups.validation import citizen_id_masked
-from tests.helpers import login
+from portal.exports import HEADING_ROWS
+from tests.helpers import login, xlsx_table
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 CITIZEN = "075095001234"
@@ -84,11 +84,10 @@ def test_it_exports_the_history_as_xlsx_with_real_dates_and_no_formula(client, i
     response = login(client, it_admin).get(_url(officer_bien_hoa, "xlsx"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    sheet, rows = xlsx_table(response.content)
     assert rows[0][:4] == ("Thời gian", "Tên đăng nhập của cán bộ", "Mã định danh đơn vị", "Số định danh cá nhân")
     assert rows[1][0] == datetime(2026, 11, 30, 9, 15)
-    assert sheet.cell(row=2, column=1).number_format == "dd/mm/yyyy hh:mm:ss"
+    assert sheet.cell(row=HEADING_ROWS + 2, column=1).number_format == "dd/mm/yyyy hh:mm:ss"
     assert rows[2][5] == "'" + HOSTILE_PURPOSE
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert all(CITIZEN not in str(value) for row in rows for value in row)

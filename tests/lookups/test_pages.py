@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.db import connection
+from django.template.defaultfilters import urlencode as urlencode_filter
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -275,7 +276,7 @@ def test_it_carries_the_citizen_filter_to_the_next_page_by_its_hash(client, reco
     ({"citizen_id": "07509500123a"}, "citizen_id", "Số định danh cá nhân gồm đúng 12 chữ số."),
     ({"date_from": "31/02/2026"}, "date_from", "Nhập một ngày hợp lệ."),
     ({"date_from": "02/12/2026", "date_to": "01/12/2026"}, "date_to", "Ngày kết thúc không được trước ngày bắt đầu."),
-    ({"unit": "Biên Hòa"}, "unit", "Nhập mã đơn vị dạng 000.00.31.H19."),
+    ({"unit": "Biên Hòa"}, "unit", "Nhập mã định danh đơn vị dạng 000.00.31.H19."),
     ({"citizen": "not-a-hash"}, "citizen", "Nhập một giá trị hợp lệ."),
 ])
 def test_it_refuses_a_bad_log_filter_in_vietnamese_and_lists_nothing(client, records, inspector, data, field,
@@ -346,3 +347,36 @@ def test_the_registry_is_the_one_the_settings_name(settings):
 
     settings.LOOKUP_REGISTRY = "lookups.registry.SyntheticRegistry"
     assert type(registry_adapter()) is SyntheticRegistry
+
+
+def test_the_log_filters_are_a_get_so_a_view_can_be_bookmarked_and_paged(client, records, inspector, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    login(client, inspector)
+    log = reverse("lookups:log")
+    first = client.get(log, {"officer": "cb.tanphong", "decision": "allow"})
+    assert _rows(first) == records["bien_hoa"][1:]
+    text = _text(first)
+    next_key = first.context["page"].next_key
+    assert f'href="?officer=cb.tanphong&decision=allow&after={urlencode_filter(next_key)}"' in text
+    second = client.get(log, {"officer": "cb.tanphong", "decision": "allow", "after": first.context["page"].next_key})
+    assert _rows(second) == records["bien_hoa"][:1]
+    assert '/compliance/export/lookups.xlsx?officer=cb.tanphong&decision=allow"' in text
+
+
+def test_a_unit_filter_means_the_unit_and_the_units_below_it_unless_asked_otherwise(client, records, inspector,
+                                                                                   units):
+    login(client, inspector)
+    log = reverse("lookups:log")
+    assert sorted(_rows(client.get(log, {"unit": units["bien_hoa"].code}))) == sorted(records["bien_hoa"])
+    assert _rows(client.get(log, {"unit": units["bien_hoa"].code, "unit_exact": "on"})) == []
+    assert sorted(_rows(client.get(log, {"unit": units["tan_phong"].code, "unit_exact": "on"}))) == sorted(
+        records["bien_hoa"])
+    exported = client.get("/compliance/export/lookups.csv", {"unit": units["bien_hoa"].code})
+    assert len(exported.content.decode("utf-8-sig").splitlines()) == 3
+
+
+def test_a_citizen_id_in_the_address_is_ignored(client, records, inspector):
+    login(client, inspector)
+    response = client.get(reverse("lookups:log"), {"citizen_id": CITIZEN, "citizen": citizen_id_hash(CITIZEN)})
+    assert len(_rows(response)) == 4
+    assert response.context["citizen"] == {}

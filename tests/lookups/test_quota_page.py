@@ -54,7 +54,7 @@ def test_it_sets_an_override_for_a_role_in_shadow_mode(admin_client, units):
     ({"limit": "10"}, "unit", "Hạn mức riêng áp dụng cho một đơn vị, một vai trò hoặc một vai trò trong một đơn vị: "
                               "chọn ít nhất một."),
     ({"limit": "10", "unit": "999.99.99.H19"}, "unit", "Không có đơn vị nào mang mã này."),
-    ({"limit": "10", "unit": "H19"}, "unit", "Nhập mã đơn vị dạng 000.00.31.H19."),
+    ({"limit": "10", "unit": "H19"}, "unit", "Nhập mã định danh đơn vị dạng 000.00.31.H19."),
     ({"limit": "10", "unit": "000.01.31.H19", "role": "officer", "window": "unit_day"}, "role", None),
 ])
 def test_it_refuses_bad_input_in_vietnamese_and_changes_nothing(admin_client, units, data, field, message):

@@ -40,7 +40,7 @@ def test_a_burst_of_lockouts_is_alerted_once_to_every_active_admin(admins, setti
     notices = _alerts("lockout_burst")
     assert [notice.recipient_id for notice in notices] == sorted(admin.pk for admin in admins)
     message = notice_message(notices[0])
-    assert message.subject == "Cảnh báo của Trung tâm CNTT: Nhiều tài khoản bị khoá liên tiếp"
+    assert message.subject == "Cảnh báo của Trung tâm CNTT: Nhiều tài khoản bị khóa liên tiếp"
     assert "cb.x2" in message.text
 
 
@@ -88,7 +88,7 @@ def test_failed_deliveries_are_alerted_once_but_not_the_alerts_own(admins, offic
     alerts_send()
     notices = _alerts("failed_deliveries")
     assert len(notices) == 2
-    assert "Tài khoản bị khoá: 1" in notice_message(notices[0]).text
+    assert "Tài khoản bị khóa: 1" in notice_message(notices[0]).text
     assert Notice.objects.filter(email_state=DeliveryState.FAILED, failure_alerted_at__isnull=True).count() == 1
 
 

@@ -14,7 +14,7 @@ from tests.factories import DEFAULT_PASSWORD
 CONTEXTS = {
     NoticeKind.PASSWORD_EXPIRY: {"threshold": 3},
     NoticeKind.ACCOUNT_LOCKED: {"address": "203.0.113.5", "minutes": 15},
-    NoticeKind.ONE_TIME_PASSWORD_ISSUED: {"reason": "reset", "handover_record": "BB-2026-000012", "issued_by": "Nguyễn Văn Hùng"},
+    NoticeKind.ONE_TIME_PASSWORD_ISSUED: {"reason": "reset", "handover_record": "0012/BB-TTCNTT", "issued_by": "Nguyễn Văn Hùng"},
     NoticeKind.TURNOVER_EXECUTED: {"letter": "12/UBND-VP", "unit_name": "UBND phường Tân Phong", "action": "disable",
                                    "outcome": "đã vô hiệu hoá"},
     NoticeKind.NEW_SIGNIN_ADDRESS: {"address": "198.51.100.4"},

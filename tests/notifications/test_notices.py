@@ -36,7 +36,7 @@ def test_a_lockout_tells_the_holder_once_with_its_event(officer_bien_hoa):
     assert notice.context == {"address": "203.0.113.7", "minutes": 15}
     assert notice.email_state == DeliveryState.READY
     message = notice_message(notice)
-    assert message.subject == "Tài khoản của bạn đã bị khoá sau nhiều lần đăng nhập sai"
+    assert message.subject == "Tài khoản của bạn đã bị khóa sau nhiều lần đăng nhập sai"
     assert "203.0.113.7" in message.text and "15 phút" in message.text
 
 

@@ -27,7 +27,7 @@ def test_the_list_shows_only_ones_own_notices(client, officer_bien_hoa, officer_
     _notice(officer_bien_hoa, "event:1")
     _notice(officer_long_khanh, "event:2", kind=NoticeKind.NEW_SIGNIN_ADDRESS, address="198.51.100.9")
     page = login(client, officer_bien_hoa).get("/notifications/").content.decode()
-    assert "Tài khoản của bạn đã bị khoá sau nhiều lần đăng nhập sai" in page
+    assert "Tài khoản của bạn đã bị khóa sau nhiều lần đăng nhập sai" in page
     assert "198.51.100.9" not in page
 
 

@@ -101,12 +101,17 @@ def test_it_lets_an_it_admin_unlock_and_records_who(admin_client, it_admin, offi
     other = Client()
     _fail(other, officer_bien_hoa.username, 5)
     assert account_is_locked(officer_bien_hoa)
-    response = admin_client.post(reverse("accounts:unlock", args=[officer_bien_hoa.pk]))
+    refused = admin_client.post(reverse("accounts:unlock", args=[officer_bien_hoa.pk]), follow=True)
+    assert [str(m) for m in refused.context["messages"]] == ["Hãy nêu lý do."]
+    assert account_is_locked(officer_bien_hoa)  # no reason, no unlock
+    response = admin_client.post(reverse("accounts:unlock", args=[officer_bien_hoa.pk]),
+                                 {"reason": "Cán bộ gọi tổng đài, đã xác minh"})
     assert response.status_code == 302
     assert not account_is_locked(officer_bien_hoa)
     event = SecurityEvent.objects.get(kind=EventKind.UNLOCK, target=officer_bien_hoa)
     # django-axes keeps one attempt row per username (lockout by username only): one row cleared.
-    assert event.actor == it_admin and event.details == {"attempts_cleared": 1}
+    assert event.actor == it_admin
+    assert event.details == {"attempts_cleared": 1, "reason": "Cán bộ gọi tổng đài, đã xác minh"}
     assert _attempt(other, officer_bien_hoa.username, password).status_code == 302
 
 

@@ -76,7 +76,9 @@ def test_it_serves_the_checklist_script_from_the_portal_without_inline_script(cl
     assert '<script src="/static/js/password.js" defer></script>' in page
     # And the idle warning's, on every signed-in page.
     assert '<script src="/static/js/idle.js" defer></script>' in page
-    assert page.count("<script") == 2
+    # And the phone menu's, on every page.
+    assert '<script src="/static/js/menu.js" defer></script>' in page
+    assert page.count("<script") == 3
     assert " onclick=" not in page and " oninput=" not in page
 
 

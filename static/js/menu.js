@@ -1,0 +1,32 @@
+/* On a phone the main menu and the account links fold behind one "Menu" button (a static file: the
+   Content-Security-Policy forbids inline scripts). Without this script everything stays shown, as on a
+   desktop; with it, print.css-free pages get the button only below 640 px (portal.css). */
+(function () {
+  "use strict";
+
+  function enhance() {
+    var bar = document.querySelector(".topbar");
+    var button = bar && bar.querySelector(".menu-toggle");
+    if (!button) {
+      return;
+    }
+    document.documentElement.classList.add("js-menu");
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && bar.classList.contains("menu-open")) {
+        bar.classList.remove("menu-open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", enhance);
+  } else {
+    enhance();
+  }
+}());
