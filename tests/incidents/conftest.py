@@ -1,22 +1,6 @@
-"""Fixtures of the incidents tests: quota counters under a prefix of their own (never FLUSHDB), and a
-lookup API client of the whole province."""
-import uuid
-
+"""Fixtures of the incidents tests: lookup API clients of the whole province and of Biên Hòa (the
+quotas are counted in PostgreSQL, so each test starts afresh with the database)."""
 import pytest
-
-from lookups.quotas import quota_redis_reset
-from tests.helpers import redis_keys_delete
-
-
-@pytest.fixture(autouse=True)
-def quota_redis(settings):
-    prefix = f"inctest-{uuid.uuid4().hex[:10]}"
-    settings.QUOTA_KEY_PREFIX = prefix
-    settings.QUOTA_REDIS_URL = settings.REDIS_URL
-    quota_redis_reset()
-    yield prefix
-    quota_redis_reset()
-    redis_keys_delete(settings.REDIS_URL, prefix)
 
 
 @pytest.fixture
