@@ -20,7 +20,7 @@ from ..choices import DepartureReason, Role
 from ..forms.review import RosterChoiceForm, RosterUploadForm
 from ..models import RosterImport
 from ..permissions import require_roles
-from ..roster import TRANSFERRED
+from ..roster_file import TRANSFERRED
 from ..services import reconciliation as services
 from .turnover import turnover_prefill_redirect
 
