@@ -8,6 +8,7 @@ from portal.audit_context import audit_context
 from .services.dormancy import dormant_accounts_disable
 from .services.recertification import recertification_daily
 from .services.reconciliation import roster_import_run, roster_import_time_out, roster_imports_resume
+from .services.sessions import sessions_expired_end
 from .services.turnover import turnover_due_execute
 
 
@@ -50,3 +51,12 @@ def roster_imports_resume_task(self) -> int:
     """Every minute (beat): roster imports a killed worker left behind go to the next worker, on the
     queue this sweep came from (a live worker's)."""
     return len(roster_imports_resume(queue=(self.request.delivery_info or {}).get("routing_key")))
+
+
+@shared_task(name="accounts.sessions_expired_end", time_limit=120, soft_time_limit=100)
+def sessions_expired_end_task() -> int:
+    """Every minute (beat): sessions past their idle or lifetime limit end here and in the connected
+    systems, even when their browser never comes back. Idempotent: each session is claimed by deleting
+    its row."""
+    with audit_context():
+        return sessions_expired_end()

@@ -328,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     # Exports and roster imports a killed worker left running past their lease go to the next worker.
     "resume-exports": {"task": "compliance.exports_resume", "schedule": crontab()},
     "resume-roster-imports": {"task": "accounts.roster_imports_resume", "schedule": crontab()},
+    # Sessions that ran out while their browser stayed away end centrally, with their logout tokens.
+    "end-expired-sessions": {"task": "accounts.sessions_expired_end", "schedule": crontab()},
     # Anomaly flags written by lookup decisions: each recorded as a security event within a minute.
     "process-anomaly-flags": {
         "task": "lookups.process_anomaly_flags",

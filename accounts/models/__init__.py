@@ -303,7 +303,7 @@ class AccountSession(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):
-        from .session_store import SessionStore
+        from ..session_store import SessionStore
 
         return SessionStore
 

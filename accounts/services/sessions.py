@@ -2,7 +2,11 @@
 IT admin ends every session of an account, a password change ends the other sessions. Ending a session
 deletes its row (accounts.models.AccountSession): the browser holding it is signed out at its next
 request, and nothing brings it back."""
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.choices import EventKind
@@ -61,3 +65,65 @@ def session_describe(session) -> None:
     context = current_audit_context()
     session[USER_AGENT_KEY] = context.user_agent
     session[IP_ADDRESS_KEY] = context.ip_address
+
+
+def _session_deadline(session: AccountSession, account: User):
+    """When the session runs out, and why: the policy's idle minutes after it was last seen, or the fixed
+    lifetime after it started (the same limits as policy.middleware, which ends it at its next request)."""
+    from django.conf import settings
+
+    from audit.choices import SessionEndReason
+    from policy.selectors import policy_for
+
+    from ..choices import Role
+
+    deadlines = []
+    if session.last_seen_at is not None:
+        idle = timedelta(minutes=policy_for(account).session_idle_minutes)
+        deadlines.append((session.last_seen_at + idle, SessionEndReason.IDLE_TIMEOUT))
+    if session.started_at is not None:
+        hours = settings.SESSION_ABSOLUTE_HOURS_ADMIN if account.role == Role.IT_ADMIN else settings.SESSION_ABSOLUTE_HOURS
+        deadlines.append((session.started_at + timedelta(hours=hours), SessionEndReason.SESSION_LIFETIME))
+    return min(deadlines) if deadlines else None
+
+
+def sessions_expired_end(*, now=None, batch: int = 500) -> int:
+    """Sessions that ran out while their browser stayed away (idle or lifetime limit) end here and in the
+    connected systems they signed in to, within a minute of their deadline, whether or not the browser
+    ever comes back (Keycloak sends nothing when a session expires centrally, keycloak#39604). Each
+    session is claimed by deleting its row, so a second sweep, or the browser's own next request, ends
+    it once. Returns how many ended."""
+    from .signin import logout_record
+
+    now = now or timezone.now()
+    from django.conf import settings
+
+    from policy.selectors import current_policy
+
+    # The shortest limits any account has bound the candidates; each is then judged by its own policy.
+    policy = current_policy()
+    shortest_idle = timedelta(minutes=min(policy.session_idle_minutes, policy.session_idle_minutes_admin))
+    shortest_life = timedelta(hours=min(settings.SESSION_ABSOLUTE_HOURS, settings.SESSION_ABSOLUTE_HOURS_ADMIN))
+    candidates = (AccountSession.objects.filter(account_id__isnull=False)
+                  .filter(Q(last_seen_at__lt=now - shortest_idle) | Q(started_at__lt=now - shortest_life))
+                  .order_by("last_seen_at").values_list("session_key", "account_id")[:batch * 4])
+    accounts = {account.pk: account for account in User.objects.filter(
+        pk__in={account_id for _key, account_id in candidates}).select_related("unit")}
+    ended = 0
+    for session_key, account_id in candidates:
+        account = accounts.get(account_id)
+        if account is None or ended >= batch:
+            continue
+        with transaction.atomic():
+            session = AccountSession.objects.select_for_update(skip_locked=True).filter(
+                session_key=session_key).first()
+            if session is None:
+                continue
+            deadline = _session_deadline(session, account)
+            if deadline is None or deadline[0] > now:
+                continue
+            sid = session_sid(session)
+            session.delete()
+            logout_record(account=account, reason=deadline[1], sid=sid)
+            ended += 1
+    return ended

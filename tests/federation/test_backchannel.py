@@ -237,3 +237,23 @@ def test_disabling_from_the_account_page_tells_the_systems(client_factory, offic
     assert len(_queued()) == 6
     page = admin_client.get(f"/admin/accounts/{officer_bien_hoa.pk}/").content.decode()
     assert "Đã đăng xuất khỏi 0/2 hệ thống" in page
+
+
+def test_a_session_that_ran_out_unseen_is_signed_out_of_every_system(client_factory, officer_bien_hoa, systems):
+    """Keycloak#39604: no back-channel logout when a session expires centrally. Here the sweep ends a
+    session past its idle limit whose browser never comes back, with a logout token per system; the
+    other session, still in use, goes on; a second sweep does nothing."""
+    from accounts.services.sessions import sessions_expired_end
+
+    _browsers, sids = _two_sessions_in_every_system(client_factory, officer_bien_hoa, systems)
+    rows = list(AccountSession.objects.filter(account_id=officer_bien_hoa.pk).order_by("session_key"))
+    assert len(rows) == 2
+    stale = next(row for row in rows if (row.get_decoded() or {}).get("_oidc_sid") == sids[0])
+    AccountSession.objects.filter(pk=stale.pk).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    assert sessions_expired_end() == 1
+    assert _queued() == sorted([("Một cửa", sids[0]), ("Hộ tịch", sids[0])])
+    assert AccountSession.objects.filter(account_id=officer_bien_hoa.pk).count() == 1
+    event = SecurityEvent.objects.filter(kind=EventKind.LOGOUT, target=officer_bien_hoa).latest("id")
+    assert event.details["ended_because"] == "idle_timeout"
+    assert sessions_expired_end() == 0
+    assert len(_queued()) == 2
