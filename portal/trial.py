@@ -28,6 +28,9 @@ import time
 from portal.embedded import PGDATA, ROOT, TRIAL_DIR, postgres_start, postgres_stop, redis_command, redis_stop_wait
 
 WORKER_LOG = TRIAL_DIR / "worker.log"
+SAMPLE_LOG = TRIAL_DIR / "sample-rp.log"
+# The sample relying party's port, as seed_demo registers it (federation.demo.SAMPLE_PORT).
+SAMPLE_PORT = 8001
 STOP_GRACE_SECONDS = 20  # a task still running after this is killed (tasks are idempotent, acks are late)
 
 
@@ -104,7 +107,7 @@ def main(argv=None) -> int:
     environment.setdefault("PORTAL_URL", f"http://127.0.0.1:{args.port}")
     manage = [sys.executable, str(ROOT / "manage.py")]
     postgres_ours = not environment.get("DATABASE_URL")
-    valkey = server = worker = None
+    valkey = server = worker = sample = None
     code = 0
     try:
         if postgres_ours:
@@ -126,7 +129,20 @@ def main(argv=None) -> int:
         shown = WORKER_LOG.relative_to(ROOT) if WORKER_LOG.is_relative_to(ROOT) else WORKER_LOG
         print(f"Jobs       a Celery worker with beat; its log (and the console e-mails) in {shown}", flush=True)
         server = _spawn([*manage, "runserver", "--noreload", f"127.0.0.1:{args.port}"], environment)
+        # The sample "one-stop system" seed_demo registered (federation/demo.py): single sign-on through
+        # the portal, and the back-channel logout arriving when the IT Center disables the officer.
+        with open(SAMPLE_LOG, "w") as log:
+            sample = _spawn([*manage, "run_sample_rp", "--port", str(SAMPLE_PORT)], environment,
+                            stdout=log, stderr=subprocess.STDOUT)
+        print(f"Connected  a sample one-stop system on http://127.0.0.1:{SAMPLE_PORT}/ signs in through the portal",
+              flush=True)
+        sample_reported = False
         while True:
+            if sample.poll() is not None and not sample_reported:
+                # Its port taken (another trial): the portal goes on without it.
+                print(f"The sample one-stop system stopped (see {SAMPLE_LOG.name}); the portal goes on.",
+                      file=sys.stderr, flush=True)
+                sample_reported = True
             for name, process in (("worker", worker), ("server", server)):
                 if process.poll() is not None:
                     print(f"The {name} stopped (exit {process.returncode}): stopping the trial.", file=sys.stderr)
@@ -140,7 +156,7 @@ def main(argv=None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for process in (server, worker):
+        for process in (sample, server, worker):
             if process is not None:
                 _stop_group(process, STOP_GRACE_SECONDS)
         if valkey is not None:

@@ -141,6 +141,11 @@ def test_make_run_from_a_fresh_copy_runs_the_portal_and_its_jobs_and_ctrl_c_stop
             assert answer.status == 200
         output = log_path.read_text()
         assert f"|  Open       http://127.0.0.1:{port}" in output
+        # The sample one-stop system (a relying party registered by seed_demo) serves its page, whose
+        # sign-in button leads to the portal's authorization endpoint.
+        assert "Connected  a sample one-stop system on http://127.0.0.1:8001/" in output
+        with urllib.request.urlopen("http://127.0.0.1:8001/", timeout=10) as answer:
+            assert answer.status == 200
         # The seals verify: the operator's command, beside the running trial (it reuses its server).
         verify = subprocess.run([sys.executable, "manage.py", "audit_verify"], cwd=copy,
                                 env={**_environment(), "DEBUG": "1"}, capture_output=True, text=True, timeout=300)
