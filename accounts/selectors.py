@@ -329,8 +329,13 @@ def turnover_request_lines(request):
 
 def turnover_request_history(request):
     """The request's state history: every audit event that names it (its transitions and the
-    accounts its execution changed), oldest first."""
-    return SecurityEvent.objects.filter(details__turnover_request=request.pk).order_by("id")
+    accounts its execution changed), oldest first. On the request's own page the reference back to it
+    (its internal id) says nothing, so it is left out of each event's details."""
+    events = list(SecurityEvent.objects.filter(details__turnover_request=request.pk).order_by("id"))
+    for event in events:
+        if isinstance(event.details, dict):
+            event.details = {key: value for key, value in event.details.items() if key != "turnover_request"}
+    return events
 
 
 def holidays_list(*, year=None):

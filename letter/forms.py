@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.forms import UnitChoiceField
-from accounts.forms_turnover import DATE_WIDGET
+from accounts.forms.turnover import DATE_WIDGET
 from accounts.models import Unit
-from accounts.turnover_models import letter_number_validator
+from accounts.models.turnover import letter_number_validator
 
 from .choices import LetterPoint, Severity, UpdateState
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.turnover_models import letter_number_validator
+from accounts.models.turnover import letter_number_validator
 
 from .choices import AcknowledgementMethod, EndpointSource, FixState, LetterPoint, Severity, UpdateState
 

@@ -2,6 +2,7 @@
 
 The labels come from each app (an `audit_detail_labels()` method on its AppConfig), so audit — the sink
 every app records into — imports none of them."""
+from datetime import timedelta
 from functools import cache
 
 from django import template
@@ -34,12 +35,19 @@ def _label(key):
     return _registry()[0].get(key, key)
 
 
-def _as_date(value: str):
+# Details that are deadlines: one recorded as midnight is the end of the day before ("hết ngày
+# 07/12/2026"), never "08/12/2026 00:00", which reads as a day later than meant.
+DEADLINE_KEYS = {"due_at", "deadline", "expires_at"}
+
+
+def _as_date(value: str, key: str = ""):
     """Dates and times that services record in ISO form, shown as the portal shows them (dd/mm/yyyy)."""
     moment = parse_datetime(value) if "T" in value else None
     if moment is not None:
         if timezone.is_aware(moment):
             moment = timezone.localtime(moment)
+        if key in DEADLINE_KEYS and (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+            return _("end of %(day)s") % {"day": date_format(moment - timedelta(days=1), "d/m/Y")}
         return date_format(moment, "d/m/Y H:i")
     day = parse_date(value) if len(value) == 10 else None
     return date_format(day, "d/m/Y") if day is not None else None
@@ -49,7 +57,7 @@ def _value(key, value):
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
-        shown = _as_date(value)
+        shown = _as_date(value, key)
         if shown is not None:
             return shown
     if isinstance(value, bool):

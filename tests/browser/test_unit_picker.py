@@ -124,7 +124,7 @@ def test_the_merge_preview_on_a_phone(journey, units, it_admin):
 
 def test_an_admin_finds_the_account_of_a_turnover_line_by_typing(journey, units, it_admin, officer_bien_hoa,
                                                                   monkeypatch):
-    from accounts import forms_turnover
+    from accounts.forms import turnover as forms_turnover
 
     monkeypatch.setattr(forms_turnover, "ACCOUNT_PICKER_FULL_LIST", 1)  # as for a province of 10,000 accounts
     person = journey("account-picker")

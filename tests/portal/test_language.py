@@ -54,3 +54,13 @@ def test_the_catalogue_has_one_spelling_and_one_term_per_thing():
     for old in ("khoá", "hoá", "hai lớp", "Nhật ký an toàn thông tin", "Mã đơn vị", "mã đơn vị",
                 "Bảng điều khiển", "Trạng thái, Email"):
         assert old not in translations, old
+
+
+def test_a_deadline_recorded_as_midnight_reads_as_the_end_of_the_day_before():
+    from audit.templatetags.audit_details import event_details
+
+    with translation.override("vi"):
+        shown = [str(text) for _label, text in event_details({"due_at": "2026-12-08T00:00:00+07:00"})]
+        assert shown == ["hết ngày 07/12/2026"]
+        shown = [str(text) for _label, text in event_details({"due_at": "2026-12-08T10:30:00+07:00"})]
+        assert shown == ["08/12/2026 10:30"]
