@@ -38,6 +38,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from portal.locks import LockClass  # noqa: E402 (after the path: the registry imports nothing of Django)
+
 DEFAULT_ENV = {
     "DEBUG": "1",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal_bench",
@@ -48,7 +50,7 @@ for _name, _value in DEFAULT_ENV.items():
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 PREFIX = f"lqbench-{os.getpid()}"
 GOAL_MS = 2.0
-LOCK_CLASS = 0x4C51
+LOCK_CLASS = int(LockClass.LOOKUP_QUOTA)  # portal.locks: the registry of advisory-lock keys
 
 # The Redis engine's script as lookups/quotas.py had it (four windows, all or nothing, Redis's TIME).
 CONSUME_LUA = """

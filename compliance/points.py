@@ -65,12 +65,16 @@ def _as_of(month: date | None, now: datetime) -> datetime:
     return min(now, timezone.make_aware(datetime.combine(last, time(23, 59, 59))))
 
 
-def unit_points(unit: Unit, *, month: date | None = None, now: datetime | None = None) -> list[Point]:
-    """The five points of the unit's subtree, now or as of the end of `month`."""
+def unit_points(unit: Unit, *, month: date | None = None, now: datetime | None = None,
+                snapshot: UnitSnapshot | None = None) -> list[Point]:
+    """The five points of the unit's subtree, now or as of the end of `month`. `snapshot`: today's
+    figures the dashboard computed for a unit that has no snapshot yet (its first day), used as the
+    snapshot points' evidence instead of an empty "no figures yet"."""
     now = now or timezone.now()
     as_of = _as_of(month, now)
     day = timezone.localdate(as_of)
-    snapshot = (UnitSnapshot.objects.filter(unit=unit, day__lte=day).order_by("-day").first())
+    if snapshot is None:
+        snapshot = UnitSnapshot.objects.filter(unit=unit, day__lte=day).order_by("-day").first()
     thresholds = thresholds_current()
     return [
         _point_1(unit, as_of, now),

@@ -40,7 +40,7 @@ def _dashboard_response(request, unit, *, home: bool):
         "province": request.user.sees_everything and unit.parent_id is None,
     }
     # The letter point by point ("Điểm 1" … "Điểm 5"), each with its status and evidence (compliance.points).
-    context["points"] = unit_points(unit, month=month)
+    context["points"] = unit_points(unit, month=month, snapshot=board.snapshot if board.computed_now else None)
     if context["province"] and not past:
         context["turnover_buckets"], context["turnover_overdue"] = selectors.turnover_open_by_age(request.user)
         context["jobs"] = selectors.jobs_health()

@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from jwcrypto import jwk
 
+from portal.locks import LockKey
+
 from .models import SigningKey
 
-_LOCK_KEY = 0x6F696463  # "oidc": one process creates or rotates the active key at a time
+_LOCK_KEY = LockKey.OIDC_SIGNING_KEY  # one process creates or rotates the active key at a time
 # A logout token is short-lived; a retired key stays published this much past the longest token.
 LOGOUT_TOKEN_SECONDS = 120
 

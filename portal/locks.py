@@ -16,13 +16,16 @@ class LockKey(IntEnum):
     UNIT_TREE = 0x756E6974  # "unit": a change to the tree's shape (accounts.services.units)
     IT_ADMINS = 0x61646D6E  # "admn": a change that can take an IT admin away (accounts.services.lifecycle)
     REMINDER_PASS = 0x72656D69  # "remi": one reminder pass at a time (notifications.reminders)
+    OIDC_SIGNING_KEY = 0x6F696463  # "oidc": one process creates or rotates the active signing key (federation.keys)
 
 
 class LockClass(IntEnum):
     """Class locks: `SELECT pg_advisory_xact_lock(class, object_id)`."""
 
     SIGN_IN_ATTEMPT = 0x7369676E  # "sign", object hashtext(username): one attempt per username at a time
-    LOOKUP_QUOTA = 0x4C51  # "LQ", object the unit's id: the quota fallback's counts (lookups.quotas)
+    # "LQ", object the unit's id: the Redis-and-ledger quota engine that bench/quotas.py measures against
+    # the PostgreSQL counter the portal keeps (lookups.quotas takes no advisory lock).
+    LOOKUP_QUOTA = 0x4C51
 
 
 def seal_chain_key(table: str) -> int:

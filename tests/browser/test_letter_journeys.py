@@ -103,7 +103,7 @@ def test_a_leader_imports_the_register_and_fixes_the_file(journey, units, leader
     assert submit(page).status == 200
     expect(page.locator("[data-testid=import-problems] li")).to_have_text([
         "Dòng 3: Mã tài sản TP-001 trùng với dòng 2.",
-        "Dòng 4: Ngày cập nhật mẫu nhận diện “2026-31-12” không phải ngày viết theo dạng dd/mm/yyyy. Mã đơn vị "
+        "Dòng 4: Ngày cập nhật mẫu nhận diện “2026-31-12” không phải ngày viết theo dạng dd/mm/yyyy. Mã định danh đơn vị "
         "999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."])
     assert Endpoint.objects.count() == 0
     both_sizes(leader, "01-import-problems")

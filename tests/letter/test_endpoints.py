@@ -63,8 +63,8 @@ def test_it_reports_every_bad_line_and_imports_nothing(client, leader_bien_hoa, 
         "TP-006,000.01.31.H19,,,,,,,,,có lẽ,có,có,")}, follow=True)
     record = EndpointImport.objects.get()
     assert record.problems == [
-        [3, "Mã đơn vị 000.01.32.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
-        [4, "Mã đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
+        [3, "Mã định danh đơn vị 000.01.32.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
+        [4, "Mã định danh đơn vị 999.99.99.H19 không tồn tại (hoặc nằm ngoài phạm vi của bạn)."],
         [5, "Mã tài sản TP-001 trùng với dòng 2."],
         [6, "Ngày cập nhật mẫu nhận diện “2026-13-45” không phải ngày viết theo dạng dd/mm/yyyy."],
         [7, "Quản lý tập trung: ghi có hoặc không, không ghi “có lẽ”."],
@@ -79,7 +79,7 @@ def test_it_refuses_a_file_without_the_required_columns(client, leader_bien_hoa)
     client.post(reverse("letter:endpoint_import"), {"register": upload})
     [[line, message]] = EndpointImport.objects.get().problems
     assert line == 1
-    assert message.startswith("Thiếu cột: mã tài sản, mã đơn vị.")
+    assert message.startswith("Thiếu cột: mã tài sản, mã định danh đơn vị.")
 
 
 def test_it_reads_an_xlsx_glpi_export(client, it_admin, units):

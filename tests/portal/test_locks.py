@@ -6,7 +6,7 @@ from django.conf import settings
 
 from accounts.services import lifecycle, signin, units
 from audit.sealing import chain_lock_key
-from lookups import quotas
+from federation import keys
 from notifications import reminders
 from portal.locks import LockClass, LockKey, seal_chain_key
 
@@ -27,7 +27,7 @@ def test_the_modules_take_their_keys_from_the_registry():
     assert lifecycle.IT_ADMINS_LOCK_KEY == LockKey.IT_ADMINS
     assert reminders._PASS_LOCK_KEY == LockKey.REMINDER_PASS
     assert signin._ATTEMPT_LOCK_CLASS == LockClass.SIGN_IN_ATTEMPT
-    assert quotas.LOCK_CLASS == LockClass.LOOKUP_QUOTA
+    assert keys._LOCK_KEY == LockKey.OIDC_SIGNING_KEY
     assert chain_lock_key("audit_securityevent") == seal_chain_key("audit_securityevent")
 
 
@@ -37,6 +37,5 @@ def test_every_module_that_takes_an_advisory_lock_imports_the_registry():
               and "pg_advisory" in path.read_text(encoding="utf-8")]
     assert takers  # the scan finds the lock takers at all
     without = [str(path.relative_to(ROOT)) for path in takers
-               # lookups.quotas keeps its own constant until the lookups work moves it (equal value, tested above)
-               if "portal.locks" not in path.read_text(encoding="utf-8") and path.parent.name != "lookups"]
+               if "portal.locks" not in path.read_text(encoding="utf-8")]
     assert without == []
