@@ -605,7 +605,7 @@ LOGGING = {
     },
 }
 if AUDIT_HEADS_SYSLOG:
-    _host, _, _port = AUDIT_HEADS_SYSLOG.rpartition(":")
+    _host, _separator, _port = AUDIT_HEADS_SYSLOG.rpartition(":")
     LOGGING["handlers"]["heads_syslog"] = {
         "class": "logging.handlers.SysLogHandler", "facility": "auth",
         "address": (_host, int(_port)) if _host and _port.isdigit() else AUDIT_HEADS_SYSLOG}
