@@ -27,6 +27,14 @@ class ConnectedSystem(models.Model):
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # A SCIM 2.0 target: its base URL and the bearer token the portal sends (kept encrypted, never in
+    # clear: federation.keys.secret_encrypt), and how portal roles are named there.
+    scim_url = models.URLField(_("SCIM base URL"), max_length=500, blank=True, default="")
+    scim_token_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    role_mapping = models.JSONField(_("role mapping"), default=dict, blank=True)
+    # Quarantine (a target failing every recent delivery): its retries slowed to daily, alerted once.
+    quarantined_at = models.DateTimeField(_("quarantined"), null=True, blank=True)
+    quarantine_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("connected system")
@@ -99,3 +107,18 @@ class Delivery(models.Model):
             models.Index(fields=["account", "created_at"], name="federation_delivery_account"),
             models.Index(fields=["system", "state"], name="federation_delivery_system"),
         ]
+
+
+class ScimAccount(models.Model):
+    """An account as a SCIM target knows it: the id the target gave it (kept, so that every later push
+    addresses the same resource), what was last pushed, and whether it is active there."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="scim_accounts")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="scim_accounts")
+    external_id = models.CharField(max_length=255)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    pushed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "account"], name="federation_scim_account_once")]

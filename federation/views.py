@@ -55,6 +55,11 @@ def registry_view(request):
 @require_http_methods(["GET", "POST"])
 def system_detail_view(request, pk):
     system = _system_or_404(request, pk)
+    if system.application_id is None:
+        # A SCIM or manual target: registered and changed with `connect_system`; the page shows it.
+        return render(request, "federation/system_detail.html", {
+            "system": system, "form": None, "failing": selectors.system_deliveries_failing(system),
+            "can_manage": request.user.role == Role.IT_ADMIN}, status=405 if request.method == "POST" else 200)
     if request.method == "POST":
         form = SystemForm(request.POST)
         if form.is_valid():

@@ -9,7 +9,7 @@ from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record, changes_between
 from federation.choices import AccessEndReason
-from federation.propagation import access_ended
+from federation.propagation import access_ended, account_changed
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
@@ -70,6 +70,8 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
                                details={"new": {"role": role, "unit": unit.code, "can_lookup": can_lookup},
                                         "handover_record": record.number})
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="created")
+    # Connected systems that keep their own accounts (SCIM targets of the unit's subtree) get it too.
+    account_changed(account=account, reason="created")
     return account, password, record
 
 
@@ -172,6 +174,7 @@ def account_enable(*, actor, account: User) -> User:
     account.save(update_fields=["is_active", "disabled_reason", "disabled_at", "enabled_at"])
     audit_event_record(kind=EventKind.ACCOUNT_ENABLED, actor=actor, target=account,
                        details={"old": {"disabled_reason": old_reason}})
+    account_changed(account=account, reason="enabled")
     return account
 
 
@@ -239,6 +242,8 @@ def account_update(*, actor, account: User, values: dict) -> User:
     if other:
         audit_event_record(kind=EventKind.ACCOUNT_UPDATED, actor=actor, target=account,
                            details={"old": {k: changes["old"][k] for k in other}, "new": other})
+    if set(changes["new"]) & {"full_name", "email", "role", "unit", "can_lookup"}:
+        account_changed(account=account, reason="updated")
     return account
 
 
