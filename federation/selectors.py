@@ -59,3 +59,9 @@ def deliveries_to_alert(limit=200) -> list[Delivery]:
     """Deliveries that failed for good and were not alerted yet (notifications' alert pass)."""
     return list(Delivery.objects.filter(state=DeliveryState.FAILED, alerted_at=None)
                 .select_related("system", "account").order_by("pk")[:limit])
+
+
+def systems_quarantined_to_alert() -> list[ConnectedSystem]:
+    """Targets quarantined and not alerted yet (notifications' alert pass: the IT Center told once)."""
+    return list(ConnectedSystem.objects.filter(quarantined_at__isnull=False, quarantine_alerted_at=None)
+                .select_related("unit").order_by("pk"))

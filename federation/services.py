@@ -254,3 +254,10 @@ def deliveries_mark_alerted(*, ids: list[int], now) -> int:
     from .models import Delivery
 
     return Delivery.objects.filter(pk__in=ids, alerted_at=None).update(alerted_at=now)
+
+
+def systems_mark_quarantine_alerted(*, ids: list[int], now) -> int:
+    """The alert pass marks the quarantines it alerted (once; a lifted and again quarantined target
+    is alerted again)."""
+    return ConnectedSystem.objects.filter(pk__in=ids, quarantine_alerted_at=None).exclude(
+        quarantined_at=None).update(quarantine_alerted_at=now)

@@ -17,6 +17,8 @@ from federation.models import ConnectedSystem, Delivery, ScimAccount
 from federation.propagation import deliveries_send
 from federation.services import system_register_target
 from incidents.services.containment import account_contain, containment_lift
+from notifications.alerts import alerts_send
+from notifications.models import Notice
 from portal.actors import COMMAND_LINE
 from portal.errors import PolicyViolation
 
@@ -141,7 +143,7 @@ def test_the_target_down_while_an_officer_is_disabled_is_retried_and_delivered_w
     assert scim_server.users()["cb.tanphong2"].active is False
 
 
-def test_a_target_failing_every_attempt_is_quarantined_nothing_dropped(units, target, scim_server):
+def test_a_target_failing_every_attempt_is_quarantined_nothing_dropped(units, target, scim_server, it_admin):
     scim_server.stop()
     account = _create(units)
     for _attempt in range(5):
@@ -154,6 +156,12 @@ def test_a_target_failing_every_attempt_is_quarantined_nothing_dropped(units, ta
     assert SecurityEvent.objects.filter(kind=EventKind.SYSTEM_QUARANTINED).count() == 1
     assert _send(now_due=True) == {"delivered": 0, "retrying": 1, "failed": 0}
     assert SecurityEvent.objects.filter(kind=EventKind.SYSTEM_QUARANTINED).count() == 1  # once
+    alerted = alerts_send()
+    alerts = Notice.objects.filter(pk__in=alerted, context__source="systems_quarantined")
+    assert [notice.context["lines"] for notice in alerts] == [
+        [f"Hệ thống Một cửa Biên Hòa ({units['bien_hoa'].code}) từ "
+         f"{timezone.localtime(target.quarantined_at):%d/%m/%Y %H:%M}"]]
+    assert Notice.objects.filter(pk__in=alerts_send(), context__source="systems_quarantined").count() == 0
     scim_server.start()
     assert _send(now_due=True) == {"delivered": 1, "retrying": 0, "failed": 0}
     target.refresh_from_db()
