@@ -122,3 +122,26 @@ class ScimAccount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["system", "account"], name="federation_scim_account_once")]
+
+
+class Reconciliation(models.Model):
+    """One reconciliation of a SCIM target (on demand or nightly), kept: what the target held against
+    what the portal holds. `findings` is a list of {"kind": orphan|drift|missing, "username",
+    "external_id", "account_id", "fields": {field: [there, here]}}."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="reconciliations")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by_name = models.CharField(max_length=150, blank=True, default="")
+    users_read = models.PositiveIntegerField(default=0)
+    orphans = models.PositiveIntegerField(default=0)
+    drifts = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    findings = models.JSONField(default=list)
+    error = models.CharField(max_length=300, blank=True, default="")
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrections_queued = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["system", "started_at"], name="federation_reconciliation_at")]

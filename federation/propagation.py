@@ -100,7 +100,7 @@ def access_ended(*, account, reason: str, sids: list[str] | None = None, keep_si
     return {"tokens_revoked": revoked, "deliveries": len(rows)}
 
 
-def account_changed(*, account, reason: str) -> int:
+def account_changed(*, account, reason: str, only_system=None) -> int:
     """The account was created, changed (name, e-mail, role, unit, lookup right), enabled, disabled or
     contained: queue a SCIM push for each active SCIM target that holds it or whose unit subtree it is
     in (an account outside every target's subtree, never sent, queues nothing). The push sends the
@@ -108,8 +108,10 @@ def account_changed(*, account, reason: str) -> int:
     many were queued."""
     now = timezone.now()
     unit_path = account.unit.path if account.unit_id else None
-    systems = [system for system in ConnectedSystem.objects.filter(kind=SystemKind.SCIM, is_active=True)
-               .select_related("unit")
+    candidates = ConnectedSystem.objects.filter(kind=SystemKind.SCIM, is_active=True).select_related("unit")
+    if only_system is not None:
+        candidates = candidates.filter(pk=only_system.pk)
+    systems = [system for system in candidates
                if (unit_path and unit_path.startswith(system.unit.path))
                or ScimAccount.objects.filter(system=system, account_id=account.pk).exists()]
     if not systems:

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from accounts.choices import Role
 
 from .choices import DeliveryKind, DeliveryState
-from .models import ConnectedSystem, Delivery
+from .models import ConnectedSystem, Delivery, Reconciliation
 
 
 def registry_readable_by(user) -> bool:
@@ -65,3 +65,30 @@ def systems_quarantined_to_alert() -> list[ConnectedSystem]:
     """Targets quarantined and not alerted yet (notifications' alert pass: the IT Center told once)."""
     return list(ConnectedSystem.objects.filter(quarantined_at__isnull=False, quarantine_alerted_at=None)
                 .select_related("unit").order_by("pk"))
+
+
+def reconciliations_of(system, limit=20):
+    return list(Reconciliation.objects.filter(system=system).order_by("-started_at")[:limit])
+
+
+def reconciliation_visible_to(user, pk):
+    """A kept reconciliation report, for the registry's readers only (None otherwise: a 404)."""
+    if not registry_readable_by(user):
+        return None
+    return Reconciliation.objects.select_related("system", "system__unit").filter(pk=pk).first()
+
+
+RECONCILIATION_CSV_HEADER = ("finding", "username", "target_id", "portal_account_id", "field", "on_target", "in_portal")
+
+
+def reconciliation_rows(report) -> list[tuple]:
+    """One row per finding (a drift: one row per field that differs), for the CSV export."""
+    rows = []
+    for finding in report.findings:
+        differences = finding.get("fields") or {}
+        if not differences:
+            rows.append((finding["kind"], finding["username"], finding["external_id"], finding["account_id"], "", "", ""))
+        for name, (there, here) in differences.items():
+            rows.append((finding["kind"], finding["username"], finding["external_id"], finding["account_id"], name,
+                         there, here))
+    return rows

@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
     # Connected systems: the delivery ledger's sweep (retries due, claims of dead workers), every minute.
     "federation-deliver-due": {"task": "federation.deliver_due", "schedule": crontab()},
+    # SCIM targets reconciled nightly (federation.reconcile): orphans, drift, missing accounts, kept.
+    "federation-reconcile-all": {"task": "federation.reconcile_all", "schedule": crontab(hour=1, minute=40)},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
     "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},
