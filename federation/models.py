@@ -145,3 +145,35 @@ class Reconciliation(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["system", "started_at"], name="federation_reconciliation_at")]
+
+
+class ManualTask(models.Model):
+    """A change a manual target (a system with no interface) needs, done by hand by the IT Center:
+    "vô hiệu hóa tài khoản X trên hệ thống Y", due within the service-level time
+    (settings.FEDERATION_MANUAL_TASK_HOURS), closed with a note and an evidence file (a PDF, PNG or
+    JPEG checked by its content, stored under its SHA-256)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create the account")
+        UPDATE = "update", _("Update the account")
+        DEACTIVATE = "deactivate", _("Disable the account")
+        REACTIVATE = "reactivate", _("Re-enable the account")
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="manual_tasks")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="manual_tasks")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    done_by_name = models.CharField(max_length=150, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    evidence_sha256 = models.CharField(max_length=64, blank=True, default="")
+    evidence_type = models.CharField(max_length=8, blank=True, default="")
+    evidence_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["due_at"], name="federation_manual_task_open",
+                                condition=models.Q(done_at=None))]

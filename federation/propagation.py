@@ -38,7 +38,7 @@ from portal.actors import SystemActor
 
 from .choices import AccessEndReason, DeliveryKind, DeliveryState, SystemKind
 from .keys import LOGOUT_TOKEN_SECONDS, signing_key_active
-from .models import ConnectedSystem, Delivery, ScimAccount, SystemSignIn
+from .models import ConnectedSystem, Delivery, ManualTask, ScimAccount, SystemSignIn
 from .scim import scim_client, scim_push, should_be_active
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ def account_changed(*, account, reason: str, only_system=None) -> int:
     many were queued."""
     now = timezone.now()
     unit_path = account.unit.path if account.unit_id else None
+    manual = _manual_tasks_queue(account=account, reason=reason, now=now, only_system=only_system)
     candidates = ConnectedSystem.objects.filter(kind=SystemKind.SCIM, is_active=True).select_related("unit")
     if only_system is not None:
         candidates = candidates.filter(pk=only_system.pk)
@@ -115,7 +116,7 @@ def account_changed(*, account, reason: str, only_system=None) -> int:
                if (unit_path and unit_path.startswith(system.unit.path))
                or ScimAccount.objects.filter(system=system, account_id=account.pk).exists()]
     if not systems:
-        return 0
+        return manual
     # One waiting push per (target, account) is enough: it sends the state of the moment it is sent.
     waiting = set(Delivery.objects.filter(kind=DeliveryKind.SCIM_PUSH, account_id=account.pk, state=DeliveryState.READY,
                                           attempts=0, system__in=systems).values_list("system_id", flat=True))
@@ -125,7 +126,36 @@ def account_changed(*, account, reason: str, only_system=None) -> int:
     if rows:
         Delivery.objects.bulk_create(rows)
         deliveries_dispatch_on_commit([row.pk for row in rows])
-    return len(rows)
+    return len(rows) + manual
+
+
+def _manual_tasks_queue(*, account, reason: str, now, only_system=None) -> int:
+    """Manual targets: the change becomes a task for the IT Center with its service-level clock — one
+    open task per (system, account, action); a target that never had the account and should not have
+    it gets none."""
+    systems = ConnectedSystem.objects.filter(kind=SystemKind.MANUAL, is_active=True).select_related("unit")
+    if only_system is not None:
+        systems = systems.filter(pk=only_system.pk)
+    made = 0
+    for system in systems:
+        known = ManualTask.objects.filter(system=system, account_id=account.pk).exists()
+        active = should_be_active(system, account)
+        if not known and not active:
+            continue
+        if not active:
+            action = ManualTask.Action.DEACTIVATE
+        elif not known or reason in ("created", "provisioning"):
+            action = ManualTask.Action.CREATE
+        elif reason in ("enabled", "containment_lifted"):
+            action = ManualTask.Action.REACTIVATE
+        else:
+            action = ManualTask.Action.UPDATE
+        if ManualTask.objects.filter(system=system, account_id=account.pk, action=action, done_at=None).exists():
+            continue
+        ManualTask.objects.create(system=system, account=account, action=action, reason=reason[:32], created_at=now,
+                                  due_at=now + timedelta(hours=settings.FEDERATION_MANUAL_TASK_HOURS))
+        made += 1
+    return made
 
 
 def session_sid(session) -> str | None:

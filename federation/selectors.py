@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from accounts.choices import Role
 
 from .choices import DeliveryKind, DeliveryState
-from .models import ConnectedSystem, Delivery, Reconciliation
+from .models import ConnectedSystem, Delivery, ManualTask, Reconciliation
 
 
 def registry_readable_by(user) -> bool:
@@ -92,3 +92,11 @@ def reconciliation_rows(report) -> list[tuple]:
             rows.append((finding["kind"], finding["username"], finding["external_id"], finding["account_id"], name,
                          there, here))
     return rows
+
+
+def manual_tasks_visible_to(user, *, open_only=True):
+    """Manual targets' tasks: the IT Center's work list (inspectors read it), the oldest due first."""
+    if not registry_readable_by(user):
+        return ManualTask.objects.none()
+    tasks = ManualTask.objects.select_related("system", "account", "account__unit")
+    return tasks.filter(done_at=None).order_by("due_at", "pk") if open_only else tasks.order_by("-done_at")

@@ -1,7 +1,9 @@
 """The connected-systems registry: register, change, disable a system, replace its secret, rotate the
 signing key — IT Center only, each audited in the same transaction (DESIGN: services check permission,
 write, record)."""
+import os
 import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,15 +13,16 @@ from django.utils.translation import gettext as _
 from oauth2_provider.models import get_application_model
 
 from accounts.models import Unit, User
-from accounts.permissions import ensure_it_admin
+from accounts.permissions import ensure_it_admin, is_system_actor
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from incidents.evidence import EXTENSIONS, evidence_check
 from portal.errors import PolicyViolation
 from portal.text import first_invisible_character
 
 from .choices import SystemKind
 from .keys import secret_encrypt, signing_key_rotate
-from .models import ConnectedSystem
+from .models import ConnectedSystem, ManualTask
 from .propagation import _tokens_revoke_application, account_changed
 
 Application = get_application_model()
@@ -261,3 +264,42 @@ def systems_mark_quarantine_alerted(*, ids: list[int], now) -> int:
     is alerted again)."""
     return ConnectedSystem.objects.filter(pk__in=ids, quarantine_alerted_at=None).exclude(
         quarantined_at=None).update(quarantine_alerted_at=now)
+
+
+TASK_NOTE_MAX_LENGTH = 1000
+
+
+@transaction.atomic
+def manual_task_complete(*, actor, task, note: str, evidence) -> "ManualTask":
+    """Close a manual target's task with what was done (a note) and an evidence file — a PDF, PNG or JPEG
+    checked by its content (incidents.evidence, on accounts.attachments' PDF check), stored under its
+    SHA-256 outside the web root. A bad file refuses the whole step: the task stays open."""
+    ensure_it_admin(actor, _("Only IT Center administrators may close manual tasks."))
+    task = ManualTask.objects.select_for_update().select_related("system", "account").get(pk=task.pk)
+    if task.done_at is not None:
+        raise PolicyViolation(_("This task is already done."), code="task_done")
+    note = (note or "").strip()
+    if not note or len(note) > TASK_NOTE_MAX_LENGTH:
+        raise PolicyViolation(_("Say what was done on the system (at most 1000 characters)."), code="note_missing",
+                              field="note")
+    if evidence is None:
+        raise PolicyViolation(_("Attach the evidence: a PDF, or a PNG or JPEG screenshot."), code="evidence_missing",
+                              field="file")
+    checked = evidence_check(evidence)
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / "federation" / f"{checked.sha256}.{EXTENSIONS[checked.file_type]}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(checked.data)
+        os.replace(temporary, path)
+    task.done_at = timezone.now()
+    task.done_by = None if is_system_actor(actor) else actor
+    task.done_by_name = actor.username
+    task.note, task.evidence_sha256 = note, checked.sha256
+    task.evidence_type, task.evidence_name = checked.file_type, checked.name
+    task.save(update_fields=["done_at", "done_by", "done_by_name", "note", "evidence_sha256", "evidence_type",
+                             "evidence_name"])
+    audit_event_record(kind=EventKind.SYSTEM_MANUAL_TASK_DONE, actor=actor, target=task.account, unit=task.system.unit,
+                       details={"system": task.system.name, "action": task.action, "task": task.pk,
+                                "evidence_sha256": checked.sha256, "late": task.done_at > task.due_at})
+    return task

@@ -13,6 +13,8 @@ urlpatterns = [
     path("reconciliations/<int:pk>/", views.reconciliation_view, name="reconciliation"),
     path("reconciliations/<int:pk>/csv/", views.reconciliation_csv_view, name="reconciliation_csv"),
     path("reconciliations/<int:pk>/correct/", views.reconciliation_correct_view, name="reconciliation_correct"),
+    path("tasks/", views.manual_tasks_view, name="manual_tasks"),
+    path("tasks/<int:pk>/done/", views.manual_task_done_view, name="manual_task_done"),
     path("api-clients/", views.api_client_create_view, name="api_client_create"),
     path("api-clients/<int:pk>/revoke/", views.api_client_revoke_view, name="api_client_revoke"),
 ]

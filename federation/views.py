@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +17,7 @@ from portal.errors import DomainError, form_error, message_error
 from portal.exports import csv_bytes
 
 from . import reconcile, selectors, services
-from .forms import ApiClientForm, SystemForm
+from .forms import ApiClientForm, ManualTaskDoneForm, SystemForm
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR)
 
@@ -186,3 +187,37 @@ def reconciliation_correct_view(request, pk):
         messages.success(request, ngettext("%(count)d corrective push queued.", "%(count)d corrective pushes queued.",
                                            queued) % {"count": queued})
     return redirect("federation:reconciliation", pk=report.pk)
+
+
+def _tasks_page(request, *, forms_by_task=None, status=200):
+    forms_by_task = forms_by_task or {}
+    tasks = list(selectors.manual_tasks_visible_to(request.user))
+    now = timezone.now()
+    rows = [(task, forms_by_task.get(task.pk) or ManualTaskDoneForm(prefix=f"t{task.pk}"), task.due_at < now)
+            for task in tasks]
+    return render(request, "federation/manual_tasks.html", {
+        "rows": rows, "done": list(selectors.manual_tasks_visible_to(request.user, open_only=False)
+                                   .exclude(done_at=None)[:50]),
+        "can_manage": request.user.role == Role.IT_ADMIN}, status=status)
+
+
+@require_roles(*READERS)
+def manual_tasks_view(request):
+    return _tasks_page(request)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def manual_task_done_view(request, pk):
+    task = get_object_or_404(selectors.manual_tasks_visible_to(request.user), pk=pk)
+    form = ManualTaskDoneForm(request.POST, request.FILES, prefix=f"t{task.pk}")
+    if form.is_valid():
+        try:
+            services.manual_task_complete(actor=request.user, task=task, note=form.cleaned_data["note"],
+                                          evidence=form.cleaned_data["file"])
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("The task is done; its evidence is kept."))
+            return redirect("federation:manual_tasks")
+    return _tasks_page(request, forms_by_task={task.pk: form}, status=400)

@@ -616,6 +616,8 @@ OIDC_ACCESS_TOKEN_SECONDS = env.int("OIDC_ACCESS_TOKEN_SECONDS", default=300)
 OIDC_ID_TOKEN_SECONDS = env.int("OIDC_ID_TOKEN_SECONDS", default=600)
 # A back-channel delivery that gets no answer within this many seconds counts as a failed attempt.
 FEDERATION_DELIVERY_TIMEOUT = env.int("FEDERATION_DELIVERY_TIMEOUT", default=5)
+# A manual target's task (a change the IT Center makes by hand) is due this many hours after the change.
+FEDERATION_MANUAL_TASK_HOURS = env.int("FEDERATION_MANUAL_TASK_HOURS", default=24)
 # django-oauth-toolkit's own models (named, so that federation's migrations can point at them).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
