@@ -18,7 +18,7 @@ import httpx2
 from django.conf import settings
 from scim2_client import SCIMClientException
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import EnterpriseUser, Error, PatchOp, PatchOperation, SearchRequest, User
+from scim2_models import EnterpriseUser, Error, PatchOp, PatchOperation, ResourceType, ScimProvider, SearchRequest, User
 
 from accounts.permissions import account_contained
 from accounts.scope import account_within_unit
@@ -27,6 +27,8 @@ from .keys import secret_decrypt
 
 LOOKUP_ENTITLEMENT = "citizen_lookup"
 ScimUser = User[EnterpriseUser]
+# What the portal expects of a target: Users with the enterprise extension (no discovery round trip).
+PROVIDER = ScimProvider(models=[User, EnterpriseUser], resource_types=[ResourceType.from_resource(ScimUser)])
 
 
 @dataclass
@@ -43,7 +45,7 @@ def scim_client(system) -> SyncSCIMClient:
     http = httpx2.Client(base_url=system.scim_url.rstrip("/") + "/", timeout=settings.FEDERATION_DELIVERY_TIMEOUT,
                          headers={"Authorization": f"Bearer {secret_decrypt(system.scim_token_encrypted)}"},
                          follow_redirects=False)
-    return SyncSCIMClient(http, resource_models=(ScimUser,), raise_scim_errors=False)
+    return SyncSCIMClient(http, provider=PROVIDER, raise_scim_errors=False)
 
 
 def should_be_active(system, account) -> bool:
