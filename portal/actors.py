@@ -65,6 +65,7 @@ SYSTEM_ACTOR_RIGHTS = {
     "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
     "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
     "reconcile_job": frozenset({Right.SYSTEMS_RECONCILE}),
+    "federation_job": frozenset(),  # records deliveries and quarantines; changes nothing it must be allowed
     "anonymous": frozenset(),
     "system": frozenset(),
 }
