@@ -97,6 +97,10 @@ class EventKind(models.TextChoices):
     SYSTEM_CHANGED = "system_changed", _("Connected system changed")
     SYSTEM_DISABLED = "system_disabled", _("Connected system disabled")
     SYSTEM_SECRET_ROTATED = "system_secret_rotated", _("Connected system's secret replaced")
+    SYSTEM_ACCOUNT_PUSHED = "system_account_pushed", _("Account change delivered to a connected system (SCIM)")
+    SYSTEM_QUARANTINED = "system_quarantined", _("Connected system quarantined after repeated failures")
+    SYSTEM_RECONCILED = "system_reconciled", _("Connected system reconciled")
+    SYSTEM_MANUAL_TASK_DONE = "system_manual_task_done", _("Manual task on a connected system done")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Sign-in signing key rotated")
 
 

@@ -40,3 +40,8 @@ class ApiClientForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = _units()
+
+
+class ManualTaskDoneForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    file = forms.FileField(label=_("Evidence (PDF, PNG or JPEG)"), required=True)

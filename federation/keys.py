@@ -110,3 +110,18 @@ def signing_key_rotate(now=None) -> tuple[SigningKey, SigningKey | None]:
     new = _new_key_row(now)
     new.save()
     return new, retired
+
+
+def _secret_fernet() -> Fernet:
+    digest = salted_hmac("federation.keys.system_secret_encryption", settings.SECRET_KEY, algorithm="sha256").digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def secret_encrypt(value: str) -> bytes:
+    """A secret the portal must send (a SCIM target's bearer token): it cannot be hashed, so it is kept
+    encrypted as the signing keys are (a key derived from SECRET_KEY, under its own purpose)."""
+    return _secret_fernet().encrypt(value.encode())
+
+
+def secret_decrypt(value: bytes) -> str:
+    return _secret_fernet().decrypt(bytes(value)).decode()

@@ -27,6 +27,14 @@ class ConnectedSystem(models.Model):
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # A SCIM 2.0 target: its base URL and the bearer token the portal sends (kept encrypted, never in
+    # clear: federation.keys.secret_encrypt), and how portal roles are named there.
+    scim_url = models.URLField(_("SCIM base URL"), max_length=500, blank=True, default="")
+    scim_token_encrypted = models.BinaryField(null=True, blank=True, editable=False)
+    role_mapping = models.JSONField(_("role mapping"), default=dict, blank=True)
+    # Quarantine (a target failing every recent delivery): its retries slowed to daily, alerted once.
+    quarantined_at = models.DateTimeField(_("quarantined"), null=True, blank=True)
+    quarantine_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("connected system")
@@ -99,3 +107,73 @@ class Delivery(models.Model):
             models.Index(fields=["account", "created_at"], name="federation_delivery_account"),
             models.Index(fields=["system", "state"], name="federation_delivery_system"),
         ]
+
+
+class ScimAccount(models.Model):
+    """An account as a SCIM target knows it: the id the target gave it (kept, so that every later push
+    addresses the same resource), what was last pushed, and whether it is active there."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="scim_accounts")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="scim_accounts")
+    external_id = models.CharField(max_length=255)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    pushed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "account"], name="federation_scim_account_once")]
+
+
+class Reconciliation(models.Model):
+    """One reconciliation of a SCIM target (on demand or nightly), kept: what the target held against
+    what the portal holds. `findings` is a list of {"kind": orphan|drift|missing, "username",
+    "external_id", "account_id", "fields": {field: [there, here]}}."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="reconciliations")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by_name = models.CharField(max_length=150, blank=True, default="")
+    users_read = models.PositiveIntegerField(default=0)
+    orphans = models.PositiveIntegerField(default=0)
+    drifts = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    findings = models.JSONField(default=list)
+    error = models.CharField(max_length=300, blank=True, default="")
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrections_queued = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["system", "started_at"], name="federation_reconciliation_at")]
+
+
+class ManualTask(models.Model):
+    """A change a manual target (a system with no interface) needs, done by hand by the IT Center:
+    "vô hiệu hóa tài khoản X trên hệ thống Y", due within the service-level time
+    (settings.FEDERATION_MANUAL_TASK_HOURS), closed with a note and an evidence file (a PDF, PNG or
+    JPEG checked by its content, stored under its SHA-256)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create the account")
+        UPDATE = "update", _("Update the account")
+        DEACTIVATE = "deactivate", _("Disable the account")
+        REACTIVATE = "reactivate", _("Re-enable the account")
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="manual_tasks")
+    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="manual_tasks")
+    action = models.CharField(max_length=12, choices=Action.choices)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    done_by_name = models.CharField(max_length=150, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    evidence_sha256 = models.CharField(max_length=64, blank=True, default="")
+    evidence_type = models.CharField(max_length=8, blank=True, default="")
+    evidence_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["due_at"], name="federation_manual_task_open",
+                                condition=models.Q(done_at=None))]

@@ -30,7 +30,7 @@ from jwcrypto import jwt
 from kombu.exceptions import OperationalError
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
-from accounts.permissions import account_access_refusal
+from accounts.permissions import ACCESS_CONTAINED, ACCESS_DISABLED, account_access_refusal
 from accounts.session_store import OIDC_SID_KEY
 from audit.choices import EventKind
 from audit.services import audit_event_record, audit_events_record
@@ -38,7 +38,8 @@ from portal.actors import SystemActor
 
 from .choices import AccessEndReason, DeliveryKind, DeliveryState, SystemKind
 from .keys import LOGOUT_TOKEN_SECONDS, signing_key_active
-from .models import ConnectedSystem, Delivery, SystemSignIn
+from .models import ConnectedSystem, Delivery, ManualTask, ScimAccount, SystemSignIn
+from .scim import scim_client, scim_push, should_be_active
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +90,72 @@ def access_ended(*, account, reason: str, sids: list[str] | None = None, keep_si
     if rows:
         Delivery.objects.bulk_create(rows)
         deliveries_dispatch_on_commit([row.pk for row in rows])
+    if account_access_refusal(account) in (ACCESS_DISABLED, ACCESS_CONTAINED):
+        # Disabled or contained: deactivated in every SCIM target too (PATCH active=false).
+        account_changed(account=account, reason=AccessEndReason.ACCOUNT_DISABLED)
     if revoked or rows:
         audit_event_record(kind=EventKind.SYSTEM_TOKENS_REVOKED, actor=DELIVERY_JOB, target=account,
                            details={"tokens_revoked": revoked, "logout_deliveries": len(rows),
                                     "ended_because": reason})
     return {"tokens_revoked": revoked, "deliveries": len(rows)}
+
+
+def account_changed(*, account, reason: str, only_system=None) -> int:
+    """The account was created, changed (name, e-mail, role, unit, lookup right), enabled, disabled or
+    contained: queue a SCIM push for each active SCIM target that holds it or whose unit subtree it is
+    in (an account outside every target's subtree, never sent, queues nothing). The push sends the
+    account as it is when it is sent (federation.scim). Called in the caller's transaction. Returns how
+    many were queued."""
+    now = timezone.now()
+    unit_path = account.unit.path if account.unit_id else None
+    manual = _manual_tasks_queue(account=account, reason=reason, now=now, only_system=only_system)
+    candidates = ConnectedSystem.objects.filter(kind=SystemKind.SCIM, is_active=True).select_related("unit")
+    if only_system is not None:
+        candidates = candidates.filter(pk=only_system.pk)
+    systems = [system for system in candidates
+               if (unit_path and unit_path.startswith(system.unit.path))
+               or ScimAccount.objects.filter(system=system, account_id=account.pk).exists()]
+    if not systems:
+        return manual
+    # One waiting push per (target, account) is enough: it sends the state of the moment it is sent.
+    waiting = set(Delivery.objects.filter(kind=DeliveryKind.SCIM_PUSH, account_id=account.pk, state=DeliveryState.READY,
+                                          attempts=0, system__in=systems).values_list("system_id", flat=True))
+    rows = [Delivery(uid=uuid.uuid4(), system=system, account=account, kind=DeliveryKind.SCIM_PUSH, reason=reason[:32],
+                     payload={"username": account.username}, state=DeliveryState.READY, created_at=now, next_at=now)
+            for system in systems if system.pk not in waiting]
+    if rows:
+        Delivery.objects.bulk_create(rows)
+        deliveries_dispatch_on_commit([row.pk for row in rows])
+    return len(rows) + manual
+
+
+def _manual_tasks_queue(*, account, reason: str, now, only_system=None) -> int:
+    """Manual targets: the change becomes a task for the IT Center with its service-level clock — one
+    open task per (system, account, action); a target that never had the account and should not have
+    it gets none."""
+    systems = ConnectedSystem.objects.filter(kind=SystemKind.MANUAL, is_active=True).select_related("unit")
+    if only_system is not None:
+        systems = systems.filter(pk=only_system.pk)
+    made = 0
+    for system in systems:
+        known = ManualTask.objects.filter(system=system, account_id=account.pk).exists()
+        active = should_be_active(system, account)
+        if not known and not active:
+            continue
+        if not active:
+            action = ManualTask.Action.DEACTIVATE
+        elif not known or reason in ("created", "provisioning"):
+            action = ManualTask.Action.CREATE
+        elif reason in ("enabled", "containment_lifted"):
+            action = ManualTask.Action.REACTIVATE
+        else:
+            action = ManualTask.Action.UPDATE
+        if ManualTask.objects.filter(system=system, account_id=account.pk, action=action, done_at=None).exists():
+            continue
+        ManualTask.objects.create(system=system, account=account, action=action, reason=reason[:32], created_at=now,
+                                  due_at=now + timedelta(hours=settings.FEDERATION_MANUAL_TASK_HOURS))
+        made += 1
+    return made
 
 
 def session_sid(session) -> str | None:
@@ -184,16 +246,18 @@ def deliveries_claim(ids: list[int], now=None) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE federation_delivery SET state = %s, lease_until = %s, attempts = attempts + 1 "
-            "WHERE id = ANY(%s) AND ((state = %s AND next_at <= %s) OR (state = %s AND lease_until < %s)) "
+            "WHERE id = ANY(%s) AND kind <> %s AND ((state = %s AND next_at <= %s) OR (state = %s AND lease_until < %s)) "
             "RETURNING id",
-            [DeliveryState.SENDING, now + LEASE, list(ids), DeliveryState.READY, now, DeliveryState.SENDING, now])
+            [DeliveryState.SENDING, now + LEASE, list(ids), DeliveryKind.MANUAL_TASK, DeliveryState.READY, now,
+             DeliveryState.SENDING, now])
         return [row[0] for row in cursor.fetchall()]
 
 
 def deliveries_due(now=None, limit=5000) -> list[int]:
     now = now or timezone.now()
-    ready = Delivery.objects.filter(state=DeliveryState.READY, next_at__lte=now)
-    stale = Delivery.objects.filter(state=DeliveryState.SENDING, lease_until__lt=now)
+    automatic = Delivery.objects.exclude(kind=DeliveryKind.MANUAL_TASK)
+    ready = automatic.filter(state=DeliveryState.READY, next_at__lte=now)
+    stale = automatic.filter(state=DeliveryState.SENDING, lease_until__lt=now)
     return list((ready | stale).order_by("next_at").values_list("pk", flat=True)[:limit])
 
 
@@ -204,7 +268,14 @@ def deliveries_send(ids: list[int]) -> dict:
     if not claimed:
         return outcome
     rows = list(Delivery.objects.filter(pk__in=claimed).select_related("system", "system__application",
-                                                                      "account", "account__unit"))
+                                                                      "system__unit", "account", "account__unit"))
+    scim_rows = [row for row in rows if row.kind == DeliveryKind.SCIM_PUSH]
+    if scim_rows:
+        for key, value in _scim_send(scim_rows).items():
+            outcome[key] += value
+    rows = [row for row in rows if row.kind == DeliveryKind.BACKCHANNEL_LOGOUT]
+    if not rows:
+        return outcome
     kid, key = signing_key_active()
     prepared = [(row, _logout_token(row, kid, key)) for row in rows]
     with requests.Session() as http, ThreadPoolExecutor(max_workers=min(SENDERS, len(prepared))) as pool:
@@ -279,4 +350,83 @@ def _settle(row: Delivery, error: str) -> str:
         return "failed"
     mine.update(state=DeliveryState.READY, last_error=error[:300], lease_until=None,
                 next_at=now + RETRY_DELAYS[row.attempts - 1])
+    return "retrying"
+
+
+
+# --- SCIM pushes --------------------------------------------------------------------------------------
+
+# A SCIM target whose push has failed MAX_ATTEMPTS times in a row (about 2 h 36 min of retries) is
+# quarantined: its pushes are then retried once a day, never dropped, and the IT Center is alerted
+# once; the first push it takes again lifts the quarantine.
+QUARANTINE_RETRY = timedelta(days=1)
+
+
+def _scim_send(rows: list[Delivery]) -> dict:
+    """Push each claimed row; one target's rows in order on one connection, the targets in parallel."""
+    by_system: dict[int, list[Delivery]] = {}
+    for row in rows:
+        by_system.setdefault(row.system_id, []).append(row)
+    # What each push needs from the database, read here (the sender threads only talk HTTP).
+    links = {(link.system_id, link.account_id): link.external_id for link in ScimAccount.objects.filter(
+        system_id__in=list(by_system), account_id__in=[row.account_id for row in rows])}
+    wanted = {row.pk: should_be_active(row.system, row.account) for row in rows}
+
+    def push_all(system_rows):
+        system = system_rows[0].system
+        results = []
+        try:
+            client = scim_client(system)
+        except Exception as error:  # a token that no longer decrypts (SECRET_KEY changed), a bad URL
+            return [(row, None, f"{type(error).__name__}") for row in system_rows]
+        with client.client:
+            for row in system_rows:
+                key = (system.pk, row.account_id)
+                result = scim_push(client, system, row.account, links.get(key), active=wanted[row.pk])
+                if not result.error and result.external_id is not None:
+                    links[key] = result.external_id  # a second push of the same account in this batch
+                results.append((row, result, result.error))
+        return results
+
+    outcome = {"delivered": 0, "retrying": 0, "failed": 0}
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(by_system))) as pool:
+        batches = list(pool.map(push_all, by_system.values()))
+    for results in batches:
+        for row, result, error in results:
+            outcome[_scim_settle(row, result, error)] += 1
+    return outcome
+
+
+@transaction.atomic
+def _scim_settle(row: Delivery, result, error: str) -> str:
+    now = timezone.now()
+    mine = Delivery.objects.filter(pk=row.pk, state=DeliveryState.SENDING, lease_until=row.lease_until)
+    system = row.system
+    details = {"system": system.name, "attempts": row.attempts, "reason": row.reason}
+    if not error:
+        if not mine.update(state=DeliveryState.DELIVERED, delivered_at=now, last_error="", lease_until=None):
+            return "delivered"
+        if result.external_id is not None:
+            ScimAccount.objects.update_or_create(
+                system_id=system.pk, account_id=row.account_id,
+                defaults={"external_id": result.external_id, "active": bool(result.active), "pushed_at": now},
+                create_defaults={"external_id": result.external_id, "active": bool(result.active), "pushed_at": now,
+                                 "created_at": now})
+        if ConnectedSystem.objects.filter(pk=system.pk).exclude(quarantined_at=None).update(
+                quarantined_at=None, quarantine_alerted_at=None):
+            audit_event_record(kind=EventKind.SYSTEM_CHANGED, actor=DELIVERY_JOB, unit=system.unit,
+                               details={"system": system.name, "new": {"quarantined": False}})
+        audit_event_record(kind=EventKind.SYSTEM_ACCOUNT_PUSHED, actor=DELIVERY_JOB, target=row.account,
+                           details={**details, "scim": result.action})
+        return "delivered"
+    quarantined = ConnectedSystem.objects.filter(pk=system.pk).exclude(quarantined_at=None).exists()
+    if row.attempts >= MAX_ATTEMPTS and not quarantined:
+        quarantined = bool(ConnectedSystem.objects.filter(pk=system.pk, quarantined_at=None).update(quarantined_at=now))
+        if quarantined:
+            audit_event_record(kind=EventKind.SYSTEM_QUARANTINED, actor=DELIVERY_JOB, unit=system.unit,
+                               details={"system": system.name, "error": error[:300]})
+    delay = QUARANTINE_RETRY if row.attempts >= MAX_ATTEMPTS or quarantined \
+        else RETRY_DELAYS[min(row.attempts, len(RETRY_DELAYS)) - 1]
+    # Never dropped: a SCIM push stays queued (daily while its target is quarantined) until it is taken.
+    mine.update(state=DeliveryState.READY, last_error=error[:300], lease_until=None, next_at=now + delay)
     return "retrying"

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from accounts.choices import Role
 
 from .choices import DeliveryKind, DeliveryState
-from .models import ConnectedSystem, Delivery
+from .models import ConnectedSystem, Delivery, ManualTask, Reconciliation
 
 
 def registry_readable_by(user) -> bool:
@@ -59,3 +59,44 @@ def deliveries_to_alert(limit=200) -> list[Delivery]:
     """Deliveries that failed for good and were not alerted yet (notifications' alert pass)."""
     return list(Delivery.objects.filter(state=DeliveryState.FAILED, alerted_at=None)
                 .select_related("system", "account").order_by("pk")[:limit])
+
+
+def systems_quarantined_to_alert() -> list[ConnectedSystem]:
+    """Targets quarantined and not alerted yet (notifications' alert pass: the IT Center told once)."""
+    return list(ConnectedSystem.objects.filter(quarantined_at__isnull=False, quarantine_alerted_at=None)
+                .select_related("unit").order_by("pk"))
+
+
+def reconciliations_of(system, limit=20):
+    return list(Reconciliation.objects.filter(system=system).order_by("-started_at")[:limit])
+
+
+def reconciliation_visible_to(user, pk):
+    """A kept reconciliation report, for the registry's readers only (None otherwise: a 404)."""
+    if not registry_readable_by(user):
+        return None
+    return Reconciliation.objects.select_related("system", "system__unit").filter(pk=pk).first()
+
+
+RECONCILIATION_CSV_HEADER = ("finding", "username", "target_id", "portal_account_id", "field", "on_target", "in_portal")
+
+
+def reconciliation_rows(report) -> list[tuple]:
+    """One row per finding (a drift: one row per field that differs), for the CSV export."""
+    rows = []
+    for finding in report.findings:
+        differences = finding.get("fields") or {}
+        if not differences:
+            rows.append((finding["kind"], finding["username"], finding["external_id"], finding["account_id"], "", "", ""))
+        for name, (there, here) in differences.items():
+            rows.append((finding["kind"], finding["username"], finding["external_id"], finding["account_id"], name,
+                         there, here))
+    return rows
+
+
+def manual_tasks_visible_to(user, *, open_only=True):
+    """Manual targets' tasks: the IT Center's work list (inspectors read it), the oldest due first."""
+    if not registry_readable_by(user):
+        return ManualTask.objects.none()
+    tasks = ManualTask.objects.select_related("system", "account", "account__unit")
+    return tasks.filter(done_at=None).order_by("due_at", "pk") if open_only else tasks.order_by("-done_at")

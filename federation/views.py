@@ -2,8 +2,11 @@
 service or a selector, render. A new secret is rendered once from the POST, never redirected to."""
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.choices import Role
@@ -11,9 +14,10 @@ from accounts.permissions import require_roles
 from lookups.models import ApiClient
 from lookups.services import api_client_create, api_client_revoke
 from portal.errors import DomainError, form_error, message_error
+from portal.exports import csv_bytes
 
-from . import selectors, services
-from .forms import ApiClientForm, SystemForm
+from . import reconcile, selectors, services
+from .forms import ApiClientForm, ManualTaskDoneForm, SystemForm
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR)
 
@@ -55,6 +59,11 @@ def registry_view(request):
 @require_http_methods(["GET", "POST"])
 def system_detail_view(request, pk):
     system = _system_or_404(request, pk)
+    if system.application_id is None:
+        # A SCIM or manual target: registered and changed with `connect_system`; the page shows it.
+        return render(request, "federation/system_detail.html", {
+            "system": system, "form": None, "failing": selectors.system_deliveries_failing(system),
+            "reconciliations": selectors.reconciliations_of(system), "can_manage": request.user.role == Role.IT_ADMIN}, status=405 if request.method == "POST" else 200)
     if request.method == "POST":
         form = SystemForm(request.POST)
         if form.is_valid():
@@ -129,3 +138,86 @@ def api_client_revoke_view(request, pk):
     except DomainError as error:
         message_error(request, error)
     return redirect("federation:registry")
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def system_reconcile_view(request, pk):
+    system = _system_or_404(request, pk)
+    try:
+        report = reconcile.system_reconcile(actor=request.user, system=system)
+    except DomainError as error:
+        message_error(request, error)
+        return redirect("federation:system", pk=system.pk)
+    return redirect("federation:reconciliation", pk=report.pk)
+
+
+def _report_or_404(request, pk):
+    report = selectors.reconciliation_visible_to(request.user, pk)
+    if report is None:
+        raise Http404
+    return report
+
+
+@require_roles(*READERS)
+def reconciliation_view(request, pk):
+    report = _report_or_404(request, pk)
+    return render(request, "federation/reconciliation.html", {
+        "report": report, "can_manage": request.user.role == Role.IT_ADMIN})
+
+
+@require_roles(*READERS)
+def reconciliation_csv_view(request, pk):
+    report = _report_or_404(request, pk)
+    response = HttpResponse(csv_bytes(selectors.RECONCILIATION_CSV_HEADER, selectors.reconciliation_rows(report)),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reconciliation-{report.pk}.csv"'
+    return response
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def reconciliation_correct_view(request, pk):
+    report = _report_or_404(request, pk)
+    try:
+        queued = reconcile.reconciliation_correct(actor=request.user, report=report)
+    except DomainError as error:
+        message_error(request, error)
+    else:
+        messages.success(request, ngettext("%(count)d corrective push queued.", "%(count)d corrective pushes queued.",
+                                           queued) % {"count": queued})
+    return redirect("federation:reconciliation", pk=report.pk)
+
+
+def _tasks_page(request, *, forms_by_task=None, status=200):
+    forms_by_task = forms_by_task or {}
+    tasks = list(selectors.manual_tasks_visible_to(request.user))
+    now = timezone.now()
+    rows = [(task, forms_by_task.get(task.pk) or ManualTaskDoneForm(prefix=f"t{task.pk}"), task.due_at < now)
+            for task in tasks]
+    return render(request, "federation/manual_tasks.html", {
+        "rows": rows, "done": list(selectors.manual_tasks_visible_to(request.user, open_only=False)
+                                   .exclude(done_at=None)[:50]),
+        "can_manage": request.user.role == Role.IT_ADMIN}, status=status)
+
+
+@require_roles(*READERS)
+def manual_tasks_view(request):
+    return _tasks_page(request)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def manual_task_done_view(request, pk):
+    task = get_object_or_404(selectors.manual_tasks_visible_to(request.user), pk=pk)
+    form = ManualTaskDoneForm(request.POST, request.FILES, prefix=f"t{task.pk}")
+    if form.is_valid():
+        try:
+            services.manual_task_complete(actor=request.user, task=task, note=form.cleaned_data["note"],
+                                          evidence=form.cleaned_data["file"])
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, _("The task is done; its evidence is kept."))
+            return redirect("federation:manual_tasks")
+    return _tasks_page(request, forms_by_task={task.pk: form}, status=400)

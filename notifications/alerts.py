@@ -29,8 +29,8 @@ from accounts.models import TurnoverRequest, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
-from federation.selectors import deliveries_to_alert
-from federation.services import deliveries_mark_alerted
+from federation.selectors import deliveries_to_alert, systems_quarantined_to_alert
+from federation.services import deliveries_mark_alerted, systems_mark_quarantine_alerted
 from lookups.selectors import anomaly_flags_to_alert
 from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
@@ -207,12 +207,26 @@ def _system_deliveries_mark(deliveries) -> None:
     deliveries_mark_alerted(ids=[delivery.pk for delivery in deliveries], now=timezone.now())
 
 
+def _systems_quarantined_describe(systems) -> tuple[str, str, list[str]]:
+    """SCIM targets that failed every recent push: retried once a day, nothing dropped, until they answer."""
+    lines = [_("%(system)s (%(unit)s) since %(when)s") % {
+        "system": system.name, "unit": system.unit.code, "when": _when(system.quarantined_at)} for system in systems]
+    return f"quarantined:{systems[-1].pk}:{systems[-1].quarantined_at.timestamp():.0f}", \
+        _("Connected systems quarantined after repeated failures"), lines
+
+
+def _systems_quarantined_mark(systems) -> None:
+    systems_mark_quarantine_alerted(ids=[system.pk for system in systems], now=timezone.now())
+
+
 ALERT_SOURCES: list[AlertSource] = [
     LockoutBurst(), TurnoverOverdue(), FailedJobs(), FailedDeliveries(),
     SelectorSource("anomalous_lookups", select=anomaly_flags_to_alert, describe=_anomalies_describe,
                    mark=_anomalies_mark, link_name="lookups:anomalies"),
     SelectorSource("system_deliveries_failed", select=deliveries_to_alert, describe=_system_deliveries_describe,
                    mark=_system_deliveries_mark, link_name="federation:registry"),
+    SelectorSource("systems_quarantined", select=systems_quarantined_to_alert, describe=_systems_quarantined_describe,
+                   mark=_systems_quarantined_mark, link_name="federation:registry"),
 ]
 
 

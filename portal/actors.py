@@ -26,6 +26,7 @@ class Right(StrEnum):
     COMPLIANCE_REPORT = "compliance_report"
     ANOMALIES_PROCESS = "anomalies_process"
     ANOMALY_ALERTS_SEND = "anomaly_alerts_send"
+    SYSTEMS_RECONCILE = "systems_reconcile"
 
 
 # What each system actor is called where people read it (audit log, handover records).
@@ -42,6 +43,7 @@ SYSTEM_ACTOR_LABELS = {
     "anomaly_job": _("Lookup anomaly job"),
     "alert_job": _("IT Center alert job"),
     "federation_job": _("Connected-systems delivery job"),
+    "reconcile_job": _("Connected-systems reconciliation job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }
@@ -62,6 +64,7 @@ SYSTEM_ACTOR_RIGHTS = {
     "compliance_job": frozenset({Right.COMPLIANCE_REPORT}),
     "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
     "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
+    "reconcile_job": frozenset({Right.SYSTEMS_RECONCILE}),
     # Delivers what a change of access owes the connected systems (federation.propagation): it records
     # events and sends, and decides nothing that needs a right.
     "federation_job": frozenset(),

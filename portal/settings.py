@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},
     # Connected systems: the delivery ledger's sweep (retries due, claims of dead workers), every minute.
     "federation-deliver-due": {"task": "federation.deliver_due", "schedule": crontab()},
+    # SCIM targets reconciled nightly (federation.reconcile): orphans, drift, missing accounts, kept.
+    "federation-reconcile-all": {"task": "federation.reconcile_all", "schedule": crontab(hour=1, minute=40)},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
     "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},
@@ -619,6 +621,8 @@ OIDC_ACCESS_TOKEN_SECONDS = env.int("OIDC_ACCESS_TOKEN_SECONDS", default=300)
 OIDC_ID_TOKEN_SECONDS = env.int("OIDC_ID_TOKEN_SECONDS", default=600)
 # A back-channel delivery that gets no answer within this many seconds counts as a failed attempt.
 FEDERATION_DELIVERY_TIMEOUT = env.int("FEDERATION_DELIVERY_TIMEOUT", default=5)
+# A manual target's task (a change the IT Center makes by hand) is due this many hours after the change.
+FEDERATION_MANUAL_TASK_HOURS = env.int("FEDERATION_MANUAL_TASK_HOURS", default=24)
 # django-oauth-toolkit's own models (named, so that federation's migrations can point at them).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"

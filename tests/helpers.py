@@ -360,3 +360,70 @@ def xlsx_table(content: bytes):
 
     sheet = load_workbook(io.BytesIO(content)).active
     return sheet, list(sheet.iter_rows(values_only=True))[HEADING_ROWS:]
+
+
+class ScimServer:
+    """A real SCIM 2.0 server (scim2-server, in memory) on a port of localhost, in a thread of the test
+    process: `stop()` closes its socket (the target is down: connections refused), `start()` opens it
+    again on the same port with the same storage; `storage` lets a test plant users the portal never sent."""
+
+    TOKEN = "scim-test-token-0123456789abcdef"
+
+    def __init__(self):
+        from scim2_models import ScimProvider
+        from scim2_server.memory import InMemoryStorage
+        from scim2_server.service import ScimService
+        from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
+        from scim2_server.utils import (
+            load_default_resource_types,
+            load_default_schemas,
+            load_default_service_provider_config,
+        )
+
+        config = load_default_service_provider_config()
+        config.authentication_schemes = [*(config.authentication_schemes or []), BEARER_TOKEN_SCHEME]
+        provider = ScimProvider.from_discovery(load_default_schemas().values(),
+                                               load_default_resource_types().values(), config=config)
+        self.storage = InMemoryStorage()
+        self.app = BearerTokenApplication(self.storage, provider, service=ScimService(provider, secret="s" * 32),
+                                          bearer_tokens=[self.TOKEN])
+        self.port = 0
+        self.server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/scim/v2/"
+
+    def start(self):
+        import threading
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+        from scim2_server.testserver.cli import ThreadingWSGIServer
+
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        def app(environ, start_response):
+            # Served under /scim/v2/ as a real target would be.
+            path = environ.get("PATH_INFO", "")
+            if path.startswith("/scim/v2"):
+                environ["PATH_INFO"] = path[len("/scim/v2"):] or "/"
+                environ["SCRIPT_NAME"] = "/scim/v2"
+            return self.app(environ, start_response)
+
+        self.server = make_server("127.0.0.1", self.port, app, server_class=ThreadingWSGIServer, handler_class=Quiet)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def users(self) -> dict:
+        """{userName: resource} of what the target holds."""
+        return {resource.user_name: resource for resource in self.storage.resources
+                if getattr(resource, "user_name", None)}

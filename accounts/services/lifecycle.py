@@ -9,7 +9,7 @@ from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.services import audit_event_record, changes_between
 from federation.choices import AccessEndReason
-from federation.propagation import access_ended
+from federation.propagation import access_ended, account_changed
 from notifications.choices import NoticeKind
 from notifications.outbox import notice_enqueue
 from policy.services import one_time_password_issue
@@ -81,6 +81,8 @@ def account_create(*, actor, username: str, full_name: str, unit: Unit, role: st
         details["awaiting_confirmation"] = True
     event = audit_event_record(kind=EventKind.ACCOUNT_CREATED, actor=actor, target=account, details=details)
     _one_time_password_told(actor=actor, account=account, record=record, event=event, reason="created")
+    # Connected systems that keep their own accounts (SCIM targets of the unit's subtree) get it too.
+    account_changed(account=account, reason="created")
     return account, password, record
 
 
@@ -197,6 +199,7 @@ def account_enable(*, actor, account: User) -> User:
     if waiting is not None:
         details["confirmed_it_admin_creation"] = True
     audit_event_record(kind=EventKind.ACCOUNT_ENABLED, actor=actor, target=account, details=details)
+    account_changed(account=account, reason="enabled")
     return account
 
 
@@ -274,6 +277,8 @@ def account_update(*, actor, account: User, values: dict) -> User:
     if other:
         audit_event_record(kind=EventKind.ACCOUNT_UPDATED, actor=actor, target=account,
                            details={"old": {k: changes["old"][k] for k in other}, "new": other})
+    if set(changes["new"]) & {"full_name", "email", "role", "unit", "can_lookup"}:
+        account_changed(account=account, reason="updated")
     return account
 
 

@@ -25,6 +25,7 @@ from accounts.services._common import plain_text_or_refuse
 from accounts.services.lifecycle import sessions_end_for
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from federation.propagation import account_changed
 from lookups.models import ApiClient
 from portal.errors import DomainError, PolicyViolation
 
@@ -272,6 +273,9 @@ def containment_lift(*, actor, reason: str, account: User | None = None, unit: U
         account=account, unit=unit, lifted_at__isnull=True).first()
     steps: list[dict] = []
     _step(steps, "release", StepOutcome.DONE, _("Containment lifted"))
+    # SCIM targets reactivate the accounts no other containment still holds (the push judges that).
+    for released in User.objects.filter(pk__in=account_ids).select_related("unit"):
+        account_changed(account=released, reason="containment_lifted")
     _run_step(steps, "password_change", lambda: _still_must_change(account_ids))
     if containment is not None and containment.api_clients_suspended:
         if resume_api_clients:
