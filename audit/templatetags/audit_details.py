@@ -37,7 +37,7 @@ def _label(key):
 
 # Details that are deadlines: one recorded as midnight is the end of the day before ("hết ngày
 # 07/12/2026"), never "08/12/2026 00:00", which reads as a day later than meant.
-DEADLINE_KEYS = {"due_at", "deadline", "expires_at"}
+DEADLINE_KEYS = {"due_at", "deadline"}
 
 
 def _as_date(value: str, key: str = ""):

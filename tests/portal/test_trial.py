@@ -26,8 +26,10 @@ import pytest
 from portal.embedded import postgres_stop
 
 ROOT = Path(__file__).resolve().parents[2]
+# EMAIL_URL too: the suite's session-wide SMTP sink sets it for its worker, and a trial that inherited it
+# would mail there instead of writing its console e-mails to the worker's log.
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "QUOTA_REDIS_URL", "PORTAL_URL", "DEBUG",
-                     "PORT")
+                     "PORT", "EMAIL_URL")
 DEADLINE_SECONDS = 6 * 60
 
 
