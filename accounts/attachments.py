@@ -47,16 +47,24 @@ def _refuse(message, code):
     raise PolicyViolation(message, code=code, field="attachment")
 
 
-def _read_limited(uploaded) -> bytes:
+def upload_read_limited(uploaded, *, refuse) -> bytes:
+    """An uploaded file's bytes, read chunk by chunk and refused (`refuse()`, which raises) as soon as
+    it is larger than MAX_ATTACHMENT_BYTES, whatever size the browser announced. Shared by every
+    upload the portal checks by content (turnover letters, directives, incident evidence)."""
     size = getattr(uploaded, "size", None)
     if size is not None and size > MAX_ATTACHMENT_BYTES:
-        _refuse(_("The letter's file is larger than 10 MB."), "attachment_too_large")
+        refuse()
     data = b""
     for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else [uploaded.read()]:
         data += chunk
         if len(data) > MAX_ATTACHMENT_BYTES:
-            _refuse(_("The letter's file is larger than 10 MB."), "attachment_too_large")
+            refuse()
     return data
+
+
+def _read_limited(uploaded) -> bytes:
+    return upload_read_limited(uploaded, refuse=lambda: _refuse(_("The letter's file is larger than 10 MB."),
+                                                                "attachment_too_large"))
 
 
 def _active_content(reader: PdfReader) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from accounts.attachments import MAX_ATTACHMENT_BYTES, pdf_check
+from accounts.attachments import pdf_check, upload_read_limited
 from portal.errors import PolicyViolation
 
 from .choices import EvidenceType
@@ -34,15 +34,8 @@ def _refuse(message, code):
 
 
 def _read_limited(uploaded) -> bytes:
-    size = getattr(uploaded, "size", None)
-    if size is not None and size > MAX_ATTACHMENT_BYTES:
-        _refuse(_("The file is larger than 10 MB."), "evidence_too_large")
-    data = b""
-    for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else [uploaded.read()]:
-        data += chunk
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            _refuse(_("The file is larger than 10 MB."), "evidence_too_large")
-    return data
+    return upload_read_limited(uploaded, refuse=lambda: _refuse(_("The file is larger than 10 MB."),
+                                                                "evidence_too_large"))
 
 
 def evidence_type_of(data: bytes) -> str:
