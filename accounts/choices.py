@@ -68,7 +68,14 @@ class TurnoverState(models.TextChoices):
     RETURNED = "returned", _("Returned to the unit")
     ACCEPTED = "accepted", _("Accepted, awaiting its effective date")
     EXECUTED = "executed", _("Executed")
+    # Executed, and every connected system concerned has confirmed (docs/federation.md, "Turnover measured
+    # to the end"): the letter's point 2 is met only here.
+    COMPLETE = "complete", _("Complete in every connected system")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# Executed here, whether or not every connected system has confirmed yet.
+TURNOVER_EXECUTED_STATES = (TurnoverState.EXECUTED, TurnoverState.COMPLETE)
 
 
 class TurnoverAction(models.TextChoices):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     Exists,
     ExpressionWrapper,
     IntegerField,
@@ -34,7 +35,15 @@ from policy.selectors import (
 )
 
 from .choices import AccountState, PasswordChangeReason, Role, TurnoverState, UnitState
-from .models import AccountSession, HandoverRecord, Holiday, Unit, User, unit_contents_digest
+from .models import (
+    AccountSession,
+    HandoverRecord,
+    Holiday,
+    TurnoverConfirmation,
+    Unit,
+    User,
+    unit_contents_digest,
+)
 from .scope import accounts_visible_to, turnover_requests_visible_to, units_visible_to
 from .search import search_key, search_term
 from .session_store import session_handle
@@ -264,19 +273,36 @@ def handover_records_for(account):
 
 def letter_to_execution(request):
     """From the start of the letter's day to the execution: how long the officers' rights outlived
-    the letter that took them away (None while not executed)."""
+    the letter that took them away here (None while not executed)."""
     if request.executed_at is None:
         return None
     start = timezone.make_aware(datetime.combine(request.letter_date, time.min))
     return request.executed_at - start
 
 
+def letter_to_completion(request):
+    """From the start of the letter's day to the last confirmation of a connected system: how long the
+    rights outlived the letter everywhere (None while not complete). Letter point 2 is measured here."""
+    if request.completed_at is None:
+        return None
+    start = timezone.make_aware(datetime.combine(request.letter_date, time.min))
+    return request.completed_at - start
+
+
+def _waiting_systems():
+    """How many connected systems an executed request still waits for (a subquery: no query per row)."""
+    waiting = TurnoverConfirmation.objects.filter(request_id=OuterRef("pk"), confirmed_at=None).order_by().values(
+        "request_id").annotate(systems=Count("system_id", distinct=True)).values("systems")
+    return Coalesce(Subquery(waiting, output_field=IntegerField()), 0)
+
+
 def turnover_request_list(user, *, state="", now=None):
-    """The turnover requests the user may read, newest first, each with `overdue` (the IT Center has
-    not finished it within its service level) computed in the same query."""
+    """The turnover requests the user may read, newest first, each with `overdue` (not complete in
+    every connected system within its service level) and `waiting_systems` computed in the same query."""
     now = now or timezone.now()
     requests = turnover_requests_visible_to(user).select_related("unit").annotate(
-        overdue=ExpressionWrapper(request_overdue_q(now), output_field=BooleanField()))
+        overdue=ExpressionWrapper(request_overdue_q(now), output_field=BooleanField()),
+        waiting_systems=_waiting_systems())
     if state:
         requests = requests.filter(state=state)
     return requests.order_by("-created_at", "-id")
@@ -309,18 +335,26 @@ def turnover_deadlines_shown(requests) -> None:
         request.due_shown = turnover_deadline_shown(request.due_at, holidays)
 
 
-def turnover_execution_times(requests) -> dict:
-    """Median and worst letter→execution time over the executed requests of a (scoped) queryset, in
-    one query. The pk is selected too: a leader's queryset is DISTINCT, and two requests with the same
-    dates must both count."""
-    rows = requests.filter(state=TurnoverState.EXECUTED).order_by().values_list("pk", "letter_date", "executed_at")
+def turnover_completion_times(requests) -> dict:
+    """Median and worst letter→complete time (every connected system confirmed) over the complete
+    requests of a (scoped) queryset, in one query. The pk is selected too: a leader's queryset is
+    DISTINCT, and two requests with the same dates must both count."""
+    rows = requests.filter(state=TurnoverState.COMPLETE).order_by().values_list("pk", "letter_date", "completed_at")
     durations = sorted(
-        executed_at - timezone.make_aware(datetime.combine(letter_date, time.min)) for _pk, letter_date, executed_at in rows)
+        completed_at - timezone.make_aware(datetime.combine(letter_date, time.min))
+        for _pk, letter_date, completed_at in rows)
     if not durations:
         return {"count": 0, "median": None, "worst": None}
     middle = len(durations) // 2
     median = durations[middle] if len(durations) % 2 else (durations[middle - 1] + durations[middle]) / 2
     return {"count": len(durations), "median": median, "worst": durations[-1]}
+
+
+def turnover_request_confirmations(request) -> list:
+    """What each connected system owes the executed request, system by system: each awaited item with
+    its account, when it was confirmed, and the state of its delivery or task (a failed delivery shows)."""
+    return list(TurnoverConfirmation.objects.filter(request=request).select_related(
+        "system", "account", "delivery", "manual_task").order_by("system__name", "account__username", "pk"))
 
 
 def turnover_request_lines(request):

@@ -10,6 +10,7 @@ from .services.recertification import recertification_daily
 from .services.reconciliation import roster_import_run, roster_import_time_out, roster_imports_resume
 from .services.sessions import sessions_expired_end
 from .services.turnover import turnover_due_execute
+from .services.turnover_completion import TURNOVER_COMPLETION_JOB, turnover_completion_sweep
 
 
 @shared_task(name="accounts.disable_dormant_accounts", time_limit=30 * 60, soft_time_limit=25 * 60)
@@ -26,6 +27,15 @@ def execute_due_turnover_requests() -> int:
     request is claimed (accepted → executed) by a conditional update before any line runs."""
     with audit_context():
         return len(turnover_due_execute(actor=SystemActor("turnover_job")))
+
+
+@shared_task(name="accounts.complete_turnover_requests", time_limit=5 * 60, soft_time_limit=4 * 60)
+def complete_turnover_requests() -> int:
+    """Every five minutes: confirmations the connected systems gave are marked, and executed requests
+    with nothing left to confirm become complete. Idempotent: each mark and each completion is a
+    conditional update, so a doubled run changes nothing more."""
+    with audit_context():
+        return len(turnover_completion_sweep(actor=TURNOVER_COMPLETION_JOB)["completed"])
 
 
 @shared_task(name="accounts.reconcile_roster", time_limit=5 * 60, soft_time_limit=4 * 60)

@@ -36,6 +36,7 @@ class EventKind(models.TextChoices):
     TURNOVER_CANCELLED = "turnover_cancelled", _("Turnover request cancelled")
     TURNOVER_MOVE_CONFIRMED = "turnover_move_confirmed", _("Move confirmed by the receiving unit")
     TURNOVER_EXECUTION_FAILED = "turnover_execution_failed", _("Turnover request could not be executed")
+    TURNOVER_COMPLETED = "turnover_completed", _("Turnover request complete: every connected system confirmed")
     ROSTER_UPLOADED = "roster_uploaded", _("Staff roster uploaded for reconciliation")
     ACCESS_DENIED = "access_denied", _("Access refused")
     RECERTIFICATION_STARTED = "recertification_started", _("Recertification campaign started")

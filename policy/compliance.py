@@ -81,8 +81,10 @@ def service_deadline(start: datetime, working_days: int, holidays: set[date]) ->
 
 
 def request_overdue_q(now: datetime) -> Q:
-    """Turnover requests the IT Center has not finished within their service level."""
-    return Q(state__in=("submitted", "accepted"), due_at__lt=now)
+    """Turnover requests not complete within their service level: not executed yet, or executed while a
+    connected system has not confirmed (letter → complete is what letter point 2 measures,
+    docs/federation.md "Turnover measured to the end")."""
+    return Q(state__in=("submitted", "accepted", "executed"), due_at__lt=now)
 
 
 # ----- what complies: one rule per reason -------------------------------------------------------------

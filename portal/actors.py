@@ -27,6 +27,7 @@ class Right(StrEnum):
     ANOMALIES_PROCESS = "anomalies_process"
     ANOMALY_ALERTS_SEND = "anomaly_alerts_send"
     SYSTEMS_RECONCILE = "systems_reconcile"
+    TURNOVER_COMPLETE = "turnover_complete"
 
 
 # What each system actor is called where people read it (audit log, handover records).
@@ -44,6 +45,7 @@ SYSTEM_ACTOR_LABELS = {
     "alert_job": _("IT Center alert job"),
     "federation_job": _("Connected-systems delivery job"),
     "reconcile_job": _("Connected-systems reconciliation job"),
+    "turnover_completion_job": _("Turnover completion job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }
@@ -65,6 +67,8 @@ SYSTEM_ACTOR_RIGHTS = {
     "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
     "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
     "reconcile_job": frozenset({Right.SYSTEMS_RECONCILE}),
+    # Marks what the connected systems confirmed and completes the turnover requests they all confirmed.
+    "turnover_completion_job": frozenset({Right.TURNOVER_COMPLETE}),
     # Delivers what a change of access owes the connected systems (federation.propagation): it records
     # events and sends, and decides nothing that needs a right.
     "federation_job": frozenset(),

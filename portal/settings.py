@@ -287,6 +287,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.execute_due_turnover_requests",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Executed turnover requests become complete when every connected system has confirmed
+    # (docs/federation.md, "Turnover measured to the end").
+    "complete-turnover-requests": {"task": "accounts.complete_turnover_requests", "schedule": crontab(minute="*/5")},
     # Notifications: the outbox's sweep (retries due, e-mails never handed over, dead workers' claims)
     # every minute — so no task ever waits with a countdown or an ETA (the visibility timeout's trap).
     "deliver-due-notices": {"task": "notifications.deliver_due", "schedule": crontab()},

@@ -351,4 +351,10 @@ from .recertification import (  # noqa: E402, F401
     RecertificationItem,
     RecertificationReminder,
 )
-from .turnover import Holiday, RosterImport, TurnoverLine, TurnoverRequest  # noqa: E402, F401
+from .turnover import (  # noqa: E402, F401
+    Holiday,
+    RosterImport,
+    TurnoverConfirmation,
+    TurnoverLine,
+    TurnoverRequest,
+)

@@ -48,6 +48,9 @@ class TurnoverRequest(models.Model):
     returned_reason = models.CharField(_("reason returned"), max_length=300, blank=True)
     executed_by_name = models.CharField(max_length=150, blank=True)
     executed_at = models.DateTimeField(null=True, blank=True)
+    # Every connected system concerned confirmed (the last confirmation's time): letter → complete is
+    # what the service level, the overdue marks and the compliance rule measure (docs/federation.md).
+    completed_at = models.DateTimeField(_("complete"), null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     record_number = models.CharField(_("record number"), max_length=32, blank=True)
 
@@ -93,6 +96,40 @@ class TurnoverLine(models.Model):
         ordering = ["id"]
         verbose_name = _("turnover request line")
         verbose_name_plural = _("turnover request lines")
+
+
+class TurnoverConfirmation(models.Model):
+    """What one connected system owes an executed request for one account, and when it confirmed it:
+    a back-channel logout delivered, a SCIM push acknowledged, or a manual task done (its delivery or
+    task linked). Made when the request is executed, in the same transaction; marked by
+    accounts.services.turnover_completion from the delivery ledger and the manual tasks."""
+
+    class Awaited(models.TextChoices):
+        LOGOUT = "logout", _("Sign-out delivered")
+        SCIM = "scim", _("Account change acknowledged (SCIM)")
+        MANUAL = "manual", _("Manual task done")
+
+    request = models.ForeignKey(TurnoverRequest, on_delete=models.CASCADE, related_name="confirmations")
+    system = models.ForeignKey("federation.ConnectedSystem", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    awaited = models.CharField(_("awaited"), max_length=8, choices=Awaited.choices)
+    delivery = models.ForeignKey("federation.Delivery", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    manual_task = models.ForeignKey("federation.ManualTask", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("turnover confirmation")
+        verbose_name_plural = _("turnover confirmations")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "delivery"], name="turnover_confirmation_delivery_once"),
+            models.UniqueConstraint(fields=["request", "manual_task"], name="turnover_confirmation_task_once"),
+        ]
+        indexes = [models.Index(fields=["request"], name="turnover_confirmation_open",
+                                condition=models.Q(confirmed_at=None))]
 
 
 class Holiday(models.Model):

@@ -46,6 +46,7 @@ from .lifecycle import (
     ensure_a_signed_in_it_admin_remains,
     it_admins_lock,
 )
+from .turnover_completion import turnover_confirmations_open
 
 
 @dataclass
@@ -372,6 +373,9 @@ def turnover_request_execute(*, actor, request: TurnoverRequest) -> ExecutionRes
     request.save(update_fields=["record_number"])
     _record(EventKind.TURNOVER_EXECUTED, actor=actor, request=request, record=request.record_number,
             lines=[f"{line.username}: {line.outcome}" for line in lines])
+    # What the connected systems owe this execution, waited for until each confirms (none: complete now).
+    turnover_confirmations_open(actor=actor, request=request, account_ids=[line.account_id for line in lines],
+                                started=now)
     _holders_told(request, lines)
     return result
 

@@ -14,7 +14,7 @@ from portal.errors import DomainError, PolicyViolation, form_error, message_erro
 
 from .. import permissions, scope, selectors
 from ..attachments import attachment_path, download_name
-from ..choices import Role, TurnoverState
+from ..choices import TURNOVER_EXECUTED_STATES, Role, TurnoverState
 from ..forms.review import PrefilledTurnoverLineFormSet
 from ..forms.turnover import (
     AccountSearchForm,
@@ -57,8 +57,9 @@ def turnover_list_view(request):
     page.object_list = list(page.object_list)
     for turnover_request in page:
         turnover_request.execution_time = duration_text(selectors.letter_to_execution(turnover_request))
+        turnover_request.completion_time = duration_text(selectors.letter_to_completion(turnover_request))
     selectors.turnover_deadlines_shown(page.object_list)
-    times = selectors.turnover_execution_times(scope.turnover_requests_visible_to(request.user))
+    times = selectors.turnover_completion_times(scope.turnover_requests_visible_to(request.user))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/turnover_list.html", {
@@ -187,10 +188,14 @@ def turnover_detail_view(request, pk):
                                           TurnoverState.ACCEPTED)
                             and permissions.may_confirm_turnover_move(user, line.new_unit))
     selectors.turnover_deadlines_shown([turnover_request])
+    confirmations = selectors.turnover_request_confirmations(turnover_request)
+    turnover_request.waiting_systems = len({row.system_id for row in confirmations if row.confirmed_at is None})
     return render(request, "accounts/turnover_detail.html", {
         "turnover_request": turnover_request, "lines": lines, "section": "turnover",
         "history": selectors.turnover_request_history(turnover_request),
         "execution_time": duration_text(selectors.letter_to_execution(turnover_request)),
+        "completion_time": duration_text(selectors.letter_to_completion(turnover_request)),
+        "confirmations": confirmations,
         # What the IT Center took: from the unit's submission to the execution.
         "processing_time": duration_text(turnover_request.executed_at - turnover_request.submitted_at)
         if turnover_request.executed_at and turnover_request.submitted_at else "—",
@@ -215,7 +220,7 @@ def _after_execution(request, result):
     if result.error is not None:
         messages.warning(request, _("The request is accepted but could not be executed yet:"))
         message_error(request, result.error)
-    elif result.request.state == TurnoverState.EXECUTED:
+    elif result.request.state in TURNOVER_EXECUTED_STATES:
         if result.issued:
             return _executed_response(request, result)
         messages.success(request, _("The request has been executed."))
@@ -330,7 +335,7 @@ def turnover_attachment_view(request, pk):
 def turnover_record_view(request, pk):
     """The printable record (biên bản) of an executed request."""
     turnover_request = scope.turnover_request_get_visible(request.user, pk)
-    if turnover_request.state != TurnoverState.EXECUTED:
+    if turnover_request.state not in TURNOVER_EXECUTED_STATES:
         raise Http404
     return render(request, "accounts/turnover_record.html", {
         "turnover_request": turnover_request, "lines": selectors.turnover_request_lines(turnover_request)})

@@ -50,7 +50,9 @@ def test_the_whole_workflow_disables_the_departed_officers_account(db, units, it
     assert request.state == TurnoverState.DRAFT
     turnover.turnover_request_submit(actor=leader_bien_hoa, request=request)
     result = turnover.turnover_request_accept(actor=it_admin, request=request)
-    assert result.error is None and result.request.state == TurnoverState.EXECUTED
+    # No connected system concerned: complete at once, at its execution.
+    assert result.error is None and result.request.state == TurnoverState.COMPLETE
+    assert result.request.completed_at == result.request.executed_at
     officer_bien_hoa.refresh_from_db()
     assert not officer_bien_hoa.is_active
     assert officer_bien_hoa.disabled_reason == "Theo Công văn số 125/UBND-VP: Nghỉ việc"
@@ -285,8 +287,8 @@ def test_the_daily_job_run_twice_on_a_real_worker_executes_once(celery_worker, u
     celery_worker.send(execute_due_turnover_requests)
     celery_worker.send(execute_due_turnover_requests)
     celery_worker.wait_done(execute_due_turnover_requests, before + 2)
-    assert TurnoverRequest.objects.get().state == TurnoverState.EXECUTED
-    assert _events(EventKind.TURNOVER_EXECUTED) == 1 and _events(EventKind.ACCOUNT_DISABLED) == 1
+    assert TurnoverRequest.objects.get().state == TurnoverState.COMPLETE
+    assert _events(EventKind.TURNOVER_EXECUTED) == 1 and _events(EventKind.TURNOVER_COMPLETED) == 1 and _events(EventKind.ACCOUNT_DISABLED) == 1
 
 
 def test_it_refuses_direction_characters_in_the_letter_and_files_nothing(db, units, leader_bien_hoa,

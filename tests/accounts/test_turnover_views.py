@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.attachments import attachment_store
 from accounts.choices import DepartureReason, Role, TurnoverAction, TurnoverState
 from accounts.models import Holiday, TurnoverRequest, User
-from accounts.selectors import turnover_execution_times
+from accounts.selectors import turnover_completion_times
 from accounts.services import turnover
 from audit.choices import EventKind
 from audit.models import SecurityEvent
@@ -224,14 +224,14 @@ def test_the_whole_workflow_through_the_pages_ends_the_officers_session(client, 
     assert [str(m) for m in response.context["messages"]] == ["Đã thực hiện đề nghị."]
     request.refresh_from_db()
     officer_bien_hoa.refresh_from_db()
-    assert request.state == TurnoverState.EXECUTED and not officer_bien_hoa.is_active
+    assert request.state == TurnoverState.COMPLETE and not officer_bien_hoa.is_active
     # The officer's open session ended at once: the next page lands on the login page.
     answer = officer.get("/")
     assert (answer.status_code, answer["Location"]) == (302, "/accounts/login/?next=/")
     detail = admin.get(reverse("accounts:turnover_detail", args=[request.pk]))
     kinds = [event.kind for event in detail.context["history"]]
     assert kinds == [EventKind.TURNOVER_CREATED, EventKind.TURNOVER_SUBMITTED, EventKind.TURNOVER_ACCEPTED,
-                     EventKind.ACCOUNT_DISABLED, EventKind.TURNOVER_EXECUTED]
+                     EventKind.ACCOUNT_DISABLED, EventKind.TURNOVER_EXECUTED, EventKind.TURNOVER_COMPLETED]
     # The request's own page does not show its internal id back in each event ("Đề nghị …: 1").
     assert [event for event in detail.context["history"] if "turnover_request" in event.details] == []
 
@@ -351,7 +351,7 @@ def _executed(admin, leader, unit, account, *, letter_days_ago):
     return request
 
 
-def test_the_list_shows_median_and_worst_letter_to_execution(client, units, it_admin, leader_bien_hoa,
+def test_the_list_shows_median_and_worst_letter_to_completion(client, units, it_admin, leader_bien_hoa,
                                                              private_media):
     for days in (1, 3, 10):
         _executed(it_admin, leader_bien_hoa, units["bien_hoa"], UserFactory(unit=units["tan_phong"]),
@@ -360,9 +360,9 @@ def test_the_list_shows_median_and_worst_letter_to_execution(client, units, it_a
     times = client.get(LIST).context["times"]
     assert times["count"] == 3
     start = timezone.make_aware(timezone.datetime.combine(timezone.localdate(), timezone.datetime.min.time()))
-    executed = TurnoverRequest.objects.order_by("letter_date")
-    worst = executed[0].executed_at - (start - timedelta(days=10))
-    median = executed[1].executed_at - (start - timedelta(days=3))
+    complete = TurnoverRequest.objects.order_by("letter_date")
+    worst = complete[0].completed_at - (start - timedelta(days=10))
+    median = complete[1].completed_at - (start - timedelta(days=3))
     assert (times["median"], times["worst"]) == (median, worst)
 
 
@@ -370,10 +370,10 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two(units, it_admin, 
     for days in (2, 4):
         _executed(it_admin, leader_bien_hoa, units["bien_hoa"], UserFactory(unit=units["tan_phong"]),
                   letter_days_ago=days)
-    times = turnover_execution_times(TurnoverRequest.objects.all())
+    times = turnover_completion_times(TurnoverRequest.objects.all())
     first, second = TurnoverRequest.objects.order_by("-letter_date")
     start = timezone.make_aware(timezone.datetime.combine(timezone.localdate(), timezone.datetime.min.time()))
-    expected = ((first.executed_at - (start - timedelta(days=2))) + (second.executed_at - (start - timedelta(days=4)))) / 2
+    expected = ((first.completed_at - (start - timedelta(days=2))) + (second.completed_at - (start - timedelta(days=4)))) / 2
     assert times["median"] == expected
 
 
