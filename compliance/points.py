@@ -27,7 +27,7 @@ from letter.choices import FixState
 from letter.models import Endpoint, Inspection, RequiredFix, UnitMeasure
 
 from .models import UnitSnapshot
-from .selectors import month_bounds, thresholds_current, zone_of
+from .selectors import month_bounds, thresholds_current, turnover_completion_figures, zone_of
 
 OK, ATTENTION, FAILING, NO_DATA = "ok", "attention", "failing", "no_data"
 ZONE_STATUS = {"good": OK, "attention": ATTENTION, "bad": FAILING}
@@ -78,9 +78,7 @@ def unit_points(unit: Unit, *, month: date | None = None, now: datetime | None =
     thresholds = thresholds_current()
     return [
         _point_1(unit, as_of, now),
-        _snapshot_point(2, _("Accounts follow staff changes"), snapshot, thresholds,
-                        [("turnover_overdue", _("Turnover requests not executed in time")),
-                         ("uncertified", _("Accounts not recertified")), ("dormant", _("Dormant accounts"))]),
+        _point_2(unit, as_of, snapshot, thresholds),
         _snapshot_point(3, _("Passwords"), snapshot, thresholds,
                         [("password_expired", _("Passwords expired")),
                          ("one_time_unused", _("One-time passwords left unused")),
@@ -129,6 +127,30 @@ def _snapshot_point(number, title, snapshot, thresholds, reasons) -> Point:
     evidence.append((_("Figures of"), snapshot.day.strftime("%d/%m/%Y")))
     summary = "; ".join(f"{label}: {failing[name]}" for name, label in reasons) + "."
     return Point(number, title, status, summary, evidence)
+
+
+def _point_2(unit, as_of, snapshot, thresholds) -> Point:
+    """The snapshot's accounts (a turnover request the unit left unsent, uncertified, dormant) and the
+    IT Center's side: a request not complete in every connected system within its service level fails
+    the point (letter → complete, docs/federation.md "Turnover measured to the end")."""
+    point = _snapshot_point(2, _("Accounts follow staff changes"), snapshot, thresholds,
+                            [("turnover_overdue", _("Accounts on a turnover request the unit has not sent in time")),
+                             ("uncertified", _("Accounts not recertified")), ("dormant", _("Dormant accounts"))])
+    figures = turnover_completion_figures(unit, as_of)
+    if point.status == NO_DATA and not figures["overdue"] and not figures["complete"]:
+        return point
+    median = figures["median"]
+    point.evidence += [
+        (_("Turnover requests not complete in every connected system within their service level"), figures["overdue"]),
+        (_("Turnover requests complete"), figures["complete"]),
+        (_("Letter to completion, median (days)"), f"{median.total_seconds() / 86400:.1f}" if median else "—")]
+    if figures["overdue"]:
+        point.status = FAILING
+        point.summary += " " + _("%(n)d turnover requests not complete within their service level.") % {
+            "n": figures["overdue"]}
+    elif point.status == NO_DATA:
+        point.status, point.summary = OK, _("Every turnover request complete within its service level.")
+    return point
 
 
 def _point_4(unit, day, past) -> Point:

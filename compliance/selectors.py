@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from accounts.choices import Role, TurnoverState
-from accounts.models import Unit, User
+from accounts.models import TurnoverRequest, Unit, User
 from accounts.scope import accounts_visible_to, turnover_requests_visible_to, unit_is_visible_to, units_visible_to
+from accounts.selectors import turnover_completion_times
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
@@ -312,10 +313,11 @@ AGE_BUCKETS = ((0, 2), (3, 7), (8, 30), (31, None))
 
 
 def turnover_open_by_age(user, now: datetime | None = None) -> list[tuple[str, int]]:
-    """Open turnover requests (submitted or accepted) by days since submission, in one query."""
+    """Open turnover requests (submitted, accepted, or executed while a connected system has not
+    confirmed yet) by days since submission, in one query."""
     now = now or timezone.now()
     requests = turnover_requests_visible_to(user).filter(
-        state__in=(TurnoverState.SUBMITTED, TurnoverState.ACCEPTED)).order_by()
+        state__in=(TurnoverState.SUBMITTED, TurnoverState.ACCEPTED, TurnoverState.EXECUTED)).order_by()
     counts = {}
     for low, high in AGE_BUCKETS:
         window = Q(submitted_at__lte=now - timedelta(days=low))
@@ -325,6 +327,18 @@ def turnover_open_by_age(user, now: datetime | None = None) -> list[tuple[str, i
     figures = requests.aggregate(**counts, overdue=Count("pk", filter=Q(due_at__lt=now)))
     buckets = [((low, high), figures[f"b{low}"]) for low, high in AGE_BUCKETS]
     return buckets, figures["overdue"]
+
+
+def turnover_completion_figures(unit: Unit, as_of: datetime) -> dict:
+    """Letter point 2 for a unit's subtree as of a moment: the requests the IT Center had to finish that
+    were not complete in every connected system within their service level, and the median letter →
+    complete time of those complete by then (docs/federation.md, "Turnover measured to the end")."""
+    requests = TurnoverRequest.objects.filter(unit__path__startswith=unit.path, submitted_at__lte=as_of)
+    overdue = requests.filter(
+        state__in=(TurnoverState.SUBMITTED, TurnoverState.ACCEPTED, TurnoverState.EXECUTED, TurnoverState.COMPLETE),
+        due_at__lt=as_of).filter(Q(completed_at=None) | Q(completed_at__gt=as_of)).count()
+    times = turnover_completion_times(requests.filter(completed_at__lte=as_of))
+    return {"overdue": overdue, "complete": times["count"], "median": times["median"]}
 
 
 JOB_NAMES = {

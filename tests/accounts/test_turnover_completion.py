@@ -235,3 +235,27 @@ def test_the_completion_job_holds_only_its_own_right(officer_bien_hoa):
         turnover_completion_sweep(actor=officer_bien_hoa)
     with pytest.raises(NotAllowed):
         turnover_completion_sweep(actor=SystemActor("turnover_job"))
+
+
+def test_point_2_fails_while_a_request_is_not_complete_past_its_service_level(units, it_admin, leader_bien_hoa,
+                                                                             officer_bien_hoa, letter, connected):
+    from compliance.points import FAILING, NO_DATA, OK, unit_points
+
+    request = _executed(units, leader_bien_hoa, it_admin, officer_bien_hoa, letter)
+    # Executed within its service level, still waiting (and no daily figures yet): nothing against the unit.
+    assert unit_points(units["bien_hoa"])[1].status == NO_DATA
+    later = request.due_at + timedelta(minutes=1)
+    point = unit_points(units["bien_hoa"], now=later)[1]
+    assert point.status == FAILING
+    assert dict(point.evidence)["Đề nghị thay đổi cán bộ chưa hoàn tất trên mọi hệ thống kết nối trong thời hạn xử lý"] == 1
+
+    _send(DeliveryKind.BACKCHANNEL_LOGOUT)
+    _send(DeliveryKind.SCIM_PUSH)
+    for task in ManualTask.objects.filter(done_at=None):
+        manual_task_complete(actor=it_admin, task=task, note="Đã khóa", evidence=SimpleUploadedFile("a.png", PNG))
+    turnover_completion_sweep(actor=TURNOVER_COMPLETION_JOB)
+    point = unit_points(units["bien_hoa"], now=later)[1]
+    assert point.status == OK
+    assert dict(point.evidence)["Đề nghị thay đổi cán bộ đã hoàn tất"] == 1
+    # A leader of another district sees nothing of it.
+    assert dict(unit_points(units["long_khanh"], now=later)[1].evidence) == {}
