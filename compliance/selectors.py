@@ -18,6 +18,7 @@ from accounts.selectors import turnover_completion_times
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
+from federation.selectors import registry_readable_by, systems_coverage, systems_in_quarantine
 from lookups.choices import Decision, QuotaWindow
 from lookups.models import AnomalyFlag, LookupRecord
 from policy.compliance import (
@@ -339,6 +340,22 @@ def turnover_completion_figures(unit: Unit, as_of: datetime) -> dict:
         due_at__lt=as_of).filter(Q(completed_at=None) | Q(completed_at__gt=as_of)).count()
     times = turnover_completion_times(requests.filter(completed_at__lte=as_of))
     return {"overdue": overdue, "complete": times["count"], "median": times["median"]}
+
+
+def coverage_of(user, unit: Unit) -> list:
+    """The systems that keep their own accounts, for the unit and each unit just below it that the
+    reader sees (each row its subtree): accounts present where they should be, orphans found by the
+    latest reconciliations, deliveries failing (federation.selectors.systems_coverage)."""
+    below = units_visible_to(user).filter(parent=unit).values_list("pk", flat=True)
+    rows = systems_coverage([unit.pk, *below])
+    if not any(row.expected or row.orphans or row.failing for row in rows):
+        return []
+    return rows
+
+
+def systems_quarantined_for(user) -> list:
+    """The IT Center's home lists the targets in quarantine (the registry's readers only)."""
+    return systems_in_quarantine() if registry_readable_by(user) else []
 
 
 JOB_NAMES = {

@@ -41,9 +41,13 @@ def _dashboard_response(request, unit, *, home: bool):
     }
     # The letter point by point ("Điểm 1" … "Điểm 5"), each with its status and evidence (compliance.points).
     context["points"] = unit_points(unit, month=month, snapshot=board.snapshot if board.computed_now else None)
+    if not past:
+        # Systems that keep their own accounts: the unit and the units below it (each its subtree).
+        context["coverage"] = selectors.coverage_of(request.user, unit)
     if context["province"] and not past:
         context["turnover_buckets"], context["turnover_overdue"] = selectors.turnover_open_by_age(request.user)
         context["jobs"] = selectors.jobs_health()
+        context["quarantined"] = selectors.systems_quarantined_for(request.user)
     return render(request, "compliance/dashboard.html", context)
 
 

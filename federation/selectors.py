@@ -1,13 +1,17 @@
 """What the connected systems show: the registry (IT admins and inspectors), an account's sign-outs
 ("đã đăng xuất khỏi N/M hệ thống"), failing deliveries, and what the IT Center's alert pass reads."""
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.db.models import Count, Q
 
 from accounts.choices import Role
+from accounts.models import Unit, User
+from accounts.permissions import unit_paths_contained
 
-from .choices import DeliveryKind, DeliveryState
-from .models import ConnectedSystem, Delivery, ManualTask, Reconciliation
+from .choices import DeliveryKind, DeliveryState, SystemKind
+from .models import ConnectedSystem, Delivery, ManualTask, Reconciliation, ScimAccount
 
 
 def registry_readable_by(user) -> bool:
@@ -100,3 +104,94 @@ def manual_tasks_visible_to(user, *, open_only=True):
         return ManualTask.objects.none()
     tasks = ManualTask.objects.select_related("system", "account", "account__unit")
     return tasks.filter(done_at=None).order_by("due_at", "pk") if open_only else tasks.order_by("-done_at")
+
+
+# ----- coverage on the dashboards (per unit, its subtree) ----------------------------------------------
+
+@dataclass
+class UnitCoverage:
+    """A unit's subtree in the systems that keep their own accounts: of the account × system pairs that
+    should exist (an active, uncontained account in a SCIM or manual target's subtree), how many the
+    target holds active; the orphans the targets' latest reconciliations found; deliveries failing."""
+
+    unit_id: int
+    unit_name: str
+    expected: int = 0
+    present: int = 0
+    orphans: int = 0
+    failing: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.present
+
+
+FAILING_DELIVERY = Q(state=DeliveryState.FAILED) | Q(state__in=[DeliveryState.READY, DeliveryState.SENDING],
+                                                       attempts__gt=0)
+
+
+def systems_coverage(unit_ids) -> list[UnitCoverage]:
+    """Coverage of each unit's subtree (the caller passes units it may read: the dashboard's unit and
+    the units below it it sees). A fixed number of queries, whatever the number of units or accounts."""
+    units = list(Unit.objects.filter(pk__in=list(unit_ids)).only("pk", "name", "path").order_by("path"))
+    if not units:
+        return []
+    rows = {unit.pk: UnitCoverage(unit.pk, unit.name) for unit in units}
+
+    def holders(path: str) -> list[UnitCoverage]:
+        return [rows[unit.pk] for unit in units if path.startswith(unit.path)]
+
+    in_units = reduce(or_, (Q(unit__path__startswith=unit.path) for unit in units))
+    targets = list(ConnectedSystem.objects.filter(kind__in=[SystemKind.SCIM, SystemKind.MANUAL], is_active=True)
+                   .select_related("unit").only("pk", "kind", "unit__path"))
+    active = User.objects.filter(in_units, is_active=True, contained_at=None)
+    accounts = list(active.values_list("pk", "unit__path"))
+    contained = unit_paths_contained()
+    accounts = [(pk, path) for pk, path in accounts if not any(path.startswith(root) for root in contained)]
+    present = set(ScimAccount.objects.filter(active=True, system__in=[t for t in targets if t.kind == SystemKind.SCIM],
+                                             account__in=active.values("pk"))
+                  .values_list("system_id", "account_id"))
+    # A manual target holds the account when the last task done for it was not a deactivation.
+    last_done = {}
+    for system_id, account_id, action in ManualTask.objects.filter(
+            system__in=[t for t in targets if t.kind == SystemKind.MANUAL], done_at__isnull=False,
+            account__in=active.values("pk")).order_by("done_at", "pk").values_list(
+            "system_id", "account_id", "action"):
+        last_done[(system_id, account_id)] = action
+    present |= {pair for pair, action in last_done.items() if action != ManualTask.Action.DEACTIVATE}
+    for pk, path in accounts:
+        for target in targets:
+            if path.startswith(target.unit.path):
+                for row in holders(path):
+                    row.expected += 1
+                    row.present += (target.pk, pk) in present
+    _orphans_count(targets, holders)
+    failing = (Delivery.objects.filter(FAILING_DELIVERY).filter(reduce(or_, (
+        Q(account__unit__path__startswith=unit.path) for unit in units)))
+        .values_list("account__unit__path").annotate(n=Count("pk")).order_by())
+    for path, count in failing:
+        for row in holders(path):
+            row.failing += count
+    return [rows[unit.pk] for unit in units]
+
+
+def _orphans_count(targets, holders) -> None:
+    """The orphans of each SCIM target's latest finished reconciliation, counted in the unit of the
+    portal account (disabled here) or, when the target's user is unknown here, in the target's unit."""
+    scim = {target.pk: target for target in targets if target.kind == SystemKind.SCIM}
+    latest = (Reconciliation.objects.filter(system__in=list(scim), finished_at__isnull=False)
+              .order_by("system_id", "-started_at").distinct("system_id").only("system_id", "findings"))
+    orphans = [(report.system_id, finding.get("account_id")) for report in latest
+               for finding in report.findings if finding.get("kind") == "orphan"]
+    known = dict(User.objects.filter(pk__in=[pk for _system, pk in orphans if pk]).values_list("pk", "unit__path"))
+    for system_id, account_id in orphans:
+        for row in holders(known.get(account_id) or scim[system_id].unit.path):
+            row.orphans += 1
+
+
+def systems_in_quarantine():
+    """The targets quarantined now (their pushes retried once a day), for the IT Center's home."""
+    return list(ConnectedSystem.objects.filter(quarantined_at__isnull=False, is_active=True).select_related("unit")
+                .annotate(waiting=Count("deliveries", filter=Q(deliveries__state__in=[DeliveryState.READY,
+                                                                                     DeliveryState.SENDING])))
+                .order_by("quarantined_at", "name"))
