@@ -100,9 +100,10 @@ def test_a_leader_files_and_the_it_center_executes_ending_the_officers_session(j
     admin_page.on("dialog", lambda dialog: dialog.accept())
     admin_page.click("button:has-text('Tiếp nhận')")
     expect(admin_page.locator(".messages .msg.success")).to_have_text("Đã thực hiện đề nghị.")
-    expect(admin_page.locator("[data-testid=state]")).to_have_text("Đã thực hiện")
+    # No connected system concerned: complete at once (docs/federation.md, "Turnover measured to the end").
+    expect(admin_page.locator("[data-testid=state]")).to_have_text("Đã hoàn tất trên mọi hệ thống kết nối")
     request.refresh_from_db()
-    assert request.state == TurnoverState.EXECUTED
+    assert request.state == TurnoverState.COMPLETE
     both_sizes(admin, "05-detail-executed", admin_page)
 
     # The departed officer's open session has ended: the next page load is the login page.
