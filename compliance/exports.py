@@ -114,12 +114,13 @@ def _turnover(user, params):
 def _turnover_row(request):
     return [request.letter_number, request.letter_date, request.unit_code, request.unit_name,
             request.get_state_display(), request.submitted_at, request.due_at, request.executed_at,
-            bool(getattr(request, "overdue", False))]
+            request.completed_at, getattr(request, "waiting_systems", 0), bool(getattr(request, "overdue", False))]
 
 
 def _turnover_header():
     return [_("Letter number and symbol"), _("Letter date"), _("Unit code"), _("Unit"), _("State"),
-            _("Submitted"), _("Due by"), _("Executed"), _("Overdue")]
+            _("Submitted"), _("Due by"), _("Executed"), _("Complete in every connected system"),
+            _("Connected systems not confirmed yet"), _("Overdue")]
 
 
 def _lookups(user, params):

@@ -2,6 +2,8 @@
 system concerned has confirmed — the back-channel logouts delivered to a real receiver, the SCIM push
 acknowledged by the real scim2-server the suite starts, the manual task done with good evidence. Bad
 evidence is refused and the request stays executed; the sweep run twice changes nothing more."""
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -196,6 +198,10 @@ def test_a_failed_logout_keeps_the_request_waiting_and_overdue(units, it_admin, 
     assert (row.overdue, row.waiting_systems) == (True, 1)
     detail = admin.get(reverse("accounts:turnover_detail", args=[request.pk])).content.decode()
     assert detail.count('<span class="tag bad">Không thành công</span>') == 2
+    # The exported list says it too: not complete, one system not confirmed, overdue.
+    rows = list(csv.reader(io.StringIO(admin.get("/compliance/export/turnover.csv").content.decode("utf-8-sig"))))
+    assert rows[0][-3:] == ["Đã hoàn tất trên mọi hệ thống kết nối", "Số hệ thống kết nối chưa xác nhận", "Quá hạn"]
+    assert (rows[1][4], rows[1][-3:]) == ("Đã thực hiện", ["", "1", "Có"])
 
 
 def test_a_request_no_connected_system_concerns_completes_at_once(units, it_admin, leader_bien_hoa, letter,
