@@ -268,10 +268,12 @@ def incident_contain_view(request, pk):
         if unit is not None:
             result = containment_services.unit_contain(
                 actor=request.user, unit=unit, reason=form.cleaned_data["reason"], incident=incident,
-                suspend_api_clients=form.cleaned_data["suspend_api_clients"])
+                suspend_api_clients=form.cleaned_data["suspend_api_clients"],
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
         elif account is not None:
-            result = containment_services.account_contain(actor=request.user, account=account,
-                                                          reason=form.cleaned_data["reason"], incident=incident)
+            result = containment_services.account_contain(
+                actor=request.user, account=account, reason=form.cleaned_data["reason"], incident=incident,
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
         else:
             messages.error(request, _("No account has this username and no unit this agency code."))
             return redirect("incidents:detail", pk=incident.pk)
@@ -331,7 +333,8 @@ def account_contain_view(request, pk):
         try:
             result = containment_services.account_contain(
                 actor=request.user, account=account, reason=form.cleaned_data["reason"],
-                incident=_incident_named(request, form.cleaned_data["incident"]))
+                incident=_incident_named(request, form.cleaned_data["incident"]),
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
             _steps_show(request, result, subject=account.username)
         except DomainError as error:
             message_error(request, error)
@@ -382,7 +385,8 @@ def unit_containment_view(request, pk):
                     result = containment_services.unit_contain(
                         actor=request.user, unit=unit, reason=form.cleaned_data["reason"],
                         incident=_incident_named(request, form.cleaned_data["incident"]),
-                        suspend_api_clients=form.cleaned_data["suspend_api_clients"])
+                        suspend_api_clients=form.cleaned_data["suspend_api_clients"],
+                        deactivate_targets=form.cleaned_data["deactivate_targets"])
                 _steps_show(request, result, subject=unit.name)
                 return redirect("incidents:unit_containment", pk=unit.pk)
             except DomainError as error:
