@@ -167,7 +167,7 @@ def units_contained() -> list[dict]:
     from .models import Unit
 
     return list(Unit.objects.filter(contained_at__isnull=False).order_by("path")
-                .values("pk", "path", "name", "code", "contained_at"))
+                .values("pk", "path", "name", "code", "contained_at", "contained_targets_deactivated"))
 
 
 def unit_paths_contained() -> list[str]:
@@ -184,6 +184,17 @@ def account_contained(account, *, contained_paths: list[str] | None = None) -> b
         return False
     unit_path = account.unit.path
     return any(unit_path.startswith(path) for path in paths)
+
+
+def account_deactivated_by_containment(account) -> bool:
+    """Whether a containment holding the account chose to deactivate it in the connected systems that keep
+    their own accounts (SCIM and manual targets): its own containment, or that of its unit or a unit
+    above. Sessions and tokens end with every containment; this deactivation only when chosen."""
+    if account.contained_at is not None and account.contained_targets_deactivated:
+        return True
+    unit_path = account.unit.path
+    return any(unit["contained_targets_deactivated"] and unit_path.startswith(unit["path"])
+               for unit in units_contained())
 
 
 def account_access_refusal(account) -> str | None:

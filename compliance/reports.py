@@ -1,9 +1,8 @@
 """The monthly compliance report: its figures (from the month's snapshots only) and its three forms —
-printable HTML, PDF (fpdf2, with the DejaVu font shipped in compliance/fonts for Vietnamese text) and
+printable HTML, PDF (fpdf2, portal/pdf.py: the DejaVu fonts of portal/fonts embedded for Vietnamese text) and
 XLSX (openpyxl). Made once and stored as made (services.monthly_reports_generate)."""
 import io
 from datetime import date
-from pathlib import Path
 
 from django.db.models import Max, Sum
 from django.template.loader import render_to_string
@@ -12,12 +11,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Unit
 from policy.compliance import ComplianceReason
+from portal.pdf import pdf_document, pdf_letterhead, pdf_signatures, place_date
 
 from .models import UnitSnapshot
 from .points import points_pdf, points_sheet
 from .selectors import month_bounds, thresholds_current, zone_of
-
-FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 def _score(total, compliant):
@@ -87,14 +85,10 @@ def _pct(value):
 
 
 def _place_date(figures: dict) -> str:
-    """“Đồng Nai, ngày 01 tháng 12 năm 2026” (Decree 30/2020/NĐ-CP: a leading zero for days below 10 and
-    months below 3), from the report's own issuer and day."""
+    """The report's own issuer's place and its day (portal.pdf.place_date)."""
     if not figures.get("issuer") or not figures.get("issued_on"):
         return ""
-    day = date.fromisoformat(figures["issued_on"])
-    return _("%(place)s, day %(day)s month %(month)s year %(year)s") % {
-        "place": figures["issuer"]["place"], "day": f"{day.day:02d}",
-        "month": f"{day.month:02d}" if day.month < 3 else str(day.month), "year": day.year}
+    return place_date(figures["issuer"]["place"], date.fromisoformat(figures["issued_on"]))
 
 
 def report_heading(*, number: str, issued_on: date) -> dict:
@@ -117,26 +111,12 @@ def report_html(figures: dict) -> str:
 
 
 def report_pdf(figures: dict) -> bytes:
-    from fpdf import FPDF
-
-    class ReportPDF(FPDF):
-        def header(self):
-            # Decree 30/2020/NĐ-CP: the page number centred at the top, none on the first page.
-            if self.page_no() > 1:
-                self.set_font("DejaVu", "", 10)
-                self.set_y(8)
-                self.cell(0, 6, str(self.page_no()), align="C")
-                self.set_y(20)
-
-    pdf = ReportPDF(format="A4")
-    pdf.set_margins(20, 20, 15)
-    pdf.set_creation_date(timezone.now().replace(microsecond=0))
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"{_('Monthly compliance report')} {figures['month_label']} — {figures['unit']['name']}")
-    pdf.add_page()
+    pdf = pdf_document(title=f"{_('Monthly compliance report')} {figures['month_label']} — {figures['unit']['name']}")
     if figures.get("issuer"):
-        _pdf_letterhead(pdf, figures)
+        pdf_letterhead(pdf, issuer=figures["issuer"], number=figures["number"], place_and_date=_place_date(figures),
+                       kind=_("REPORT"), subject=[
+                           _("Compliance with the account security rules in %(month)s") % {
+                               "month": figures["month_label"]}, figures["unit"]["name"]])
     else:
         pdf.set_font("DejaVu", "B", 15)
         pdf.multi_cell(0, 8, _("Monthly compliance report"), new_x="LMARGIN", new_y="NEXT")
@@ -177,69 +157,10 @@ def report_pdf(figures: dict) -> bytes:
     pdf.multi_cell(0, 5, f"{_('Generated at')} {figures['generated_at']}. {_('Newest audit seal')}: "
                    f"{figures['seal_digest'] or _('none yet')}", new_x="LMARGIN", new_y="NEXT")
     if figures.get("issuer"):
-        _pdf_signatures(pdf, figures)
+        pdf_signatures(pdf, issuer=figures["issuer"], recipients=[
+            f"- {figures['unit']['name']};", "- " + _("The Department's Inspectorate (to follow up);"),
+            "- " + _("Archived: Records office, %(abbreviation)s.") % {"abbreviation": figures["issuer"]["abbreviation"]}])
     return bytes(pdf.output())
-
-
-def _pdf_letterhead(pdf, figures: dict) -> None:
-    """The two columns of an administrative document's head, the number, the place and date, the title."""
-    issuer = figures["issuer"]
-    left, right = 80, pdf.epw - 80
-    top = pdf.get_y()
-    pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(left, 5, issuer["governing_body"], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.multi_cell(left, 5, issuer["name"], align="C", new_x="LMARGIN", new_y="NEXT")
-    y = pdf.get_y() + 1
-    pdf.line(pdf.l_margin + left * 0.3, y, pdf.l_margin + left * 0.7, y)
-    pdf.set_y(y + 2)
-    pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(left, 5, f"{_('No.')} {figures['number']}", align="C", new_x="LMARGIN", new_y="NEXT")
-    left_bottom = pdf.get_y()
-    pdf.set_xy(pdf.l_margin + left, top)
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.multi_cell(right, 5, _("SOCIALIST REPUBLIC OF VIETNAM"), align="C", new_x="LEFT", new_y="NEXT")
-    pdf.multi_cell(right, 5, _("Independence - Freedom - Happiness"), align="C", new_x="LEFT", new_y="NEXT")
-    y = pdf.get_y() + 1
-    pdf.line(pdf.l_margin + left + right * 0.2, y, pdf.l_margin + left + right * 0.8, y)
-    pdf.set_xy(pdf.l_margin + left, y + 2)
-    pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(right, 5, _place_date(figures), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(left_bottom, pdf.get_y()) + 6)
-    pdf.set_font("DejaVu", "B", 14)
-    pdf.cell(0, 8, _("REPORT"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(0, 6, _("Compliance with the account security rules in %(month)s") % {
-        "month": figures["month_label"]}, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 6, figures["unit"]["name"], align="C", new_x="LMARGIN", new_y="NEXT")
-    y = pdf.get_y() + 1
-    pdf.line(pdf.l_margin + pdf.epw * 0.4, y, pdf.l_margin + pdf.epw * 0.6, y)
-    pdf.set_y(y + 4)
-
-
-def _pdf_signatures(pdf, figures: dict) -> None:
-    """Recipients on the left, the signer on the right; kept together on one page."""
-    issuer = figures["issuer"]
-    if pdf.get_y() + 50 > pdf.page_break_trigger:
-        pdf.add_page()
-    pdf.ln(6)
-    top = pdf.get_y()
-    half = pdf.epw / 2
-    pdf.set_font("DejaVu", "B", 9)
-    pdf.cell(half, 5, _("Recipients:"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
-    for line in (f"- {figures['unit']['name']};", "- " + _("The Department's Inspectorate (to follow up);"),
-                 "- " + _("Archived: Records office, %(abbreviation)s.") % {"abbreviation": issuer["abbreviation"]}):
-        pdf.multi_cell(half, 5, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(half, 6, issuer["signer_position"], align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(half, 5, _("(signature, full name)"), align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 22)
-    pdf.set_x(pdf.l_margin + half)
-    pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(half, 6, issuer["signer_name"] or "……………………………", align="C", new_x="LMARGIN", new_y="NEXT")
 
 
 def report_xlsx(figures: dict) -> bytes:

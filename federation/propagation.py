@@ -30,7 +30,7 @@ from jwcrypto import jwt
 from kombu.exceptions import OperationalError
 from oauth2_provider.models import get_access_token_model, get_id_token_model, get_refresh_token_model
 
-from accounts.permissions import ACCESS_CONTAINED, ACCESS_DISABLED, account_access_refusal
+from accounts.permissions import ACCESS_DISABLED, account_access_refusal, account_deactivated_by_containment
 from accounts.session_store import OIDC_SID_KEY
 from audit.choices import EventKind
 from audit.services import audit_event_record, audit_events_record
@@ -90,8 +90,10 @@ def access_ended(*, account, reason: str, sids: list[str] | None = None, keep_si
     if rows:
         Delivery.objects.bulk_create(rows)
         deliveries_dispatch_on_commit([row.pk for row in rows])
-    if account_access_refusal(account) in (ACCESS_DISABLED, ACCESS_CONTAINED):
-        # Disabled or contained: deactivated in every SCIM target too (PATCH active=false).
+    if account_access_refusal(account) == ACCESS_DISABLED or account_deactivated_by_containment(account):
+        # Disabled, or contained with its targets deactivated (chosen at containment): deactivated in
+        # every SCIM target too (PATCH active=false). A containment without that choice ends sessions
+        # and tokens only.
         account_changed(account=account, reason=AccessEndReason.ACCOUNT_DISABLED)
     if revoked or rows:
         audit_event_record(kind=EventKind.SYSTEM_TOKENS_REVOKED, actor=DELIVERY_JOB, target=account,

@@ -2,7 +2,7 @@
 scim2-models (python-scim). Each push makes the target match the account as it is NOW — so pushes
 queued in any order, retried, or sent twice converge on the same state:
 
-- in the target's unit subtree, active here (not disabled, not contained): created (POST /Users) or
+- in the target's unit subtree, active here (not disabled, not contained with its targets deactivated): created (POST /Users) or
   replaced (PUT /Users/{id}) with its name, e-mail, role (through the target's role mapping), unit
   (the enterprise extension's `department`, the agency code) and lookup right (an entitlement);
 - otherwise: deactivated with `PATCH active=false` — never DELETE (Entra's rule: a target keeps its
@@ -20,7 +20,7 @@ from scim2_client import SCIMClientException
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import EnterpriseUser, Error, PatchOp, PatchOperation, ResourceType, ScimProvider, SearchRequest, User
 
-from accounts.permissions import account_contained
+from accounts.permissions import account_deactivated_by_containment
 from accounts.scope import account_within_unit
 
 from .keys import secret_decrypt
@@ -49,7 +49,9 @@ def scim_client(system) -> SyncSCIMClient:
 
 
 def should_be_active(system, account) -> bool:
-    return account.is_active and account_within_unit(account, system.unit) and not account_contained(account)
+    # A contained account stays active on a target unless its containment chose to deactivate it there.
+    return (account.is_active and account_within_unit(account, system.unit)
+            and not account_deactivated_by_containment(account))
 
 
 def scim_resource(system, account, *, active: bool, external_id: str | None = None):

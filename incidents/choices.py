@@ -94,5 +94,6 @@ class ContainmentStep(models.TextChoices):
     SESSIONS = "sessions", _("End every session")
     PASSWORD_CHANGE = "password_change", _("Password change at the next sign-in")
     LOOKUPS = "lookups", _("Refuse lookups")
+    TARGETS = "targets", _("Accounts in the connected systems")
     API_CLIENTS = "api_clients", _("Lookup API clients")
     RELEASE = "release", _("Allow sign-in again")

@@ -109,11 +109,17 @@ class ContainForm(forms.Form):
     target = forms.CharField(label=_("Account (username) or unit (agency code)"), max_length=64)
     reason = forms.CharField(label=_("Reason"), max_length=300)
     suspend_api_clients = forms.BooleanField(label=_("Also suspend the unit's lookup API clients"), required=False)
+    deactivate_targets = forms.BooleanField(
+        label=_("Also deactivate the accounts in the connected systems that keep their own accounts (SCIM, manual)"),
+        required=False)
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
     suspend_api_clients = forms.BooleanField(label=_("Also suspend the unit's lookup API clients"), required=False)
+    deactivate_targets = forms.BooleanField(
+        label=_("Also deactivate the accounts in the connected systems that keep their own accounts (SCIM, manual)"),
+        required=False)
     incident = forms.CharField(label=_("Incident number (optional)"), required=False, max_length=20)
 
 
@@ -155,6 +161,9 @@ class RuleForm(forms.Form):
 
 class AccountContainForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
+    deactivate_targets = forms.BooleanField(
+        label=_("Also deactivate the accounts in the connected systems that keep their own accounts (SCIM, manual)"),
+        required=False)
     incident = forms.CharField(label=_("Incident number (optional)"), required=False, max_length=20)
 
 

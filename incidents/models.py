@@ -126,6 +126,9 @@ class Containment(models.Model):
     steps = models.JSONField(default=list, blank=True)
     accounts_count = models.PositiveIntegerField(default=0)
     api_clients_suspended = models.JSONField(default=list, blank=True)
+    # Chosen at containment: the accounts were deactivated in the connected systems that keep their own
+    # (SCIM, manual targets); lifting reactivates them only then.
+    targets_deactivated = models.BooleanField(_("deactivated in the connected systems"), default=False)
     lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")

@@ -42,7 +42,7 @@ from .forms import (
     TriageForm,
 )
 from .models import DeadlineRule, DeadlineRuleSet, Incident
-from .reports import incident_rows, report_context
+from .reports import incident_report_pdf, incident_rows, report_context
 from .services import containment as containment_services
 from .services import records, rules
 
@@ -268,10 +268,12 @@ def incident_contain_view(request, pk):
         if unit is not None:
             result = containment_services.unit_contain(
                 actor=request.user, unit=unit, reason=form.cleaned_data["reason"], incident=incident,
-                suspend_api_clients=form.cleaned_data["suspend_api_clients"])
+                suspend_api_clients=form.cleaned_data["suspend_api_clients"],
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
         elif account is not None:
-            result = containment_services.account_contain(actor=request.user, account=account,
-                                                          reason=form.cleaned_data["reason"], incident=incident)
+            result = containment_services.account_contain(
+                actor=request.user, account=account, reason=form.cleaned_data["reason"], incident=incident,
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
         else:
             messages.error(request, _("No account has this username and no unit this agency code."))
             return redirect("incidents:detail", pk=incident.pk)
@@ -300,13 +302,19 @@ def incident_deadline_met_view(request, pk):
 @login_required
 def incident_print_view(request, pk):
     """The incident report, or (?draft=CODE) the notification draft of one obligation, as an
-    administrative document (Decree 30/2020/NĐ-CP layout) to print or save as PDF."""
+    administrative document (Decree 30/2020/NĐ-CP layout) to print, or (?format=pdf) as a PDF file."""
     incident = selectors.incident_get_visible(request.user, pk)
     if request.user.role not in (Role.IT_ADMIN, Role.INSPECTOR, Role.UNIT_LEADER):
         raise Http404
-    context = report_context(incident, draft_code=request.GET.get("draft", "")[:40])
-    if request.GET.get("draft") and context["draft"] is None:
+    draft_code = request.GET.get("draft", "")[:40]
+    context = report_context(incident, draft_code=draft_code)
+    if draft_code and context["draft"] is None:
         raise Http404
+    if request.GET.get("format") == "pdf":
+        name = f"{incident.number}-{draft_code}.pdf" if draft_code else f"{incident.number}.pdf"
+        response = HttpResponse(incident_report_pdf(incident, draft_code=draft_code), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     return render(request, "incidents/incident_print.html", context)
 
 
@@ -331,7 +339,8 @@ def account_contain_view(request, pk):
         try:
             result = containment_services.account_contain(
                 actor=request.user, account=account, reason=form.cleaned_data["reason"],
-                incident=_incident_named(request, form.cleaned_data["incident"]))
+                incident=_incident_named(request, form.cleaned_data["incident"]),
+                deactivate_targets=form.cleaned_data["deactivate_targets"])
             _steps_show(request, result, subject=account.username)
         except DomainError as error:
             message_error(request, error)
@@ -382,7 +391,8 @@ def unit_containment_view(request, pk):
                     result = containment_services.unit_contain(
                         actor=request.user, unit=unit, reason=form.cleaned_data["reason"],
                         incident=_incident_named(request, form.cleaned_data["incident"]),
-                        suspend_api_clients=form.cleaned_data["suspend_api_clients"])
+                        suspend_api_clients=form.cleaned_data["suspend_api_clients"],
+                        deactivate_targets=form.cleaned_data["deactivate_targets"])
                 _steps_show(request, result, subject=unit.name)
                 return redirect("incidents:unit_containment", pk=unit.pk)
             except DomainError as error:

@@ -81,6 +81,9 @@ class Unit(models.Model):
     # and lookups (accounts.permissions.account_access_refusal). The history is the incidents app's.
     contained_at = models.DateTimeField(_("contained since"), null=True, blank=True)
     contained_reason = models.CharField(_("reason contained"), max_length=300, blank=True)
+    # Chosen at containment: the subtree's accounts are also deactivated in the connected systems that
+    # keep their own accounts (SCIM and manual targets); accounts.permissions.account_deactivated_by_containment.
+    contained_targets_deactivated = models.BooleanField(_("deactivated in the connected systems"), default=False)
 
     class Meta:
         ordering = ["path"]
@@ -166,6 +169,7 @@ class User(AbstractBaseUser):
     # Incident containment of this account (incidents.services.containment); see Unit.contained_at.
     contained_at = models.DateTimeField(_("contained since"), null=True, blank=True)
     contained_reason = models.CharField(_("reason contained"), max_length=300, blank=True)
+    contained_targets_deactivated = models.BooleanField(_("deactivated in the connected systems"), default=False)
 
     # Letter point 3: the default (one-time) password is changed at first login and expires unused;
     # every password is changed at least every 3 months.

@@ -3,13 +3,15 @@ Okta's global token revocation): hold the accounts (the refusal lives in the acc
 accounts.permissions.account_access_refusal), end every session through the accounts' one chokepoint
 (accounts.services.lifecycle.sessions_end_for — which also revokes tokens and signs out of connected
 systems where those are wired), force a password change at the next sign-in, refuse lookups
-(`contained`), suspend the unit's lookup API clients when chosen.
+(`contained`), deactivate the accounts in the connected systems that keep their own (SCIM and manual
+targets) when chosen, suspend the unit's lookup API clients when chosen.
 
 Each step runs in a savepoint of its own: a failing step is rolled back, recorded and shown, and never
 stops the others. Two administrators containing at once contain once: the hold is claimed by a
 conditional UPDATE (… WHERE contained_at IS NULL), so the second waits for the first's commit and then
 changes nothing. Lifting is a step of its own, audited; the forced password change stays, so lookups
-come back once the officer has chosen a new password."""
+come back once the officer has chosen a new password; the targets' deactivation is undone (reactivated)
+only when the containment did it."""
 import logging
 from dataclasses import dataclass, field
 
@@ -20,11 +22,12 @@ from django.utils.translation import ngettext
 
 from accounts.choices import PasswordChangeReason
 from accounts.models import Unit, User
-from accounts.permissions import ensure_it_admin, is_system_actor
+from accounts.permissions import account_deactivated_by_containment, ensure_it_admin, is_system_actor
 from accounts.services._common import plain_text_or_refuse
 from accounts.services.lifecycle import sessions_end_for
 from audit.choices import EventKind
 from audit.services import audit_event_record
+from federation.choices import AccessEndReason
 from federation.propagation import account_changed
 from lookups.models import ApiClient
 from portal.errors import DomainError, PolicyViolation
@@ -114,6 +117,33 @@ def _password_change_force(account_ids: list[int]):
                                       changed) % {"count": changed}
 
 
+def _targets_deactivate(*, accounts: list[User], account: User | None = None, unit: Unit | None = None,
+                        containment: Containment):
+    """Chosen at containment: the connected systems that keep their own accounts deactivate them too
+    (SCIM PATCH active=false, a task on a manual target). The flag on the account or unit is what the
+    pushes read (accounts.permissions.account_deactivated_by_containment), so an account created or moved
+    into the subtree meanwhile is deactivated as well; this step's savepoint undoes both if it fails."""
+    holder = User.objects.filter(pk=account.pk) if account is not None else Unit.objects.filter(pk=unit.pk)
+    holder.update(contained_targets_deactivated=True)
+    queued = 0
+    for contained in User.objects.filter(pk__in=[a.pk for a in accounts]).select_related("unit"):
+        queued += account_changed(account=contained, reason=AccessEndReason.ACCOUNT_DISABLED)
+    containment.targets_deactivated = True
+    return StepOutcome.DONE, ngettext(
+        "%(count)d deactivation queued for the connected systems that keep their own accounts",
+        "%(count)d deactivations queued for the connected systems that keep their own accounts",
+        queued) % {"count": queued}
+
+
+def _targets_step(steps: list, chosen: bool, **target) -> None:
+    if chosen:
+        _run_step(steps, "targets", lambda: _targets_deactivate(**target))
+    else:
+        _step(steps, "targets", StepOutcome.SKIPPED,
+              _("The accounts stay active in the connected systems that keep their own accounts (not chosen); "
+                "their sessions and tokens there ended"))
+
+
 def _incident_attach(*, actor, incident: Incident | None, text: str, steps: list, kind=TimelineKind.CONTAINMENT):
     if incident is None:
         return
@@ -131,7 +161,8 @@ def _containment_open(*, actor, incident, reason, **target) -> Containment:
 
 
 @transaction.atomic
-def account_contain(*, actor, account: User, reason: str, incident: Incident | None = None) -> ContainmentResult:
+def account_contain(*, actor, account: User, reason: str, incident: Incident | None = None,
+                    deactivate_targets: bool = False) -> ContainmentResult:
     ensure_it_admin(actor, _("Only IT Center administrators may contain accounts."))
     reason = _reason_checked(reason)
     if getattr(actor, "pk", None) == account.pk:
@@ -150,8 +181,9 @@ def account_contain(*, actor, account: User, reason: str, incident: Incident | N
     _run_step(steps, "sessions", lambda: _sessions_end_each([account]))
     _run_step(steps, "password_change", lambda: _password_change_force([account.pk]))
     _step(steps, "lookups", StepOutcome.DONE, _("Lookups refused (reason “contained”)"))
+    _targets_step(steps, deactivate_targets, accounts=[account], account=account, containment=containment)
     containment.steps, containment.accounts_count = steps, 1
-    containment.save(update_fields=["steps", "accounts_count"])
+    containment.save(update_fields=["steps", "accounts_count", "targets_deactivated"])
     audit_event_record(kind=EventKind.ACCOUNT_CONTAINED, actor=actor, target=account,
                        details={"reason": reason, "incident": incident.number if incident else "",
                                 "steps": _steps_recorded(steps)})
@@ -179,7 +211,7 @@ def _api_clients_suspend(*, actor, unit: Unit, containment: Containment):
 
 @transaction.atomic
 def unit_contain(*, actor, unit: Unit, reason: str, incident: Incident | None = None,
-                 suspend_api_clients: bool = False) -> ContainmentResult:
+                 suspend_api_clients: bool = False, deactivate_targets: bool = False) -> ContainmentResult:
     """The unit and every unit below it: every account now there, and every account created or moved
     there while the containment holds."""
     ensure_it_admin(actor, _("Only IT Center administrators may contain units."))
@@ -202,12 +234,13 @@ def unit_contain(*, actor, unit: Unit, reason: str, incident: Incident | None = 
     _run_step(steps, "sessions", lambda: _sessions_end_each(accounts))
     _run_step(steps, "password_change", lambda: _password_change_force([account.pk for account in accounts]))
     _step(steps, "lookups", StepOutcome.DONE, _("Lookups refused (reason “contained”)"))
+    _targets_step(steps, deactivate_targets, accounts=accounts, unit=unit, containment=containment)
     if suspend_api_clients:
         _run_step(steps, "api_clients", lambda: _api_clients_suspend(actor=actor, unit=unit, containment=containment))
     else:
         _step(steps, "api_clients", StepOutcome.SKIPPED, _("The unit's lookup API clients keep working (not chosen)"))
     containment.steps, containment.accounts_count = steps, len(accounts)
-    containment.save(update_fields=["steps", "accounts_count", "api_clients_suspended"])
+    containment.save(update_fields=["steps", "accounts_count", "api_clients_suspended", "targets_deactivated"])
     audit_event_record(kind=EventKind.UNIT_CONTAINED, actor=actor, unit=unit,
                        details={"reason": reason, "incident": incident.number if incident else "",
                                 "accounts_contained": len(accounts), "steps": _steps_recorded(steps)})
@@ -230,6 +263,25 @@ def _still_must_change(account_ids: list[int]):
         "%(count)d account must still change its password; its lookups come back after the change",
         "%(count)d accounts must still change their password; their lookups come back after the change",
         count) % {"count": count}
+
+
+def _targets_reactivate(account_ids: list[int]):
+    """Undo the containment's deactivation in the connected systems: each released account that no other
+    containment still deactivates is pushed again (the push sends it as it is now: reactivated)."""
+    reactivated = held = 0
+    for released in User.objects.filter(pk__in=account_ids).select_related("unit"):
+        if account_deactivated_by_containment(released):
+            held += 1
+            continue
+        account_changed(account=released, reason="containment_lifted")
+        reactivated += 1
+    detail = ngettext("%(count)d account reactivated in the connected systems that keep their own accounts",
+                      "%(count)d accounts reactivated in the connected systems that keep their own accounts",
+                      reactivated) % {"count": reactivated}
+    if held:
+        detail += "; " + ngettext("%(count)d stays deactivated: another containment holds it",
+                                  "%(count)d stay deactivated: another containment holds them", held) % {"count": held}
+    return StepOutcome.DONE, detail
 
 
 def _api_clients_resume(*, actor, containment: Containment):
@@ -258,14 +310,14 @@ def containment_lift(*, actor, reason: str, account: User | None = None, unit: U
         raise TypeError("Lift the containment of an account or of a unit.")
     now = timezone.now()
     if account is not None:
-        if not User.objects.filter(pk=account.pk, contained_at__isnull=False).update(contained_at=None,
-                                                                                      contained_reason=""):
+        if not User.objects.filter(pk=account.pk, contained_at__isnull=False).update(
+                contained_at=None, contained_reason="", contained_targets_deactivated=False):
             raise DomainError(_("This account is not contained itself (a containment of its unit may hold it)."),
                               code="not_contained")
         account_ids = [account.pk]
     else:
-        if not Unit.objects.filter(pk=unit.pk, contained_at__isnull=False).update(contained_at=None,
-                                                                                   contained_reason=""):
+        if not Unit.objects.filter(pk=unit.pk, contained_at__isnull=False).update(
+                contained_at=None, contained_reason="", contained_targets_deactivated=False):
             raise DomainError(_("This unit is not contained itself (a containment of a unit above may hold it)."),
                               code="not_contained")
         account_ids = [a.pk for a in _subtree_accounts(unit)]
@@ -273,10 +325,12 @@ def containment_lift(*, actor, reason: str, account: User | None = None, unit: U
         account=account, unit=unit, lifted_at__isnull=True).first()
     steps: list[dict] = []
     _step(steps, "release", StepOutcome.DONE, _("Containment lifted"))
-    # SCIM targets reactivate the accounts no other containment still holds (the push judges that).
-    for released in User.objects.filter(pk__in=account_ids).select_related("unit"):
-        account_changed(account=released, reason="containment_lifted")
     _run_step(steps, "password_change", lambda: _still_must_change(account_ids))
+    if containment is not None and containment.targets_deactivated:
+        _run_step(steps, "targets", lambda: _targets_reactivate(account_ids))
+    elif containment is not None:
+        _step(steps, "targets", StepOutcome.SKIPPED,
+              _("Nothing to undo in the connected systems that keep their own accounts (not deactivated)"))
     if containment is not None and containment.api_clients_suspended:
         if resume_api_clients:
             _run_step(steps, "api_clients", lambda: _api_clients_resume(actor=actor, containment=containment))

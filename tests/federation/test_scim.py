@@ -201,10 +201,10 @@ def test_a_404_on_update_re_creates(units, target, scim_server):
     assert link.external_id == held.id and held.emails[0].value == "ha.dt@dongnai.gov.vn"
 
 
-def test_containment_deactivates_and_lifting_reactivates(units, target, scim_server, it_admin):
+def test_containment_deactivates_when_chosen_and_lifting_reactivates(units, target, scim_server, it_admin):
     account = _create(units)
     _send()
-    account_contain(actor=COMMAND_LINE, account=account, reason="Nghi lộ mật khẩu")
+    account_contain(actor=COMMAND_LINE, account=account, reason="Nghi lộ mật khẩu", deactivate_targets=True)
     assert _send() == {"delivered": 1, "retrying": 0, "failed": 0}
     assert scim_server.users()["cb.tanphong2"].active is False
     containment_lift(actor=COMMAND_LINE, account=account, reason="Đã xử lý")

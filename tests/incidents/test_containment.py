@@ -45,8 +45,8 @@ def test_containing_a_unit_ends_its_officers_session_and_refuses_their_lookup(
 
     assert result.already is False
     assert [step["step"] for step in result.steps] == ["hold", "sessions", "password_change", "lookups",
-                                                       "api_clients"]
-    assert [step["outcome"] for step in result.steps] == ["done", "done", "done", "done", "skipped"]
+                                                       "targets", "api_clients"]
+    assert [step["outcome"] for step in result.steps] == ["done", "done", "done", "done", "skipped", "skipped"]
     # The next request of the contained officer: the sign-in page.
     response = browser.get(reverse("notifications:list"))
     assert response.status_code == 302
@@ -95,7 +95,7 @@ def test_lifting_restores_lookups_once_the_password_is_changed(units, it_admin, 
 
     result = containment_lift(actor=it_admin, unit=units["bien_hoa"], reason="Đã xử lý xong")
 
-    assert [step["step"] for step in result.steps] == ["release", "password_change"]
+    assert [step["step"] for step in result.steps] == ["release", "password_change", "targets"]
     assert result.containment.lifted_at is not None
     # The forced change stays: still refused, now for the password.
     assert lookup(province_token, officer_bien_hoa.username).json()["reason"] == "officer_must_change_password"
@@ -161,7 +161,7 @@ def test_a_failing_step_never_stops_the_others(units, it_admin, officer_bien_hoa
                            " DROP FUNCTION test_sessions_fail();")
     outcomes = {step["step"]: step["outcome"] for step in result.steps}
     assert outcomes == {"hold": "done", "sessions": "failed", "password_change": "done", "lookups": "done",
-                        "api_clients": "done"}
+                        "targets": "skipped", "api_clients": "done"}
     assert AccountSession.objects.filter(account_id=leader_bien_hoa.pk).count() == 0
     assert AccountSession.objects.filter(account_id=officer_bien_hoa.pk).count() == 1
     assert User.objects.filter(unit__path__startswith=units["bien_hoa"].path,
