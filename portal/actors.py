@@ -27,6 +27,7 @@ class Right(StrEnum):
     ANOMALIES_PROCESS = "anomalies_process"
     ANOMALY_ALERTS_SEND = "anomaly_alerts_send"
     SYSTEMS_RECONCILE = "systems_reconcile"
+    SYSTEMS_QUARANTINE_EXPIRE = "systems_quarantine_expire"
 
 
 # What each system actor is called where people read it (audit log, handover records).
@@ -44,6 +45,7 @@ SYSTEM_ACTOR_LABELS = {
     "alert_job": _("IT Center alert job"),
     "federation_job": _("Connected-systems delivery job"),
     "reconcile_job": _("Connected-systems reconciliation job"),
+    "quarantine_job": _("Connected-systems quarantine job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }
@@ -65,6 +67,8 @@ SYSTEM_ACTOR_RIGHTS = {
     "anomaly_job": frozenset({Right.ANOMALIES_PROCESS}),
     "alert_job": frozenset({Right.ANOMALY_ALERTS_SEND}),
     "reconcile_job": frozenset({Right.SYSTEMS_RECONCILE}),
+    # Stops the deliveries of a SCIM target quarantined for four weeks (Entra's rule); nothing else.
+    "quarantine_job": frozenset({Right.SYSTEMS_QUARANTINE_EXPIRE}),
     # Delivers what a change of access owes the connected systems (federation.propagation): it records
     # events and sends, and decides nothing that needs a right.
     "federation_job": frozenset(),
