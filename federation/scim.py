@@ -18,6 +18,7 @@ ScimGroup), and membership is PATCHed (`add members`, `remove members[value eq "
 role's group changes (the group last joined is kept in ScimAccount.group). A deactivated account keeps
 its membership: `active=false` is what ends its access, and a reactivation needs no second change.
 """
+import functools
 from dataclasses import dataclass
 
 import httpx2
@@ -60,10 +61,18 @@ class PushResult:
     group: str | None = None  # the group the account is now a member of ('' none; None: unchanged)
 
 
+@functools.cache
+def _tls_context():
+    """One TLS context (the CA bundle loaded) per process: building it costs tens of milliseconds, more
+    than a push itself (bench/scim.py), and each batch of pushes opens a new client. Shared by threads
+    (an SSLContext is safe to share for client connections)."""
+    return httpx2.create_ssl_context()
+
+
 def scim_client(system) -> SyncSCIMClient:
     http = httpx2.Client(base_url=system.scim_url.rstrip("/") + "/", timeout=settings.FEDERATION_DELIVERY_TIMEOUT,
                          headers={"Authorization": f"Bearer {secret_decrypt(system.scim_token_encrypted)}"},
-                         follow_redirects=False)
+                         follow_redirects=False, verify=_tls_context())
     return SyncSCIMClient(http, provider=PROVIDER, raise_scim_errors=False)
 
 
