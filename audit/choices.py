@@ -102,6 +102,9 @@ class EventKind(models.TextChoices):
     SYSTEM_QUARANTINED = "system_quarantined", _("Connected system quarantined after repeated failures")
     SYSTEM_RECONCILED = "system_reconciled", _("Connected system reconciled")
     SYSTEM_MANUAL_TASK_DONE = "system_manual_task_done", _("Manual task on a connected system done")
+    SYSTEM_EVIDENCE_DOWNLOADED = "system_evidence_downloaded", _("Evidence of a manual task downloaded")
+    SYSTEM_DELIVERIES_STOPPED = "system_deliveries_stopped", _("Deliveries to a connected system stopped after four weeks in quarantine")
+    SYSTEM_DELIVERIES_RESUMED = "system_deliveries_resumed", _("Deliveries to a connected system resumed")
     SIGNING_KEY_ROTATED = "signing_key_rotated", _("Sign-in signing key rotated")
 
 

@@ -45,3 +45,13 @@ class ApiClientForm(forms.Form):
 class ManualTaskDoneForm(forms.Form):
     note = forms.CharField(label=_("What was done"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
     file = forms.FileField(label=_("Evidence (PDF, PNG or JPEG)"), required=True)
+
+
+class RoleMappingForm(forms.Form):
+    """How each portal role is named on a SCIM target (its role value and its Group); empty: the
+    portal's role code is sent as it is and the account joins no group."""
+
+    it_admin = forms.CharField(label=_("IT Center administrator (it_admin)"), required=False, max_length=100)
+    inspector = forms.CharField(label=_("Inspector (inspector)"), required=False, max_length=100)
+    unit_leader = forms.CharField(label=_("Unit leader (unit_leader)"), required=False, max_length=100)
+    officer = forms.CharField(label=_("Officer (officer)"), required=False, max_length=100)

@@ -35,6 +35,10 @@ class ConnectedSystem(models.Model):
     # Quarantine (a target failing every recent delivery): its retries slowed to daily, alerted once.
     quarantined_at = models.DateTimeField(_("quarantined"), null=True, blank=True)
     quarantine_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Four weeks in quarantine (Entra's rule): deliveries stopped (kept, not sent) until the IT Center
+    # resumes them; alerted once (`deliveries_stopped_alerted_at`).
+    deliveries_stopped_at = models.DateTimeField(_("deliveries stopped"), null=True, blank=True)
+    deliveries_stopped_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("connected system")
@@ -119,9 +123,24 @@ class ScimAccount(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
     pushed_at = models.DateTimeField()
+    # The target's group (the role mapping's name) the account was last made a member of ('' none).
+    group = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["system", "account"], name="federation_scim_account_once")]
+
+
+class ScimGroup(models.Model):
+    """A group of a SCIM target, one per name of its role mapping: found by `displayName` or created there
+    on first use, its id kept so that membership changes are PATCHed to the same resource."""
+
+    system = models.ForeignKey(ConnectedSystem, on_delete=models.CASCADE, related_name="scim_groups")
+    name = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "name"], name="federation_scim_group_once")]
 
 
 class Reconciliation(models.Model):

@@ -38,7 +38,7 @@ from portal.actors import SystemActor
 
 from .choices import AccessEndReason, DeliveryKind, DeliveryState, SystemKind
 from .keys import LOGOUT_TOKEN_SECONDS, signing_key_active
-from .models import ConnectedSystem, Delivery, ManualTask, ScimAccount, SystemSignIn
+from .models import ConnectedSystem, Delivery, ManualTask, ScimAccount, ScimGroup, SystemSignIn
 from .scim import scim_client, scim_push, should_be_active
 
 logger = logging.getLogger(__name__)
@@ -249,6 +249,8 @@ def deliveries_claim(ids: list[int], now=None) -> list[int]:
         cursor.execute(
             "UPDATE federation_delivery SET state = %s, lease_until = %s, attempts = attempts + 1 "
             "WHERE id = ANY(%s) AND kind <> %s AND ((state = %s AND next_at <= %s) OR (state = %s AND lease_until < %s)) "
+            # A target stopped after four weeks in quarantine keeps its deliveries, unsent, until resumed.
+            "AND system_id NOT IN (SELECT id FROM federation_connectedsystem WHERE deliveries_stopped_at IS NOT NULL) "
             "RETURNING id",
             [DeliveryState.SENDING, now + LEASE, list(ids), DeliveryKind.MANUAL_TASK, DeliveryState.READY, now,
              DeliveryState.SENDING, now])
@@ -257,7 +259,7 @@ def deliveries_claim(ids: list[int], now=None) -> list[int]:
 
 def deliveries_due(now=None, limit=5000) -> list[int]:
     now = now or timezone.now()
-    automatic = Delivery.objects.exclude(kind=DeliveryKind.MANUAL_TASK)
+    automatic = Delivery.objects.exclude(kind=DeliveryKind.MANUAL_TASK).filter(system__deliveries_stopped_at=None)
     ready = automatic.filter(state=DeliveryState.READY, next_at__lte=now)
     stale = automatic.filter(state=DeliveryState.SENDING, lease_until__lt=now)
     return list((ready | stale).order_by("next_at").values_list("pk", flat=True)[:limit])
@@ -370,9 +372,15 @@ def _scim_send(rows: list[Delivery]) -> dict:
     for row in rows:
         by_system.setdefault(row.system_id, []).append(row)
     # What each push needs from the database, read here (the sender threads only talk HTTP).
-    links = {(link.system_id, link.account_id): link.external_id for link in ScimAccount.objects.filter(
-        system_id__in=list(by_system), account_id__in=[row.account_id for row in rows])}
+    links, held = {}, {}
+    for link in ScimAccount.objects.filter(system_id__in=list(by_system), account_id__in=[row.account_id for row in rows]):
+        links[(link.system_id, link.account_id)] = link.external_id
+        held[(link.system_id, link.account_id)] = link.group
     wanted = {row.pk: should_be_active(row.system, row.account) for row in rows}
+    groups = {system_id: {} for system_id in by_system}
+    for group in ScimGroup.objects.filter(system_id__in=list(by_system)):
+        groups[group.system_id][group.name] = group.external_id
+    known = {system_id: dict(names) for system_id, names in groups.items()}
 
     def push_all(system_rows):
         system = system_rows[0].system
@@ -384,19 +392,35 @@ def _scim_send(rows: list[Delivery]) -> dict:
         with client.client:
             for row in system_rows:
                 key = (system.pk, row.account_id)
-                result = scim_push(client, system, row.account, links.get(key), active=wanted[row.pk])
+                result = scim_push(client, system, row.account, links.get(key), active=wanted[row.pk],
+                                   group_held=held.get(key, ""), groups=groups[system.pk])
                 if not result.error and result.external_id is not None:
                     links[key] = result.external_id  # a second push of the same account in this batch
+                if not result.error and result.group is not None:
+                    held[key] = result.group
                 results.append((row, result, result.error))
         return results
 
     outcome = {"delivered": 0, "retrying": 0, "failed": 0}
     with ThreadPoolExecutor(max_workers=min(SENDERS, len(by_system))) as pool:
         batches = list(pool.map(push_all, by_system.values()))
+    _scim_groups_keep(groups, known)
     for results in batches:
         for row, result, error in results:
             outcome[_scim_settle(row, result, error)] += 1
     return outcome
+
+
+@transaction.atomic
+def _scim_groups_keep(groups: dict, known: dict) -> None:
+    """Keep the ids of the groups found or made on the targets during the batch."""
+    now = timezone.now()
+    for system_id, names in groups.items():
+        for name, external_id in names.items():
+            if known[system_id].get(name) != external_id:
+                ScimGroup.objects.update_or_create(system_id=system_id, name=name,
+                                                   defaults={"external_id": external_id},
+                                                   create_defaults={"external_id": external_id, "created_at": now})
 
 
 @transaction.atomic
@@ -409,11 +433,11 @@ def _scim_settle(row: Delivery, result, error: str) -> str:
         if not mine.update(state=DeliveryState.DELIVERED, delivered_at=now, last_error="", lease_until=None):
             return "delivered"
         if result.external_id is not None:
-            ScimAccount.objects.update_or_create(
-                system_id=system.pk, account_id=row.account_id,
-                defaults={"external_id": result.external_id, "active": bool(result.active), "pushed_at": now},
-                create_defaults={"external_id": result.external_id, "active": bool(result.active), "pushed_at": now,
-                                 "created_at": now})
+            kept = {"external_id": result.external_id, "active": bool(result.active), "pushed_at": now}
+            if result.group is not None:
+                kept["group"] = result.group
+            ScimAccount.objects.update_or_create(system_id=system.pk, account_id=row.account_id, defaults=kept,
+                                                 create_defaults={**kept, "created_at": now})
         if ConnectedSystem.objects.filter(pk=system.pk).exclude(quarantined_at=None).update(
                 quarantined_at=None, quarantine_alerted_at=None):
             audit_event_record(kind=EventKind.SYSTEM_CHANGED, actor=DELIVERY_JOB, unit=system.unit,

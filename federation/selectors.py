@@ -4,13 +4,15 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import Unit, User
 from accounts.permissions import unit_paths_contained
 
-from .choices import DeliveryKind, DeliveryState, SystemKind
+from .choices import AccessEndReason, DeliveryKind, DeliveryState, SystemKind
 from .models import ConnectedSystem, Delivery, ManualTask, Reconciliation, ScimAccount
 
 
@@ -195,3 +197,58 @@ def systems_in_quarantine():
                 .annotate(waiting=Count("deliveries", filter=Q(deliveries__state__in=[DeliveryState.READY,
                                                                                      DeliveryState.SENDING])))
                 .order_by("quarantined_at", "name"))
+
+
+def systems_stopped_to_alert() -> list[ConnectedSystem]:
+    """Targets whose deliveries were stopped after four weeks in quarantine, not alerted yet (the
+    alert pass: the IT Center told once)."""
+    return list(ConnectedSystem.objects.filter(deliveries_stopped_at__isnull=False, deliveries_stopped_alerted_at=None)
+                .select_related("unit").order_by("pk"))
+
+
+@dataclass
+class SystemProvisioning:
+    """One connected system as an account's page shows it: the SCIM pushes of the account (newest
+    first), the id the target gave it and whether it is active there, or the manual tasks."""
+
+    system: ConnectedSystem
+    link: ScimAccount | None = None
+    pushes: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
+
+
+ACCOUNT_PUSHES_SHOWN = 5
+# Why a push was queued (the reason its caller gave), as the account page names it.
+PUSH_REASONS = {
+    "created": _("Account created"), "updated": _("Account changed"), "enabled": _("Account enabled"),
+    AccessEndReason.ACCOUNT_DISABLED: _("Account disabled or contained"), "containment_lifted": _("Containment lifted"),
+    "provisioning": _("First load of the system"), "reconciliation": _("Correction after a reconciliation"),
+    "role_mapping": _("Role mapping changed"),
+}
+ACCOUNT_TASKS_SHOWN = 10
+
+
+def account_provisioning(account) -> list[SystemProvisioning]:
+    """Per SCIM or manual target that received (or owes) something for the account: its latest pushes
+    and its manual tasks, in three queries whatever the number of systems. The caller has already
+    checked that the reader sees the account (accounts.scope)."""
+    systems: dict[int, SystemProvisioning] = {}
+
+    def entry(system):
+        return systems.setdefault(system.pk, SystemProvisioning(system=system))
+
+    newest_first = [F("created_at").desc(), F("pk").desc()]
+    pushes = (Delivery.objects.filter(account_id=account.pk, kind=DeliveryKind.SCIM_PUSH)
+              .annotate(rank=Window(RowNumber(), partition_by=[F("system_id")], order_by=newest_first))
+              .filter(rank__lte=ACCOUNT_PUSHES_SHOWN).select_related("system").order_by("-created_at", "-pk"))
+    for push in pushes:
+        push.reason_label = PUSH_REASONS.get(push.reason, push.reason)
+        entry(push.system).pushes.append(push)
+    for link in ScimAccount.objects.filter(account_id=account.pk).select_related("system"):
+        entry(link.system).link = link
+    tasks = (ManualTask.objects.filter(account_id=account.pk)
+             .annotate(rank=Window(RowNumber(), partition_by=[F("system_id")], order_by=newest_first))
+             .filter(rank__lte=ACCOUNT_TASKS_SHOWN).select_related("system").order_by("-created_at", "-pk"))
+    for task in tasks:
+        entry(task.system).tasks.append(task)
+    return sorted(systems.values(), key=lambda item: item.system.name)

@@ -8,16 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
+from kombu.exceptions import OperationalError
 
 from accounts.choices import Role
 from accounts.permissions import require_roles
 from lookups.models import ApiClient
 from lookups.services import api_client_create, api_client_revoke
+from portal.downloads import attachment_response
 from portal.errors import DomainError, form_error, message_error
 from portal.exports import csv_bytes
 
-from . import reconcile, selectors, services
-from .forms import ApiClientForm, ManualTaskDoneForm, SystemForm
+from . import reconcile, selectors, services, targets
+from .choices import SystemKind
+from .forms import ApiClientForm, ManualTaskDoneForm, RoleMappingForm, SystemForm
+from .services import ROLE_MAPPING_KEYS
+from .tasks import reconcile_system
 
 READERS = (Role.IT_ADMIN, Role.INSPECTOR)
 
@@ -143,13 +148,60 @@ def api_client_revoke_view(request, pk):
 @require_roles(Role.IT_ADMIN)
 @require_POST
 def system_reconcile_view(request, pk):
+    """Queue the reconciliation (reading a large target takes minutes: never inside the request); the
+    report appears in the system page's list when the job has read the target."""
+    system = _system_or_404(request, pk)
+    if system.kind != SystemKind.SCIM:
+        messages.error(request, _("Only a SCIM target can be reconciled."))
+        return redirect("federation:system", pk=system.pk)
+    try:
+        reconcile_system.apply_async(args=[system.pk, request.user.pk], retry=False)
+    except (OperationalError, OSError):
+        messages.error(request, _("The reconciliation could not be started now (the job queue does not answer); "
+                                  "try again in a few minutes, or wait for the nightly pass."))
+    else:
+        messages.success(request, _("The reconciliation has started; its report appears below when the system "
+                                    "has been read."))
+    return redirect("federation:system", pk=system.pk)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_POST
+def system_resume_view(request, pk):
     system = _system_or_404(request, pk)
     try:
-        report = reconcile.system_reconcile(actor=request.user, system=system)
+        sent = targets.system_deliveries_resume(actor=request.user, system=system)
     except DomainError as error:
         message_error(request, error)
-        return redirect("federation:system", pk=system.pk)
-    return redirect("federation:reconciliation", pk=report.pk)
+    else:
+        messages.success(request, ngettext("Deliveries resumed: %(count)d waiting delivery sent.",
+                                           "Deliveries resumed: %(count)d waiting deliveries sent.", sent)
+                         % {"count": sent})
+    return redirect("federation:system", pk=system.pk)
+
+
+@require_roles(Role.IT_ADMIN)
+@require_http_methods(["GET", "POST"])
+def system_role_mapping_view(request, pk):
+    system = _system_or_404(request, pk)
+    if system.kind != SystemKind.SCIM:
+        raise Http404
+    if request.method == "POST":
+        form = RoleMappingForm(request.POST)
+        if form.is_valid():
+            try:
+                queued = targets.system_role_mapping_set(actor=request.user, system=system, mapping=form.cleaned_data)
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(request, ngettext(
+                    "The role mapping has been saved; %(count)d account is pushed again.",
+                    "The role mapping has been saved; %(count)d accounts are pushed again.", queued) % {"count": queued})
+                return redirect("federation:system", pk=system.pk)
+    else:
+        form = RoleMappingForm(initial={role: (system.role_mapping or {}).get(role, "") for role in ROLE_MAPPING_KEYS})
+    return render(request, "federation/role_mapping.html", {"system": system, "form": form},
+                  status=400 if form.is_bound else 200)
 
 
 def _report_or_404(request, pk):
@@ -221,3 +273,16 @@ def manual_task_done_view(request, pk):
             messages.success(request, _("The task is done; its evidence is kept."))
             return redirect("federation:manual_tasks")
     return _tasks_page(request, forms_by_task={task.pk: form}, status=400)
+
+
+@require_roles(*READERS)
+def manual_task_evidence_view(request, pk):
+    """The evidence a task was closed with: a download for the IT Center and inspectors, recorded in the
+    security log; 404 for a task without evidence or whose file is gone."""
+    task = get_object_or_404(selectors.manual_tasks_visible_to(request.user, open_only=False)
+                             .select_related("system__unit"), pk=pk)
+    try:
+        handle, content_type, filename = targets.manual_task_evidence_open(actor=request.user, task=task)
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    return attachment_response(handle, content_type=content_type, filename=filename)

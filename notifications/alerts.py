@@ -29,8 +29,9 @@ from accounts.models import TurnoverRequest, User
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from audit.selectors import seal_digests_latest
-from federation.selectors import deliveries_to_alert, systems_quarantined_to_alert
+from federation.selectors import deliveries_to_alert, systems_quarantined_to_alert, systems_stopped_to_alert
 from federation.services import deliveries_mark_alerted, systems_mark_quarantine_alerted
+from federation.targets import systems_mark_stop_alerted
 from lookups.selectors import anomaly_flags_to_alert
 from lookups.services import anomaly_flags_mark_alerted
 from policy.compliance import request_overdue_q
@@ -219,6 +220,20 @@ def _systems_quarantined_mark(systems) -> None:
     systems_mark_quarantine_alerted(ids=[system.pk for system in systems], now=timezone.now())
 
 
+def _systems_stopped_describe(systems) -> tuple[str, str, list[str]]:
+    """SCIM targets quarantined for four weeks: their deliveries are kept but no longer sent until an
+    IT admin resumes them on the system's page."""
+    lines = [_("%(system)s (%(unit)s) since %(when)s") % {
+        "system": system.name, "unit": system.unit.code, "when": _when(system.deliveries_stopped_at)}
+        for system in systems]
+    return f"stopped:{systems[-1].pk}:{systems[-1].deliveries_stopped_at.timestamp():.0f}", \
+        _("Deliveries stopped to connected systems after four weeks in quarantine"), lines
+
+
+def _systems_stopped_mark(systems) -> None:
+    systems_mark_stop_alerted(ids=[system.pk for system in systems], now=timezone.now())
+
+
 ALERT_SOURCES: list[AlertSource] = [
     LockoutBurst(), TurnoverOverdue(), FailedJobs(), FailedDeliveries(),
     SelectorSource("anomalous_lookups", select=anomaly_flags_to_alert, describe=_anomalies_describe,
@@ -227,6 +242,8 @@ ALERT_SOURCES: list[AlertSource] = [
                    mark=_system_deliveries_mark, link_name="federation:registry"),
     SelectorSource("systems_quarantined", select=systems_quarantined_to_alert, describe=_systems_quarantined_describe,
                    mark=_systems_quarantined_mark, link_name="federation:registry"),
+    SelectorSource("systems_deliveries_stopped", select=systems_stopped_to_alert, describe=_systems_stopped_describe,
+                   mark=_systems_stopped_mark, link_name="federation:registry"),
 ]
 
 

@@ -28,6 +28,7 @@ class Right(StrEnum):
     ANOMALY_ALERTS_SEND = "anomaly_alerts_send"
     SYSTEMS_RECONCILE = "systems_reconcile"
     TURNOVER_COMPLETE = "turnover_complete"
+    SYSTEMS_QUARANTINE_EXPIRE = "systems_quarantine_expire"
 
 
 # What each system actor is called where people read it (audit log, handover records).
@@ -46,6 +47,7 @@ SYSTEM_ACTOR_LABELS = {
     "federation_job": _("Connected-systems delivery job"),
     "reconcile_job": _("Connected-systems reconciliation job"),
     "turnover_completion_job": _("Turnover completion job"),
+    "quarantine_job": _("Connected-systems quarantine job"),
     "anonymous": _("Not signed in"),
     "system": _("The portal"),
 }
@@ -69,6 +71,8 @@ SYSTEM_ACTOR_RIGHTS = {
     "reconcile_job": frozenset({Right.SYSTEMS_RECONCILE}),
     # Marks what the connected systems confirmed and completes the turnover requests they all confirmed.
     "turnover_completion_job": frozenset({Right.TURNOVER_COMPLETE}),
+    # Stops the deliveries of a SCIM target quarantined for four weeks (Entra's rule); nothing else.
+    "quarantine_job": frozenset({Right.SYSTEMS_QUARANTINE_EXPIRE}),
     # Delivers what a change of access owes the connected systems (federation.propagation): it records
     # events and sends, and decides nothing that needs a right.
     "federation_job": frozenset(),

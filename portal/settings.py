@@ -297,6 +297,7 @@ CELERY_BEAT_SCHEDULE = {
     "federation-deliver-due": {"task": "federation.deliver_due", "schedule": crontab()},
     # SCIM targets reconciled nightly (federation.reconcile): orphans, drift, missing accounts, kept.
     "federation-reconcile-all": {"task": "federation.reconcile_all", "schedule": crontab(hour=1, minute=40)},
+    "federation-quarantine-expire": {"task": "federation.quarantine_expire", "schedule": crontab(hour=1, minute=10)},
     "send-expiry-reminders": {"task": "notifications.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # Letter point 1: directives' reminders, overdue notices and escalations (letter.tasks), each once.
     "send-directive-reminders": {"task": "letter.send_directive_reminders", "schedule": crontab(hour=7, minute=5)},

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0017_it_admin_confirmation'),
+        ('accounts', '0018_turnover_completion'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.selectors import security_events_of_account
-from federation.selectors import account_sign_outs
+from federation.selectors import account_provisioning, account_sign_outs
 from policy.compliance import account_last_activity
 from policy.selectors import days_until_password_expiry, password_expires_at, second_factor_required
 from policy.services import password_change_force
@@ -82,6 +82,8 @@ def account_detail_view(request, pk):
         "expires_in_days": days_until_password_expiry(account),
         "handover_records": selectors.handover_records_for(account),
         "system_sign_outs": account_sign_outs(account),
+        "provisioning": account_provisioning(account),
+        "may_read_evidence": request.user.role in (Role.IT_ADMIN, Role.INSPECTOR),
         "events": security_events_of_account(account) if request.user.sees_everything else None,
         "reason_form": ReasonForm(),
         "second_factor_required": second_factor_required(account),

@@ -2,13 +2,15 @@
 with a SCIM target (quarantined) and a manual target, a reconciliation started from the system's page
 and turned into pushes, and a manual task refused with a bad evidence file then done with a PDF.
 Screenshots at desktop and 390-pixel widths go to artifacts/."""
+import time
+
 import pytest
 from playwright.sync_api import expect
 
 from accounts.choices import Role
 from accounts.services.lifecycle import account_create
 from federation.choices import DeliveryKind, DeliveryState, SystemKind
-from federation.models import ConnectedSystem, Delivery, ManualTask
+from federation.models import ConnectedSystem, Delivery, ManualTask, Reconciliation
 from federation.propagation import deliveries_send
 from federation.services import system_register_target
 from portal.actors import COMMAND_LINE
@@ -20,7 +22,8 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_it_center_reconciles_a_target_and_closes_a_manual_task(journey, units, it_admin, settings, tmp_path):
+def test_the_it_center_reconciles_a_target_and_closes_a_manual_task(journey, units, it_admin, settings, tmp_path,
+                                                                    celery_worker):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
     server = ScimServer().start()
     try:
@@ -46,6 +49,15 @@ def test_the_it_center_reconciles_a_target_and_closes_a_manual_task(journey, uni
         expect(page.locator("[data-testid=reconciliations]")).to_contain_text("Chưa đối soát lần nào.")
         with page.expect_navigation():
             page.click("[data-testid=reconcile]")
+        # The button queues federation.reconcile_system; the worker reads the target, the page lists the report.
+        expect(page.locator("body")).to_contain_text("Đã bắt đầu đối soát")
+        deadline = time.monotonic() + 60
+        while not Reconciliation.objects.filter(system=target).exists():
+            assert time.monotonic() < deadline, "the worker did not reconcile the target"
+            time.sleep(0.2)
+        page.reload()
+        with page.expect_navigation():
+            page.locator("[data-testid=reconciliations] a").first.click()
         expect(page.locator("h1")).to_contain_text("Đối soát lúc")
         expect(page.locator("[data-testid=finding]")).to_have_count(1)
         expect(page.locator("[data-testid=finding]")).to_contain_text("ghost.admin")
