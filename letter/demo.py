@@ -1,15 +1,14 @@
 """The demo's first directive is the letter itself (docs/mandate.md): published to every officer and
 leader of the province, so that a trial shows point 1 at work. Idempotent: made once."""
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.choices import Role
 from accounts.models import Unit
 from portal.actors import SEED_DEMO
+from portal.pdf import FONTS
 
 from .models import Directive
 from .services import directive_publish
@@ -30,7 +29,7 @@ LETTER_SUMMARY = (
     "quốc gia.\n"
     "5. Thanh tra Sở kiểm tra công tác quản trị, vận hành hệ thống và việc cài đặt phòng, chống mã độc; quản lý "
     "số lượt tra cứu thông tin công dân theo phút, ngày.")
-FONT = Path(settings.BASE_DIR) / "compliance" / "fonts" / "DejaVuSans.ttf"
+FONT = FONTS / "DejaVuSans.ttf"  # portal/pdf.py: the fonts every printed document embeds
 
 
 def letter_pdf() -> bytes:
