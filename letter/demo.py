@@ -29,7 +29,7 @@ LETTER_SUMMARY = (
     "quốc gia.\n"
     "5. Thanh tra Sở kiểm tra công tác quản trị, vận hành hệ thống và việc cài đặt phòng, chống mã độc; quản lý "
     "số lượt tra cứu thông tin công dân theo phút, ngày.")
-FONT = FONTS / "DejaVuSans.ttf"
+FONT = FONTS / "DejaVuSans.ttf"  # portal/pdf.py: the fonts every printed document embeds
 
 
 def letter_pdf() -> bytes:

@@ -17,7 +17,7 @@ from accounts.choices import Role, UnitKind
 
 from .factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
 from .hashers import hashers_for_tests
-from .helpers import login, redis_keys_delete, truncate_triggers_disable
+from .helpers import ScimServer, login, redis_keys_delete, truncate_triggers_disable
 
 
 def pytest_sessionstart(session):
@@ -164,6 +164,14 @@ def officer_long_khanh(units):
 @pytest.fixture
 def admin_client(client, it_admin):
     return login(client, it_admin)
+
+
+@pytest.fixture
+def scim_server():
+    """A real SCIM 2.0 server (scim2-server, in memory) on a port of localhost (tests/helpers.py)."""
+    server = ScimServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

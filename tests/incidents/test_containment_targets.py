@@ -19,13 +19,6 @@ from ..helpers import ScimServer
 
 
 @pytest.fixture
-def scim_server():
-    server = ScimServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def target(units, scim_server, officer_bien_hoa, leader_bien_hoa):
     """A SCIM target of Biên Hòa holding its two accounts (created there before each test)."""
     system = system_register_target(actor=COMMAND_LINE, name="Hệ thống Một cửa Biên Hòa", unit=units["bien_hoa"],
