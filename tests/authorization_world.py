@@ -46,6 +46,13 @@ class World:
         """The officer whom an object of that side is about (not one of the actors)."""
         return self.accounts["subject_in" if side == "in" else "subject_out"]
 
+    def outside_names(self):
+        """What only a page of the outside may show: its accounts' usernames, its units' names and the
+        names and numbers of the outside objects (the inside ones differ)."""
+        return {"username": ["cb.xuanan", "ld.xuanan"],
+                "unit": [self.units["xuan_an"].name, self.units["long_khanh"].name],
+                "object": ["MT-out", "Một cửa out", "Hệ thống thủ công out", "573/TCT", "1/UBND-out"]}
+
     def leader(self, side):
         return self.accounts["leader_ward" if side == "in" else "leader_out"]
 
