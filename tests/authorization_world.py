@@ -192,7 +192,8 @@ def _anomaly_flag(world, side):
 
     record, account = world.value("lookup", side), world.subject(side)
     return AnomalyFlag.objects.create(lookup_id=record.pk, decided_at=record.decided_at, kind="outside_office_hours",
-                                      officer=account, officer_username=account.username)
+                                      officer=account, officer_username=account.username,
+                                      unit_id_then=account.unit_id)
 
 
 def _quota_override(world, side):
