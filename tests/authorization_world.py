@@ -17,9 +17,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from accounts.choices import Role, UnitKind
+from accounts.choices import Role
 
-from .factories import UnitFactory, UserFactory
+from .factories import UserFactory, dong_nai_units
 from .helpers import login, pdf_bytes
 
 ACTORS = ("it_admin", "inspector", "leader_district", "leader_ward", "officer", "anonymous", "disabled", "contained")
@@ -61,28 +61,12 @@ def _pdf(name="van-ban.pdf"):
     return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
 
 
-def _units():
-    province = UnitFactory(code="000.00.00.H19", name="UBND tỉnh Đồng Nai", kind=UnitKind.PROVINCE)
-    department = UnitFactory(code="000.00.11.H19", name="Sở Thông tin và Truyền thông", kind=UnitKind.DEPARTMENT,
-                             parent=province)
-    it_center = UnitFactory(code="000.01.11.H19", name="Trung tâm CNTT và Truyền thông", kind=UnitKind.IT_CENTER,
-                            parent=department)
-    inspectorate = UnitFactory(code="000.02.11.H19", name="Thanh tra Sở", kind=UnitKind.DEPARTMENT, parent=department)
-    bien_hoa = UnitFactory(code="000.00.31.H19", name="UBND thành phố Biên Hòa", kind=UnitKind.CITY, parent=province)
-    tan_phong = UnitFactory(code="000.01.31.H19", name="UBND phường Tân Phong", kind=UnitKind.WARD, parent=bien_hoa)
-    long_khanh = UnitFactory(code="000.00.32.H19", name="UBND thành phố Long Khánh", kind=UnitKind.CITY,
-                             parent=province)
-    xuan_an = UnitFactory(code="000.01.32.H19", name="UBND phường Xuân An", kind=UnitKind.WARD, parent=long_khanh)
-    return {"province": province, "department": department, "it_center": it_center, "inspectorate": inspectorate,
-            "bien_hoa": bien_hoa, "tan_phong": tan_phong, "long_khanh": long_khanh, "xuan_an": xuan_an}
-
-
 def world_build() -> World:
     """The units, the accounts, the signed-in clients and every object of KINDS, on both sides."""
     from accounts.services import account_disable
     from incidents.services.containment import account_contain
 
-    units = _units()
+    units = dong_nai_units()
     tan_phong, xuan_an = units["tan_phong"], units["xuan_an"]
     accounts = {
         "it_admin": UserFactory(username="qt.admin", role=Role.IT_ADMIN, unit=units["it_center"]),
