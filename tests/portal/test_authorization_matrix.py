@@ -76,3 +76,20 @@ def test_no_page_shows_a_scoped_reader_what_lies_outside_its_subtree(authorizati
                     continue
                 shown += [f"{table_row.name} to {actor}: {name}" for name in names if name in text]
     assert shown == []
+
+
+def test_the_fingerprint_sees_a_changed_row_and_a_request_leaves_no_trace(authorization_world, db):
+    """The checks above can fail: a row changed is seen, and a request (here one that acts: the IT
+    Center disabling an account) is rolled back with the client's session kept."""
+    world = authorization_world
+    subject = world.subject("in")
+    before = fingerprint()
+    type(subject).objects.filter(pk=subject.pk).update(can_lookup=False)
+    assert [name for name in before if before[name] != fingerprint()[name]] == ["accounts_user"]
+    type(subject).objects.filter(pk=subject.pk).update(can_lookup=True)
+    assert fingerprint() == before
+    disable = ROWS["accounts:disable"]
+    token, changed, error = answer(world, disable, "it_admin", "in", "POST", before=before)
+    assert (token, changed, error) == ("302", [], "")  # acted (an allowed answer is not compared)…
+    assert fingerprint() == before                       # …and was rolled back
+    assert answer(world, ROWS["home"], "it_admin", "in", "GET") == ("200", [], "")

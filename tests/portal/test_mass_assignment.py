@@ -165,3 +165,23 @@ def test_extra_fields_change_nothing(authorization_world, db):
     # The walk is not empty: the pages that edit an object, and the forms that make one, were submitted.
     assert {"accounts:edit", "accounts:create", "accounts:unit_rename", "policy:edit", "incidents:edit",
             "incidents:report", "letter:endpoint_edit", "compliance:thresholds"} <= tried, sorted(tried)
+
+
+def test_the_form_reader_sends_what_a_browser_sends():
+    html = """<form action="/i18n/setlang/" method="post"><input name="language" value="en"></form>
+    <form method="post"><input name="full_name" value="Lê Văn A"><input type="checkbox" name="can_lookup" checked>
+    <input type="checkbox" name="is_leader"><select name="role"><option value="officer">x</option>
+    <option value="unit_leader" selected>y</option></select><textarea name="note">Ghi chú</textarea>
+    <input type="file" name="letter"><button name="action" value="save">Lưu</button>
+    <button name="action" value="delete">Xóa</button></form>"""
+    assert page_form(html, "/admin/accounts/1/edit/") == {
+        "full_name": "Lê Văn A", "can_lookup": "on", "role": "unit_leader", "note": "Ghi chú", "action": "save"}
+
+
+def test_the_state_of_the_world_sees_a_field_a_form_does_not_declare(authorization_world, db):
+    world = authorization_world
+    before = state_of_the_world()
+    subject = world.subject("in")
+    type(subject).objects.filter(pk=subject.pk).update(role="unit_leader")
+    after = state_of_the_world(before)
+    assert sorted(table for table in before if before[table] != after[table]) == ["accounts_user"]
