@@ -51,7 +51,7 @@ class World:
         names and numbers of the outside objects (the inside ones differ)."""
         return {"username": ["cb.xuanan", "ld.xuanan"],
                 "unit": [self.units["xuan_an"].name, self.units["long_khanh"].name],
-                "object": ["MT-out", "Một cửa out", "Hệ thống thủ công out", "573/TCT", "1/UBND-out"]}
+                "object": ["MT-out", "Một cửa out", "Hệ thống thủ công out", "573/TCT", "1/UBND-out", "2/UBND-out"]}
 
     def leader(self, side):
         return self.accounts["leader_ward" if side == "in" else "leader_out"]
@@ -125,6 +125,18 @@ def _turnover(world, side):
         attachment_size=stored.size)
     TurnoverLine.objects.create(request=request, action=TurnoverAction.DISABLE, account=world.subject(side))
     return request
+
+
+def _executed_turnover(world, side):
+    """A request already executed (its printable record exists only then)."""
+    from accounts.choices import TurnoverState
+    from accounts.models import TurnoverRequest
+
+    unit, today = world.unit(side), timezone.localdate()
+    return TurnoverRequest.objects.create(
+        unit=unit, unit_code=unit.code, unit_name=unit.name, letter_number=f"2/UBND-{side}", letter_date=today,
+        issuing_unit_name=unit.name, signer_name="Nguyễn Văn An", signer_position="Chủ tịch", effective_date=today,
+        created_by=world.leader(side), state=TurnoverState.EXECUTED, executed_at=timezone.now())
 
 
 def _turnover_line(world, side):
@@ -207,7 +219,9 @@ def _monthly_report(world, side):
 def _export_job(world, side):
     from compliance.models import ExportJob
 
-    return ExportJob.objects.create(requested_by=world.leader(side), list_name="accounts", file_format="csv")
+    return ExportJob.objects.create(requested_by=world.leader(side), list_name="accounts", file_format="csv",
+                                    state=ExportJob.State.DONE, rows_total=1, rows_done=1, content=b"username\n",
+                                    file_name="tai-khoan.csv", finished_at=timezone.now())
 
 
 def _directive(world, side):
@@ -324,6 +338,7 @@ KINDS = {
     "handover": _handover,
     "turnover": _turnover,
     "turnover_line": _turnover_line,
+    "executed_turnover": _executed_turnover,
     "holiday": _holiday,
     "roster_import": _roster_import,
     "campaign": _campaign,
