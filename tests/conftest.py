@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from accounts.choices import Role, UnitKind
+from accounts.choices import Role
 
-from .factories import DEFAULT_PASSWORD, UnitFactory, UserFactory
+from .factories import DEFAULT_PASSWORD, UserFactory, dong_nai_units
 from .hashers import hashers_for_tests
 from .helpers import ScimServer, login, redis_keys_delete, truncate_triggers_disable
 
@@ -118,20 +118,7 @@ def password():
 
 @pytest.fixture
 def units(db):
-    province = UnitFactory(code="000.00.00.H19", name="UBND tỉnh Đồng Nai", kind=UnitKind.PROVINCE)
-    department = UnitFactory(code="000.00.11.H19", name="Sở Thông tin và Truyền thông", kind=UnitKind.DEPARTMENT,
-                             parent=province)
-    it_center = UnitFactory(code="000.01.11.H19", name="Trung tâm Công nghệ thông tin và Truyền thông",
-                            kind=UnitKind.IT_CENTER, parent=department)
-    inspectorate = UnitFactory(code="000.02.11.H19", name="Thanh tra Sở Thông tin và Truyền thông",
-                               kind=UnitKind.DEPARTMENT, parent=department)
-    bien_hoa = UnitFactory(code="000.00.31.H19", name="UBND thành phố Biên Hòa", kind=UnitKind.CITY, parent=province)
-    tan_phong = UnitFactory(code="000.01.31.H19", name="UBND phường Tân Phong", kind=UnitKind.WARD, parent=bien_hoa)
-    long_khanh = UnitFactory(code="000.00.32.H19", name="UBND thành phố Long Khánh", kind=UnitKind.CITY,
-                             parent=province)
-    xuan_an = UnitFactory(code="000.01.32.H19", name="UBND phường Xuân An", kind=UnitKind.WARD, parent=long_khanh)
-    return {"province": province, "department": department, "it_center": it_center, "inspectorate": inspectorate,
-            "bien_hoa": bien_hoa, "tan_phong": tan_phong, "long_khanh": long_khanh, "xuan_an": xuan_an}
+    return dong_nai_units()
 
 
 @pytest.fixture

@@ -37,3 +37,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     password_changed_at = factory.LazyFunction(timezone.now)
     # Hashed for each account (its own salt) with the test run's cheap Argon2 (tests/hashers.py).
     password = factory.django.Password(DEFAULT_PASSWORD)
+
+
+def dong_nai_units() -> dict:
+    """A small Đồng Nai tree: the province, the department and its IT Center and inspectorate, and two
+    cities (Biên Hòa, Long Khánh) with a ward each (Tân Phong, Xuân An)."""
+    province = UnitFactory(code="000.00.00.H19", name="UBND tỉnh Đồng Nai", kind=UnitKind.PROVINCE)
+    department = UnitFactory(code="000.00.11.H19", name="Sở Thông tin và Truyền thông", kind=UnitKind.DEPARTMENT,
+                             parent=province)
+    it_center = UnitFactory(code="000.01.11.H19", name="Trung tâm Công nghệ thông tin và Truyền thông",
+                            kind=UnitKind.IT_CENTER, parent=department)
+    inspectorate = UnitFactory(code="000.02.11.H19", name="Thanh tra Sở Thông tin và Truyền thông",
+                               kind=UnitKind.DEPARTMENT, parent=department)
+    bien_hoa = UnitFactory(code="000.00.31.H19", name="UBND thành phố Biên Hòa", kind=UnitKind.CITY, parent=province)
+    tan_phong = UnitFactory(code="000.01.31.H19", name="UBND phường Tân Phong", kind=UnitKind.WARD, parent=bien_hoa)
+    long_khanh = UnitFactory(code="000.00.32.H19", name="UBND thành phố Long Khánh", kind=UnitKind.CITY,
+                             parent=province)
+    xuan_an = UnitFactory(code="000.01.32.H19", name="UBND phường Xuân An", kind=UnitKind.WARD, parent=long_khanh)
+    return {"province": province, "department": department, "it_center": it_center, "inspectorate": inspectorate,
+            "bien_hoa": bien_hoa, "tan_phong": tan_phong, "long_khanh": long_khanh, "xuan_an": xuan_an}
