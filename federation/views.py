@@ -276,6 +276,7 @@ def manual_task_done_view(request, pk):
 
 
 @require_roles(*READERS)
+@require_http_methods(["GET", "HEAD"])  # a download, recorded in the security log: never by POST
 def manual_task_evidence_view(request, pk):
     """The evidence a task was closed with: a download for the IT Center and inspectors, recorded in the
     security log; 404 for a task without evidence or whose file is gone."""

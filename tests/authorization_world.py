@@ -326,6 +326,30 @@ def _manual_task(world, side):
                                      action="deactivate", created_at=now, due_at=now + timedelta(days=1))
 
 
+def _scim_system(world, side):
+    from federation.services import system_register_target
+
+    # A target nobody listens on (port 9): the pushes its registration queues fail and are retried.
+    return system_register_target(actor=world.accounts["it_admin"], name=f"Hệ thống SCIM {side}",
+                                  unit=world.unit(side), kind="scim", scim_url=f"https://127.0.0.1:9/{side}/scim/v2",
+                                  scim_token="t" * 32, role_mapping={"officer": "Cán bộ"})
+
+
+def _evidenced_manual_task(world, side):
+    """A manual task closed with a screenshot as its evidence (the file the evidence download serves)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from federation.models import ManualTask
+    from federation.services import manual_task_complete
+
+    now = timezone.now()
+    task = ManualTask.objects.create(system=world.value("manual_system", side), account=world.subject(side),
+                                     action="reactivate", created_at=now, due_at=now + timedelta(days=1))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    return manual_task_complete(actor=world.accounts["it_admin"], task=task, note="Đã làm trên hệ thống",
+                                evidence=SimpleUploadedFile("man-hinh.png", png))
+
+
 def _reconciliation(world, side):
     from federation.models import Reconciliation
 
@@ -364,4 +388,6 @@ KINDS = {
     "manual_system": _manual_system,
     "manual_task": _manual_task,
     "reconciliation": _reconciliation,
+    "scim_system": _scim_system,
+    "evidenced_manual_task": _evidenced_manual_task,
 }
