@@ -18,7 +18,9 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.db.models import Count, F
 from django.utils import timezone
 
 from audit.choices import EventKind
@@ -36,7 +38,8 @@ class KillCase:
     lock: str  # a table the task writes in the middle of its work
     check: Callable[[dict], None]  # raises AssertionError until the job is done, once
     args: Callable[[dict], tuple] = lambda state: ()
-    resume: Callable[[dict, Worker], None] | None = None  # after the kill, for a job that holds a lease
+    resume: Callable[[dict, Worker, int], None] | None = None  # after the kill, for a job that holds a lease
+    lock_mode: str = "SHARE"  # SHARE holds a task at its first write; ACCESS EXCLUSIVE at its first read
     fixtures: tuple[str, ...] = field(default=("units",))
 
 
@@ -109,6 +112,262 @@ def _digest_setup(fx):
     return _recipients([fx["leader_bien_hoa"]], fx["smtp_server"])
 
 
+def _sessions_setup(fx):
+    from django.test import Client
+
+    from accounts.models import AccountSession
+    from tests.helpers import login
+
+    officer = fx["officer_bien_hoa"]
+    login(Client(), officer)
+    AccountSession.objects.filter(account_id=officer.pk).update(last_seen_at=timezone.now() - timedelta(hours=2))
+    return {"officer": officer}
+
+
+def _sessions_check(state):
+    from accounts.models import AccountSession
+
+    assert not AccountSession.objects.filter(account_id=state["officer"].pk).exists()
+    _one(SecurityEvent.objects.filter(kind=EventKind.LOGOUT, target=state["officer"]), "sign-out events")
+
+
+def _leased_job_resume(sweep_name):
+    """After the kill the claim holds until its lease runs out (a redelivery finds it claimed and does
+    nothing); then the minutely sweep hands it to a live worker (tests/portal/test_job_leases.py)."""
+    def resume(state, worker, before):
+        from portal.leases import JOB_LEASE
+
+        job = state["job"]
+        worker.wait_done(app.tasks[state["task"]], before + 2)
+        type(job).objects.filter(pk=job.pk).update(claimed_at=F("claimed_at") - JOB_LEASE - timedelta(seconds=1))
+        worker.send(app.tasks[sweep_name])
+    return resume
+
+
+def _export_setup(fx):
+    from compliance.models import ExportJob
+
+    for number in range(3):
+        UserFactory(unit=fx["units"]["tan_phong"], username=f"cb.xuat{number}")
+    job = ExportJob.objects.create(requested_by=fx["leader_bien_hoa"], list_name="accounts", file_format="csv",
+                                   rows_total=4)
+    return {"job": job, "task": "compliance.export_run"}
+
+
+def _stale_export_setup(fx):
+    """An export a dead worker claimed, its lease run out: the sweep's work."""
+    from compliance.models import ExportJob
+    from portal.leases import JOB_LEASE
+
+    state = _export_setup(fx)
+    ExportJob.objects.filter(pk=state["job"].pk).update(
+        state=ExportJob.State.RUNNING, attempts=1, claimed_at=timezone.now() - JOB_LEASE - timedelta(minutes=1))
+    return state
+
+
+def _export_check(state):
+    from compliance.models import ExportJob
+
+    job = ExportJob.objects.get(pk=state["job"].pk)
+    assert (job.state, job.rows_done, job.claim) == (ExportJob.State.DONE, 4, None)
+    usernames = [line.split(",")[0] for line in bytes(job.content).decode("utf-8-sig").splitlines()[1:]]
+    assert sorted(usernames) == ["cb.xuat0", "cb.xuat1", "cb.xuat2", "ld.bienhoa"]
+
+
+ROSTER_ROWS = 200
+
+
+def _roster_setup(fx):
+    import hashlib
+    from pathlib import Path
+
+    from accounts.models import RosterImport
+
+    data = ("Họ và tên,Mã đơn vị,Chức vụ,Trạng thái,Email\n" + "".join(
+        f"Cán bộ số {n},000.01.31.H19,Chuyên viên,Đang công tác,cb{n}@dongnai.gov.vn\n" for n in range(ROSTER_ROWS))
+            ).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    stored = Path(fx["prefork_worker"].private_media_root) / "roster" / f"{digest}.csv"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(data)
+    job = RosterImport.objects.create(uploaded_by=fx["leader_bien_hoa"], file_name="ds.csv", sha256=digest)
+    return {"job": job, "task": "accounts.reconcile_roster"}
+
+
+def _stale_roster_setup(fx):
+    from accounts.models import RosterImport
+    from portal.leases import JOB_LEASE
+
+    state = _roster_setup(fx)
+    RosterImport.objects.filter(pk=state["job"].pk).update(
+        state=RosterImport.State.RUNNING, attempts=1, claimed_at=timezone.now() - JOB_LEASE - timedelta(minutes=1))
+    return state
+
+
+def _roster_check(state):
+    from accounts.models import RosterImport
+
+    job = RosterImport.objects.get(pk=state["job"].pk)
+    assert (job.state, job.rows_done) == (RosterImport.State.DONE, ROSTER_ROWS)
+    assert len(job.result["without_account"]) == ROSTER_ROWS
+
+
+# ----- audit, lookups, compliance --------------------------------------------------------------------------
+
+def _events_setup(fx):
+    from tests.audit.seal_helpers import security_events
+
+    security_events(3)
+    return {}
+
+
+def _sealed_once(state):
+    from django.db.models import Sum
+
+    from audit.models import Seal
+
+    sealed = Seal.objects.filter(table_name="audit_securityevent").aggregate(rows=Sum("row_count"))["rows"]
+    assert sealed == SecurityEvent.objects.count(), f"{sealed} sealed of {SecurityEvent.objects.count()}"
+
+
+def _sealed_setup(fx):
+    """Sealed here, with the heads kept in the worker's file (audit/heads.py), which its verification reads."""
+    from pathlib import Path
+
+    from django.test import override_settings
+
+    from audit.sealing import seals_run
+
+    _events_setup(fx)
+    heads = Path(fx["prefork_worker"].heads_file)
+    heads.unlink(missing_ok=True)
+    with override_settings(AUDIT_HEADS_FILE=str(heads)):
+        seals_run()
+    return {}
+
+
+def _verified_once(state):
+    from audit.models import SealVerification
+
+    _one(SealVerification.objects.all(), "verifications")
+    assert SealVerification.objects.get().ok
+
+
+def _partition_setup(fx):
+    from audit.partitions import months_before, partition_name
+
+    month = months_before(timezone.localdate().replace(day=1), -settings.AUDIT_PARTITIONS_AHEAD)
+    name = partition_name("lookups_lookuprecord", month)
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return {"name": name}
+
+
+def _partition_check(state):
+    from audit.partitions import partitions_of
+
+    assert state["name"] in [partition.name for partition in partitions_of("lookups_lookuprecord")]
+
+
+def _quota_counters_setup(fx):
+    from lookups.models import QuotaCounter
+
+    old = timezone.now() - timedelta(days=5)
+    for number in range(3):
+        QuotaCounter.objects.create(unit_id=fx["units"]["tan_phong"].pk, key=f"officer:{number}:day",
+                                    window_start=old - timedelta(days=1), window_end=old)
+    QuotaCounter.objects.create(unit_id=fx["units"]["tan_phong"].pk, key="officer:99:minute",
+                                window_start=timezone.now(), window_end=timezone.now() + timedelta(minutes=1))
+    return {}
+
+
+def _quota_counters_check(state):
+    from lookups.models import QuotaCounter
+
+    assert list(QuotaCounter.objects.values_list("key", flat=True)) == ["officer:99:minute"]
+
+
+def _anomaly_setup(fx):
+    from lookups.anomalies import anomaly_flags_write
+    from lookups.choices import Decision
+    from lookups.models import AnomalyFlag, LookupRecord
+    from lookups.services import citizen_id_hash
+    from lookups.validation import citizen_id_masked
+
+    officer = fx["officer_bien_hoa"]
+    sunday_night = timezone.make_aware(timezone.datetime(2026, 11, 29, 23, 30))
+    for number in range(3):
+        citizen = f"0750950{number:05d}"
+        record = LookupRecord.objects.create(
+            decided_at=sunday_night + timedelta(minutes=number), officer=officer, officer_username=officer.username,
+            unit_id_then=officer.unit_id, unit_code_then=officer.unit.code, dossier_code="000.00.31.H19-261127-0032",
+            purpose="Thử", decision=Decision.ALLOW, citizen_id_hash=citizen_id_hash(citizen),
+            citizen_id_masked=citizen_id_masked(citizen))
+        anomaly_flags_write(record=record, officer=officer, quota=None)
+    assert AnomalyFlag.objects.count() >= 3
+    return {"flags": AnomalyFlag.objects.count()}
+
+
+def _anomaly_check(state):
+    flagged = SecurityEvent.objects.filter(kind=EventKind.LOOKUP_ANOMALY_FLAGGED).count()
+    assert flagged == state["flags"], f"{flagged} events for {state['flags']} flags"
+
+
+def _snapshot_check(state):
+    from accounts.models import Unit
+    from compliance.models import UnitSnapshot
+
+    rows = UnitSnapshot.objects.values("unit").annotate(n=Count("pk"))
+    assert sorted(row["n"] for row in rows) == [1] * Unit.objects.count()
+
+
+def _last_month_setup(fx):
+    from compliance.services import snapshot_take
+    from portal.actors import SystemActor
+    from tests.compliance.test_reports import last_month_noon
+
+    snapshot_take(actor=SystemActor("compliance_job"), now=last_month_noon())
+    return {}
+
+
+def _reports_check(state):
+    from accounts.models import Unit
+    from compliance.models import MonthlyReport
+
+    rows = MonthlyReport.objects.values("unit").annotate(n=Count("pk"))
+    assert sorted(row["n"] for row in rows) == [1] * Unit.objects.count()
+
+
+# ----- federation ----------------------------------------------------------------------------------------
+
+def _deliveries_setup(fx):
+    """Logout deliveries to two systems' back-channel endpoints (a real HTTP receiver), not yet handed to
+    any job: the job under test sends them."""
+    from federation.choices import DeliveryKind
+    from federation.models import Delivery
+    from tests.helpers import LogoutReceiver, oidc_system_register
+
+    receiver = LogoutReceiver().start()
+    fx["request"].addfinalizer(receiver.stop)
+    officer = fx["officer_bien_hoa"]
+    now = timezone.now()
+    ids = []
+    for name in ("Một cửa", "Hộ tịch"):
+        system, _secret = oidc_system_register(fx["units"]["province"], name=name, backchannel_logout_uri=receiver.url,
+                                               redirect_uri=f"https://{abs(hash(name))}.example.vn/cb")
+        ids.append(Delivery.objects.create(system=system, account=officer, kind=DeliveryKind.BACKCHANNEL_LOGOUT,
+                                           reason="account_disabled", payload={}, created_at=now, next_at=now).pk)
+    return {"ids": ids, "receiver": receiver}
+
+
+def _delivered_once(state):
+    from federation.choices import DeliveryState
+    from federation.models import Delivery
+
+    assert len(state["receiver"].tokens) == 2, f"{len(state['receiver'].tokens)} logout tokens, not 2"
+    assert Delivery.objects.filter(pk__in=state["ids"], state=DeliveryState.DELIVERED).count() == 2
+
+
 KILL_TESTS: dict[str, KillCase] = {
     "accounts.disable_dormant_accounts": KillCase(_dormant_setup, "audit_securityevent", _dormant_check),
     "notifications.send_reminders": KillCase(_reminders_setup, "notifications_notice", _once_each,
@@ -123,6 +382,34 @@ KILL_TESTS: dict[str, KillCase] = {
                                           fixtures=("units", "it_admin", "smtp_server")),
     "notifications.send_digests": KillCase(_digest_setup, "notifications_notice", _once_each,
                                            fixtures=("units", "leader_bien_hoa", "smtp_server")),
+    "accounts.sessions_expired_end": KillCase(_sessions_setup, "audit_securityevent", _sessions_check,
+                                              fixtures=("officer_bien_hoa",)),
+    "compliance.export_run": KillCase(_export_setup, "accounts_user", _export_check, lock_mode="ACCESS EXCLUSIVE",
+                                      args=lambda state: (state["job"].pk,),
+                                      resume=_leased_job_resume("compliance.exports_resume"),
+                                      fixtures=("units", "leader_bien_hoa")),
+    "compliance.exports_resume": KillCase(_stale_export_setup, "compliance_exportjob", _export_check,
+                                          lock_mode="ACCESS EXCLUSIVE", fixtures=("units", "leader_bien_hoa")),
+    "accounts.reconcile_roster": KillCase(_roster_setup, "accounts_user", _roster_check, lock_mode="ACCESS EXCLUSIVE",
+                                          args=lambda state: (state["job"].pk,),
+                                          resume=_leased_job_resume("accounts.roster_imports_resume"),
+                                          fixtures=("units", "leader_bien_hoa", "prefork_worker")),
+    "accounts.roster_imports_resume": KillCase(_stale_roster_setup, "accounts_rosterimport", _roster_check,
+                                               lock_mode="ACCESS EXCLUSIVE",
+                                               fixtures=("units", "leader_bien_hoa", "prefork_worker")),
+    "audit.seal": KillCase(_events_setup, "audit_seal", _sealed_once),
+    "audit.verify": KillCase(_sealed_setup, "audit_sealverification", _verified_once,
+                             fixtures=("units", "prefork_worker")),
+    "audit.partitions_ahead": KillCase(_partition_setup, "lookups_lookuprecord", _partition_check),
+    "lookups.prune_quota_counters": KillCase(_quota_counters_setup, "lookups_quotacounter", _quota_counters_check),
+    "lookups.process_anomaly_flags": KillCase(_anomaly_setup, "audit_securityevent", _anomaly_check,
+                                              fixtures=("units", "officer_bien_hoa")),
+    "compliance.snapshot_daily": KillCase(lambda fx: {}, "compliance_unitsnapshot", _snapshot_check),
+    "compliance.monthly_reports": KillCase(_last_month_setup, "compliance_monthlyreport", _reports_check),
+    "federation.deliver": KillCase(_deliveries_setup, "federation_delivery", _delivered_once,
+                                   args=lambda state: (state["ids"],), fixtures=("units", "officer_bien_hoa", "request")),
+    "federation.deliver_due": KillCase(_deliveries_setup, "federation_delivery", _delivered_once,
+                                       fixtures=("units", "officer_bien_hoa", "request")),
 }
 
 
@@ -189,7 +476,7 @@ def test_a_worker_killed_mid_task_does_the_job_once(name, request, prefork_worke
     holder = _holder()
     try:
         with holder.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {case.lock} IN SHARE MODE")
+            cursor.execute(f"LOCK TABLE {case.lock} IN {case.lock_mode} MODE")
         [pool_process] = prefork_worker.pool_pids()
         prefork_worker.send(task, *case.args(state))
         _until(lambda: _waiting_on(holder, case.lock), f"{name} to reach {case.lock}")
@@ -202,7 +489,7 @@ def test_a_worker_killed_mid_task_does_the_job_once(name, request, prefork_worke
         holder.rollback()
         holder.close()
     if case.resume is not None:
-        case.resume(state, prefork_worker)
+        case.resume(state, prefork_worker, before)
     else:
         prefork_worker.wait_done(task, before + 2)  # the killed run, then the one Celery handed back
     _until(_check_passes(case.check, state), f"{name} to finish")
