@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import Count, F
 from django.utils import timezone
 
+from accounts.choices import Role
 from audit.choices import EventKind
 from audit.models import SecurityEvent
 from notifications.models import Notice
@@ -65,9 +66,15 @@ def _dormant_check(state):
 
 # ----- notifications -----------------------------------------------------------------------------------
 
-def _recipients(people, smtp):
-    return {"officers": people, "smtp": smtp, "before": {person.email: len(smtp.received_by(person.email))
-                                                          for person in people}}
+def _recipients(people, smtp, kind=None):
+    """The people who must get one notice (of `kind`) and one e-mail each; what they had before."""
+    return {"officers": people, "smtp": smtp, "kind": kind,
+            "before": {person.email: len(smtp.received_by(person.email)) for person in people},
+            "notices_before": {person.pk: _notices_of(person, kind).count() for person in people}}
+
+
+def _notices_of(person, kind):
+    return Notice.objects.filter(recipient=person, **({"kind": kind} if kind else {}))
 
 
 def _reminders_setup(fx):
@@ -76,12 +83,12 @@ def _reminders_setup(fx):
     return _recipients(officers, fx["smtp_server"])
 
 
-def _once_each(state, kind=None):
+def _once_each(state):
     """One notice per recipient, and one e-mail each (the delivery job after the killed one's redelivery)."""
     smtp = state["smtp"]
     for person in state["officers"]:
-        notices = Notice.objects.filter(recipient=person, **({"kind": kind} if kind else {}))
-        _one(notices, f"notices of {person.username}")
+        made = _notices_of(person, state["kind"]).count() - state["notices_before"][person.pk]
+        assert made == 1, f"{made} notices for {person.username}"
         # The SMTP sink lives for the whole run: count what came since the setup.
         received = len(smtp.received_by(person.email)) - state["before"][person.email]
         assert received == 1, f"{person.username}: {received} e-mails"
@@ -368,6 +375,102 @@ def _delivered_once(state):
     assert Delivery.objects.filter(pk__in=state["ids"], state=DeliveryState.DELIVERED).count() == 2
 
 
+def _turnover_setup(fx):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.attachments import attachment_store
+    from accounts.choices import DepartureReason, TurnoverAction
+    from accounts.models import TurnoverRequest
+    from accounts.services import turnover
+    from tests.helpers import pdf_bytes
+
+    fx["settings"].PRIVATE_MEDIA_ROOT = fx["tmp_path"]
+    leader, officer, unit = fx["leader_bien_hoa"], fx["officer_bien_hoa"], fx["units"]["bien_hoa"]
+    letter = attachment_store(SimpleUploadedFile("cv-125.pdf", pdf_bytes(), content_type="application/pdf"))
+    request = turnover.turnover_request_create(
+        actor=leader, unit=unit, letter_number="125/UBND-VP", letter_date=timezone.localdate() - timedelta(days=1),
+        effective_date=timezone.localdate() + timedelta(days=7), issuing_unit_name=unit.name, signer_name="Trần Văn Bình",
+        signer_position="Chủ tịch", attachment=letter,
+        lines=[{"action": TurnoverAction.DISABLE, "account": officer, "departure_reason": DepartureReason.LEFT}])
+    turnover.turnover_request_submit(actor=leader, request=request)
+    turnover.turnover_request_accept(actor=fx["it_admin"], request=request)
+    TurnoverRequest.objects.filter(pk=request.pk).update(effective_date=timezone.localdate())  # its day has come
+    fx["prefork_worker"].wait_idle()
+    return {"officer": officer, "request": request}
+
+
+def _turnover_check(state):
+    from accounts.choices import TurnoverState
+    from accounts.models import TurnoverRequest
+
+    assert TurnoverRequest.objects.get(pk=state["request"].pk).state == TurnoverState.EXECUTED
+    _one(SecurityEvent.objects.filter(kind=EventKind.TURNOVER_EXECUTED), "execution events")
+    _one(SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_DISABLED, target=state["officer"]), "disabling events")
+
+
+def _recertification_check(state):
+    from accounts.models import RecertificationCampaign
+
+    _one(RecertificationCampaign.objects.all(), "campaigns")
+
+
+def _directive_setup(fx):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from letter.services import directive_publish
+    from notifications.choices import NoticeKind
+    from tests.helpers import pdf_bytes
+
+    today = timezone.localdate()
+    fx["settings"].PRIVATE_MEDIA_ROOT = fx["tmp_path"]
+    directive_publish(
+        actor=fx["it_admin"], number="5722/TCTTKĐA", issued_on=today - timedelta(days=3),
+        issuer="Tổ công tác triển khai Đề án 06", signer="Tổ trưởng", title="Quy định kết nối CSDLQG về dân cư",
+        summary="Đọc và tuân thủ quy định kết nối, chia sẻ, khai thác CSDLQG về dân cư.",
+        audience_units=[fx["units"]["bien_hoa"]], audience_roles=[Role.OFFICER, Role.UNIT_LEADER],
+        due_date=today + timedelta(days=7),
+        attachment=SimpleUploadedFile("chi-thi.pdf", pdf_bytes(), content_type="application/pdf"))
+    fx["prefork_worker"].wait_idle()  # the e-mails of the publication itself
+    return _recipients([fx["officer_bien_hoa"], fx["leader_bien_hoa"]], fx["smtp_server"], kind=NoticeKind.DIRECTIVE)
+
+
+def _incident_setup(fx):
+    from incidents.choices import IncidentCategory
+    from incidents.services.records import incident_report
+    from tests.incidents.helpers import deadline_rules_seeded
+
+    deadline_rules_seeded()
+    # Discovered 49 hours ago: the 72-hour notification of a personal-data breach is due in 23 hours,
+    # inside its 24-hour reminder; the other deadlines are not near yet.
+    incident_report(actor=fx["officer_bien_hoa"], title="Lộ danh sách công dân",
+                    category=IncidentCategory.PERSONAL_DATA_BREACH, discovered_at=timezone.now() - timedelta(hours=49))
+    fx["prefork_worker"].wait_idle()
+    state = _recipients([fx["it_admin"]], fx["smtp_server"])
+    return state
+
+
+def _scim_setup(fx):
+    from federation.choices import SystemKind
+    from federation.services import system_register_target
+    from portal.actors import COMMAND_LINE
+    from tests.helpers import ScimServer
+
+    server = ScimServer().start()
+    fx["request"].addfinalizer(server.stop)
+    system = system_register_target(actor=COMMAND_LINE, name="Hộ tịch Biên Hòa", unit=fx["units"]["bien_hoa"],
+                                    kind=SystemKind.SCIM, scim_url=server.url, scim_token=ScimServer.TOKEN,
+                                    role_mapping={"officer": "staff"})
+    fx["prefork_worker"].wait_idle()
+    return {"system": system}
+
+
+def _reconciled_once(state):
+    from federation.models import Reconciliation
+
+    _one(Reconciliation.objects.filter(system=state["system"]), "reconciliations")
+    assert Reconciliation.objects.get(system=state["system"]).finished_at is not None
+
+
 KILL_TESTS: dict[str, KillCase] = {
     "accounts.disable_dormant_accounts": KillCase(_dormant_setup, "audit_securityevent", _dormant_check),
     "notifications.send_reminders": KillCase(_reminders_setup, "notifications_notice", _once_each,
@@ -410,6 +513,20 @@ KILL_TESTS: dict[str, KillCase] = {
                                    args=lambda state: (state["ids"],), fixtures=("units", "officer_bien_hoa", "request")),
     "federation.deliver_due": KillCase(_deliveries_setup, "federation_delivery", _delivered_once,
                                        fixtures=("units", "officer_bien_hoa", "request")),
+    "accounts.execute_due_turnover_requests": KillCase(
+        _turnover_setup, "audit_securityevent", _turnover_check,
+        fixtures=("units", "it_admin", "leader_bien_hoa", "officer_bien_hoa", "settings", "tmp_path", "prefork_worker")),
+    "accounts.recertification_daily": KillCase(lambda fx: {}, "accounts_recertificationcampaign",
+                                               _recertification_check, fixtures=("units", "it_admin", "officer_bien_hoa")),
+    "letter.send_directive_reminders": KillCase(
+        _directive_setup, "notifications_notice", _once_each,
+        fixtures=("units", "it_admin", "officer_bien_hoa", "leader_bien_hoa", "settings", "tmp_path", "smtp_server",
+                  "prefork_worker")),
+    "incidents.send_deadline_notices": KillCase(
+        _incident_setup, "notifications_notice", _once_each,
+        fixtures=("units", "it_admin", "officer_bien_hoa", "smtp_server", "prefork_worker")),
+    "federation.reconcile_all": KillCase(_scim_setup, "federation_reconciliation", _reconciled_once,
+                                         fixtures=("units", "officer_bien_hoa", "request", "prefork_worker")),
 }
 
 
