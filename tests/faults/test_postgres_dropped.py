@@ -93,6 +93,9 @@ def test_a_lookup_whose_connection_drops_is_refused_and_counts_nothing(portal_we
     assert status == 503, answer
     refusal = json.loads(answer)
     assert refusal["decision"] == "refuse" and headers["content-type"] == "application/json"
+    # Refused with a reason and a time to retry: the record could not be written (or, when the drop hit
+    # inside the quota function, the quotas could not be counted).
+    assert refusal["reason"] in ("record_unavailable", "quota_unavailable") and int(headers["retry-after"]) > 0
     assert "Traceback" not in answer and refusal["message"].isascii() is False  # a Vietnamese message
     # One statement wrote the quota counters and the record: neither was kept.
     assert LookupRecord.objects.count() == 0
