@@ -164,6 +164,10 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=0 (PostgreSQL).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# A kept connection is checked (one `SELECT 1`) before a request's first query reuses it: after a
+# PostgreSQL restart or a dropped connection, the next request reconnects instead of failing on the dead
+# one (docs/faults.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Behind a transaction-pooling PgBouncer (README, "PgBouncer"): no server-side cursors (a named cursor
 # lives in one server session, which the next transaction may not get).
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)

@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Worker:
-    def __init__(self, private_media_root=None):
+    def __init__(self, private_media_root=None, pool="solo"):
+        # "solo" runs each task in the worker process itself; "prefork" (one child) runs it in a pool
+        # process that a test can SIGKILL while the worker lives on (pool_pids(); docs/faults.md).
+        self.pool = pool
         self.queue = f"tests-{uuid.uuid4().hex[:12]}"
         self.process = None
         # Files the portal hands to a job (a large roster) go through the private folder: the worker
@@ -42,7 +45,7 @@ class Worker:
             "AUDIT_HEADS_FILE": self.heads_file,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", f"--pool={self.pool}", "--concurrency=1",
              # Its own queue (send()), and the default one for what services enqueue after commit: the
              # test process's own (tests/parallel.py), so a parallel run's other workers never take it.
              "-Q", f"{self.queue},{settings.CELERY_TASK_DEFAULT_QUEUE}", "--hostname", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
@@ -79,6 +82,41 @@ class Worker:
                 return
             time.sleep(0.2)
         raise TimeoutError(f"The Celery worker did not finish {count} run(s) of {task.name} within a minute.")
+
+    @property
+    def name(self) -> str:
+        return f"{self.queue}@{os.uname().nodename}"
+
+    def pool_pids(self) -> list[int]:
+        """The pids of the pool's processes (prefork): where the tasks run."""
+        from portal.celery import app
+
+        stats = app.control.inspect(destination=[self.name], timeout=1).stats() or {}
+        return list(stats.get(self.name, {}).get("pool", {}).get("processes", []))
+
+    def wait_idle(self, timeout=60) -> None:
+        """Until nothing is running, reserved or waiting in the worker's queues, seen twice in a row."""
+        import redis
+
+        from portal.celery import app
+
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        queues = (self.queue, settings.CELERY_TASK_DEFAULT_QUEUE)
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        try:
+            while time.monotonic() < deadline:
+                inspector = app.control.inspect(destination=[self.name], timeout=1)
+                busy = [*(inspector.active() or {}).get(self.name, [None]),
+                        *(inspector.reserved() or {}).get(self.name, [None])]
+                waiting = sum(client.llen(queue) for queue in queues)
+                quiet = quiet + 1 if not busy and not waiting else 0
+                if quiet >= 2:
+                    return
+                time.sleep(0.3)
+        finally:
+            client.close()
+        raise TimeoutError("The Celery worker did not become idle within a minute.")
 
     def kill(self):
         """As the kernel's OOM killer or a lost machine would: SIGKILL, no clean-up, no acknowledgement."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,6 +195,12 @@ def _record(*, error, officer, **fields) -> LookupRecord:
     return _record_insert(**_record_fields(error=error, officer=officer, **fields))
 
 
+# What a lookup meets when PostgreSQL fails under it: an error of the statement (DatabaseError), or, once
+# the connection has been dropped (a restart, pg_terminate_backend), "connection already closed" on the
+# next statement (InterfaceError, which is not a DatabaseError). Either way: refused, never a 500.
+DATABASE_FAILURES = (DatabaseError, InterfaceError)
+
+
 def _unrecorded() -> DomainError:
     return Unavailable(_("The lookup could not be recorded, so it is not allowed. Try again in a moment."),
                        code="record_unavailable", retry_after=settings.QUOTA_UNAVAILABLE_RETRY_AFTER)
@@ -239,7 +245,7 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
         _officer_checked(actor=actor, client=client, found=found)
     except DomainError as error:
         return _refused(fields, officer=officer, error=error)
-    except DatabaseError:
+    except DATABASE_FAILURES:
         logger.exception("Lookup refused: the database did not answer")
         return _refused(fields, officer=officer, error=_unrecorded())
     record = _record_fields(officer=officer, error=None, **fields)
@@ -252,7 +258,7 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
         else:  # one statement, one transaction of its own
             status, counts, record_id = _decision_write(officer=officer, limits=found.limits, record=record,
                                                         flags=flags, now=now)
-    except DatabaseError as failure:
+    except DATABASE_FAILURES as failure:
         if _in_quota_function(failure):  # fail closed: nothing counted, nothing allowed
             logger.exception("Lookup refused: the quotas could not be counted")
             unavailable = quota_result(allowed=False, counts=None, limits=found.limits, now=now, unavailable=True)
@@ -297,7 +303,7 @@ def _refused(fields, *, officer, error: DomainError, quota: QuotaResult | None =
                 record = _record(officer=officer, error=error, **fields)
         else:  # one INSERT, its own transaction
             record = _record(officer=officer, error=error, **fields)
-    except DatabaseError:
+    except DATABASE_FAILURES:
         logger.exception("A refused lookup could not be recorded")
         return LookupDecision(allowed=False, record_id=None, error=error, quota=quota)
     return LookupDecision(allowed=False, record_id=record.pk, error=error, quota=quota,
