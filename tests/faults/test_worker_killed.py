@@ -403,7 +403,8 @@ def _turnover_check(state):
     from accounts.choices import TurnoverState
     from accounts.models import TurnoverRequest
 
-    assert TurnoverRequest.objects.get(pk=state["request"].pk).state == TurnoverState.EXECUTED
+    # No connected system concerns the request: complete as soon as it is executed.
+    assert TurnoverRequest.objects.get(pk=state["request"].pk).state == TurnoverState.COMPLETE
     _one(SecurityEvent.objects.filter(kind=EventKind.TURNOVER_EXECUTED), "execution events")
     _one(SecurityEvent.objects.filter(kind=EventKind.ACCOUNT_DISABLED, target=state["officer"]), "disabling events")
 
@@ -471,6 +472,64 @@ def _reconciled_once(state):
     assert Reconciliation.objects.get(system=state["system"]).finished_at is not None
 
 
+def _scim_admin_setup(fx):
+    return {**_scim_setup(fx), "admin": fx["it_admin"]}
+
+
+def _turnover_confirmed_setup(fx):
+    """A request executed while a manual target still owed its task; the task is now done: the
+    completion sweep marks the confirmation and completes the request."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from federation.choices import SystemKind
+    from federation.models import ManualTask
+    from federation.services import manual_task_complete, system_provision_all, system_register_target
+    from portal.actors import COMMAND_LINE
+
+    fx["settings"].PRIVATE_MEDIA_ROOT = fx["tmp_path"]
+    system = system_register_target(actor=COMMAND_LINE, name="Phần mềm kế toán", unit=fx["units"]["bien_hoa"],
+                                    kind=SystemKind.MANUAL)
+    system_provision_all(actor=COMMAND_LINE, system=system)
+    for task in ManualTask.objects.filter(done_at=None):  # the accounts created there at registration
+        manual_task_complete(actor=COMMAND_LINE, task=task, note="Đã tạo",
+                             evidence=SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64))
+    state = _turnover_setup(fx)
+    from accounts.services import turnover
+
+    result = turnover.turnover_request_execute(actor=fx["it_admin"], request=state["request"])
+    assert getattr(result, "error", None) is None
+    for task in ManualTask.objects.filter(done_at=None):
+        manual_task_complete(actor=COMMAND_LINE, task=task, note="Đã khóa",
+                             evidence=SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"\x01" * 64))
+    fx["prefork_worker"].wait_idle()
+    return state
+
+
+def _turnover_completed_once(state):
+    from accounts.choices import TurnoverState
+    from accounts.models import TurnoverRequest
+
+    assert TurnoverRequest.objects.get(pk=state["request"].pk).state == TurnoverState.COMPLETE
+    _one(SecurityEvent.objects.filter(kind=EventKind.TURNOVER_COMPLETED), "completion events")
+
+
+def _quarantine_setup(fx):
+    """A SCIM target quarantined five weeks ago: the daily job stops its deliveries, once."""
+    from federation.models import ConnectedSystem
+
+    state = _scim_setup(fx)
+    ConnectedSystem.objects.filter(pk=state["system"].pk).update(
+        quarantined_at=timezone.now() - timedelta(weeks=5))
+    return state
+
+
+def _deliveries_stopped_once(state):
+    from federation.models import ConnectedSystem
+
+    assert ConnectedSystem.objects.get(pk=state["system"].pk).deliveries_stopped_at is not None
+    _one(SecurityEvent.objects.filter(kind=EventKind.SYSTEM_DELIVERIES_STOPPED), "stop events")
+
+
 KILL_TESTS: dict[str, KillCase] = {
     "accounts.disable_dormant_accounts": KillCase(_dormant_setup, "audit_securityevent", _dormant_check),
     "notifications.send_reminders": KillCase(_reminders_setup, "notifications_notice", _once_each,
@@ -527,6 +586,16 @@ KILL_TESTS: dict[str, KillCase] = {
         fixtures=("units", "it_admin", "officer_bien_hoa", "smtp_server", "prefork_worker")),
     "federation.reconcile_all": KillCase(_scim_setup, "federation_reconciliation", _reconciled_once,
                                          fixtures=("units", "officer_bien_hoa", "request", "prefork_worker")),
+    "federation.reconcile_system": KillCase(_scim_admin_setup, "federation_reconciliation", _reconciled_once,
+                                            args=lambda state: (state["system"].pk, state["admin"].pk),
+                                            fixtures=("units", "it_admin", "officer_bien_hoa", "request",
+                                                      "prefork_worker")),
+    "federation.quarantine_expire": KillCase(_quarantine_setup, "audit_securityevent", _deliveries_stopped_once,
+                                             fixtures=("units", "officer_bien_hoa", "request", "prefork_worker")),
+    "accounts.complete_turnover_requests": KillCase(
+        _turnover_confirmed_setup, "audit_securityevent", _turnover_completed_once,
+        fixtures=("units", "it_admin", "leader_bien_hoa", "officer_bien_hoa", "settings", "tmp_path",
+                  "prefork_worker")),
 }
 
 
