@@ -48,7 +48,7 @@ END
 $$;
 """
 
-# Migration 0010's function, as it was (without the containment column).
+# Backwards: this function dropped, migration 0010's created again (without the containment column).
 PREVIOUS = r"""
 DROP FUNCTION IF EXISTS lookups_decision_facts(bigint, text, bigint, text, timestamptz, date, text, text, text,
                                                timestamptz, text, text[], text);
