@@ -319,7 +319,7 @@ class Gunicorn:
                 cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             )
 
-    def wait_ready(self, token: str, timeout: float = 60.0):
+    def wait_ready(self, token: str, timeout: float = 180.0):  # five workers booting on a loaded machine: slow
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
