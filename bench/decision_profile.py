@@ -7,7 +7,11 @@ prints:
   - every SQL statement and Redis command a decision sends, in order, with its count per call and its
     median time (Django's execute wrapper; Redis commands through a wrapped connection) — PostgreSQL's
     pg_stat_statements needs a server restart to load, which a shared server does not get;
-  - with --pyinstrument, pyinstrument's call tree of the decisions (when pyinstrument is installed).
+  - with --pyinstrument, pyinstrument's call tree of the decisions (requirements-test.txt pins it);
+  - when the server has pg_stat_statements loaded (shared_preload_libraries; a private server of one's own,
+    since the shared one is not restarted for it: see the README), PostgreSQL's own account of the
+    decisions: every statement, those inside the server-side functions too (track = all), with its calls
+    and execution time per decision.
 
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
         REDIS_URL=redis://127.0.0.1:6379/2 .venv/bin/python bench/decision_profile.py
@@ -29,8 +33,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench import lookups as bench_lookups  # noqa: E402  (sets the default environment)
-
-os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bench_settings"
 
 
 def parse_args():
@@ -90,11 +92,46 @@ def redis_wrapped(log: StatementLog):
     redis.Redis.execute_command = execute_command
 
 
+def pg_stat_statements(connection, decide, calls: int) -> None:
+    """PostgreSQL's account of `calls` decisions (nested statements included), when the server has the
+    extension loaded; a line saying so otherwise."""
+    from django.db import DatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+    except DatabaseError as error:
+        print(f"\npg_stat_statements: not available on this server ({str(error).strip().splitlines()[0]}).")
+        return
+    decide()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT toplevel, calls, total_exec_time, rows, shared_blks_hit + shared_blks_read + shared_blks_dirtied,
+                   regexp_replace(query, '\\s+', ' ', 'g')
+              FROM pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND query NOT LIKE '%%pg_stat_statements%%'
+             ORDER BY toplevel DESC, total_exec_time DESC""")
+        rows = cursor.fetchall()
+    print(f"\npg_stat_statements over {calls} decisions (execution time in the server; a nested statement's "
+          "time is inside its function's):")
+    print("| level | statement | calls per decision | ms per decision | rows per call | buffers per call |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for toplevel, count, total, row_count, buffers, query in rows:
+        if total / calls < 0.001:
+            continue
+        shape = query if len(query) <= 140 else query[:137] + "..."
+        print(f"| {'top' if toplevel else 'nested'} | `{shape}` | {count / calls:.2f} | {total / calls:.3f} "
+              f"| {row_count / count:.1f} | {buffers / count:.1f} |")
+
+
 def main():
     args = parse_args()
     bench_lookups.database_ensure()
     bench_lookups.manage("migrate", "--noinput", "-v", "0")
-    bench_lookups.manage("seed_demo")
+    bench_lookups.manage("seed_demo")  # under the portal's settings (DEBUG=1: the demo accounts may be seeded)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bench_settings"  # as the bench's gunicorn: Django's DEBUG off
     import django
 
     django.setup()
@@ -153,6 +190,7 @@ def main():
               f"| | **{total:.2f}** |")
         print(f"\nThe rest of a decision's {look_wall:.2f} ms ({look_wall - total:.2f} ms) is Python: the middleware "
               f"chain (shared with the baseline's {base_wall:.2f} ms), django-ninja, the checks and the ORM.")
+        pg_stat_statements(connection, lambda: side(bench_lookups.LOOKUP_PATH, args.calls, b"allow"), args.calls)
         if args.pyinstrument:
             try:
                 from pyinstrument import Profiler

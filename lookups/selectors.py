@@ -64,6 +64,8 @@ class DecisionOfficer:
     locked_until: datetime | None  # the lockout rule (accounts.selectors.lockout_end) over django-axes' rows
     limits: Limits  # quota_limits_for's rule over the officer's overrides
     facts: Facts  # the anomaly rules' facts, with the lookup about to be recorded counted in
+    contained_paths: list[str]  # for accounts.permissions.account_contained: the unit's path when it or a
+    # unit above it is held by an incident containment, else none
 
 
 _USER_FIELDS = [field for field in User._meta.concrete_fields]
@@ -72,10 +74,10 @@ _POLICY_FIELDS = [field for field in PasswordPolicy._meta.concrete_fields]
 _UNIT_RELATION = User._meta.get_field("unit")
 
 # The account with its unit, and (the database function lookups_decision_facts, migration 0010, whose
-# plan PostgreSQL keeps) django-axes' failures of the username in the cool-off window (the figures of
-# the lockout rule), the quota overrides that may apply to it, and the anomaly rules' facts about the
-# lookup asked for (lookups/anomalies.py) — one round trip instead of five ORM queries (README, "Where a
-# decision's time goes"). The facts are read before the lookup's own record exists and counted with it
+# plan PostgreSQL keeps; migrations 0010 and 0011) django-axes' failures of the username in the cool-off
+# window (the figures of the lockout rule), the quota overrides that may apply to it, the anomaly rules'
+# facts about the lookup asked for (lookups/anomalies.py) and whether its unit or one above it is
+# contained — one round trip instead of six queries (README, "Where a decision's time goes"). The facts are read before the lookup's own record exists and counted with it
 # in Python: "others" plus this one.
 OFFICER_SQL = """
 SELECT {user_columns}, {unit_columns}, {policy_columns}, f.*
@@ -85,7 +87,7 @@ SELECT {user_columns}, {unit_columns}, {policy_columns}, f.*
  CROSS JOIN LATERAL lookups_decision_facts(
          u.id, u.username, u.unit_id, u.role,
          %(now)s - make_interval(mins => coalesce(p.lockout_minutes, %(lockout_minutes)s)), %(day)s, %(dossier)s,
-         %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s) f
+         %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s, n.path) f
  WHERE u.username = %(username)s
 """.format(
     user_columns=", ".join(f'u."{field.column}"' for field in _USER_FIELDS),
@@ -130,7 +132,7 @@ def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, 
     policy = _policy_of(row[user_count + unit_count:user_count + unit_count + policy_count])
     policy_remember(policy)  # what the officer's state checks read next (password expiry) in this request
     (total, latest, overrides, holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen,
-     disable_request) = row[user_count + unit_count + policy_count:]
+     disable_request, unit_contained) = row[user_count + unit_count + policy_count:]
     locked_until = lockout_end(total=total or 0, latest=latest, escalating=officer.role == Role.IT_ADMIN, now=now,
                                policy=policy)
     facts = Facts(holiday=holiday, dossier_citizens=dossier_citizens + (0 if citizen_seen else 1),
@@ -138,7 +140,8 @@ def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, 
                   citizen_officers=citizen_officers + (0 if officer_seen else 1),
                   officer_new_to_citizen=not officer_seen, disable_request_id=disable_request)
     return DecisionOfficer(officer=officer, locked_until=locked_until,
-                           limits=_limits(policy, [tuple(item) for item in json.loads(overrides)]), facts=facts)
+                           limits=_limits(policy, [tuple(item) for item in json.loads(overrides)]), facts=facts,
+                           contained_paths=[unit.path] if unit_contained else [])
 
 
 def quota_overrides() -> list[QuotaOverride]:

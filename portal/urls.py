@@ -9,6 +9,9 @@ from lookups.api import api as lookup_api
 from . import views
 
 urlpatterns = [
+    # First: the lookup API is the busiest path (a system's every lookup), so the resolver tries it before
+    # the pages (README, "Where a decision's time goes"). No other pattern starts with "api/".
+    path("api/v1/", lookup_api.urls),
     path("", views.home_view, name="home"),
     path("healthz", views.healthz_view, name="healthz"),
     path("help/", views.help_view, name="help"),
@@ -28,7 +31,6 @@ urlpatterns = [
     path("admin/accounts/", include("accounts.urls")),
     path("admin/policy/", include("policy.urls")),
     path("admin/audit/", include("audit.urls")),
-    path("api/v1/", lookup_api.urls),
     path("lookups/", include("lookups.urls")),
     path("notifications/", include("notifications.urls")),
     path("compliance/", include("compliance.urls")),

@@ -124,18 +124,19 @@ def _officer_checked(*, actor, client, found: DecisionOfficer | None) -> None:
             raise NotAllowed(_("No active account has this username."), code="officer_disabled")
         raise NotAllowed(_("This officer is outside the units this system may decide for."),
                          code="out_of_scope")
-    _officer_state_checked(officer, locked_until=found.locked_until)
+    _officer_state_checked(officer, locked_until=found.locked_until, contained_paths=found.contained_paths)
 
 
-def _officer_state_checked(officer, *, locked_until) -> None:
+def _officer_state_checked(officer, *, locked_until, contained_paths: list[str]) -> None:
     """The state of an account in scope: each state that stops it looking up citizens, in turn."""
     if not officer.is_active:
         raise NotAllowed(_("No active account has this username."), code="officer_disabled")
     if locked_until is not None:
         raise NotAllowed(_("This officer's account is locked after failed sign-ins."), code="officer_locked")
     # Incident containment (incidents app): held while the containment lasts; once lifted, the forced
-    # password change below keeps refusing until the officer has chosen a new password.
-    if account_contained(officer):
+    # password change below keeps refusing until the officer has chosen a new password. The contained
+    # units were read with the officer (lookups_decision_facts): the rule itself is accounts'.
+    if account_contained(officer, contained_paths=contained_paths):
         raise NotAllowed(_("This officer's account is held by an incident containment."), code="contained")
     if password_change_reason(officer):
         raise NotAllowed(_("This officer must change their password before looking up citizens."),

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.choices import PasswordChangeReason
@@ -333,3 +334,29 @@ def test_it_judges_the_officer_by_the_policy_record_it_reads_with_the_account(pr
     assert _decide(province).reason == "officer_locked"
     PasswordPolicy.objects.filter(pk=policy.pk).update(lockout_threshold=4)
     assert _decide(province).allowed is True
+
+
+@pytest.mark.parametrize(("held", "reason"), [
+    ("account", "contained"),
+    ("tan_phong", "contained"),  # the officer's own ward
+    ("bien_hoa", "contained"),  # the city above it
+    ("long_khanh", None),  # another city: not the officer's
+    ("xuan_an", None),  # a ward whose path is not a prefix of the officer's
+])
+def test_it_refuses_an_officer_held_by_a_containment_of_the_account_or_a_unit_above(
+        province, officer_bien_hoa, units, held, reason):
+    """The containment is read with the officer (lookups_decision_facts), as accounts'
+    account_contained rules it: the account, its unit or a unit above. A decision stays two
+    statements: the officer with its facts, then the write (the record, refused or allowed) — in the
+    test's transaction each within a savepoint, which is not counted."""
+    holder = officer_bien_hoa if held == "account" else units[held]
+    type(holder).objects.filter(pk=holder.pk).update(contained_at=timezone.now())
+    with CaptureQueriesContext(connection) as sent:
+        decision = _decide(province)
+    assert len([query for query in sent.captured_queries if "SAVEPOINT" not in query["sql"]]) == 2
+    assert decision.reason == (reason or "")
+    assert decision.allowed is (reason is None)
+    if reason:
+        assert str(decision.error.message) == "Tài khoản của cán bộ này đang bị khoanh vùng do sự cố an toàn thông tin."
+    record = LookupRecord.objects.get()
+    assert (record.decision, record.reason) == (("refuse", reason) if reason else ("allow", ""))
