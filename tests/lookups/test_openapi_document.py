@@ -189,3 +189,14 @@ def test_a_body_the_document_refuses_is_refused_as_malformed_or_missing(province
     assert response.status_code == 400
     assert response.json()["reason"] == reason
     assert LookupRecord.objects.get().reason == reason
+
+
+def test_a_field_with_spaces_around_it_is_refused_in_vietnamese_and_recorded(province_client, officer_bien_hoa):
+    response = Client().post(URL, data=json.dumps({**BODY, "citizen_id": "075095001234 "}),
+                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {province_client[1]}")
+    assert response.status_code == 400
+    assert response.json() == {"decision": "refuse", "reason": "malformed",
+                               "message": "Gửi từng trường không có khoảng trắng ở đầu hoặc cuối."}
+    record = LookupRecord.objects.get()
+    assert (record.reason, record.officer_id, record.citizen_id_masked) == ("malformed", officer_bien_hoa.pk,
+                                                                            "075*******34")
