@@ -101,9 +101,12 @@ def _logout(method: str) -> dict:
     if method == "get":
         operation["parameters"] = [{"name": name, "in": "query", "required": False, "schema": schema}
                                    for name, schema in parameters.items()]
-    else:
+    else:  # the confirmation page's form: the person's browser posts it with the page's CSRF token
         operation["requestBody"] = {"required": False, "content": {FORM: {"schema": {
             "type": "object", "properties": {**parameters, "allow": {"type": "string"}}}}}}
+        operation["responses"]["403"] = {"description": "Not posted from the portal's confirmation page (no "
+                                                        "valid CSRF token): the portal's page saying so.",
+                                         "content": {HTML: {}}}
     return operation
 
 

@@ -115,7 +115,7 @@ def lookup_request_schema(*, today) -> dict:
         "type": "object", "additionalProperties": False, "required": list(FIELDS),
         "properties": {
             "officer": text(USERNAME_MAX, "The officer's username (case is ignored; no control or direction "
-                                          "character, no space at either end)."),
+                                          "character, no space at either end).", example="cb.tanphong"),
             "citizen_id": {
                 "type": "string", "minLength": 12, "maxLength": 12, "pattern": citizen_id_pattern(today=today),
                 "description": "The citizen's personal identification number: 12 ASCII digits — a province code "

@@ -161,6 +161,12 @@ def test_logout_with_a_hint_that_is_not_a_jwt_or_a_nul_is_refused_not_a_server_e
     _conforms(document, "/o/logout/", "get", response)
 
 
+def test_a_logout_not_posted_from_the_confirmation_page_is_the_documented_403(document):
+    response = Client(enforce_csrf_checks=True).post("/o/logout/", {"allow": "1"})
+    assert response.status_code == 403
+    _conforms(document, "/o/logout/", "post", response)
+
+
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_introspection_answers_a_method_it_does_not_serve_with_405_and_allow(db, method):
     response = getattr(Client(), method)("/o/introspect/")
