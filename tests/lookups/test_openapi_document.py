@@ -200,3 +200,20 @@ def test_a_field_with_spaces_around_it_is_refused_in_vietnamese_and_recorded(pro
     record = LookupRecord.objects.get()
     assert (record.reason, record.officer_id, record.citizen_id_masked) == ("malformed", officer_bien_hoa.pk,
                                                                             "075*******34")
+
+
+def test_every_reason_the_decision_raises_is_in_the_documented_enums():
+    """A reason added to the decision (a `code="…"` of its modules) and forgotten in the document fails here."""
+    import re
+    from pathlib import Path
+
+    import lookups
+    from lookups.quotas import UNAVAILABLE
+
+    root = Path(lookups.__file__).parent
+    sources = [root / "validation.py", root / "services" / "decisions.py", root / "api.py"]
+    raised = {code for source in sources for code in re.findall(r'code="([a-z_]+)"', source.read_text())}
+    raised |= {UNAVAILABLE, "rate_limited", "unauthenticated", "quota_officer_minute", "quota_officer_day",
+               "quota_unit_minute", "quota_unit_day"}
+    documented = {reason for reasons in REASONS.values() for reason in reasons}
+    assert raised == documented
