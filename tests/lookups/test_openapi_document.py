@@ -217,3 +217,13 @@ def test_every_reason_the_decision_raises_is_in_the_documented_enums():
                "quota_unit_minute", "quota_unit_day"}
     documented = {reason for reasons in REASONS.values() for reason in reasons}
     assert raised == documented
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("post", "/api/v1/openapi.json", "GET, HEAD"), ("put", "/api/v1/openapi.json", "GET, HEAD"),
+    ("delete", "/api/v1/openapi.json", "GET, HEAD"), ("get", URL, "POST"), ("put", URL, "POST"),
+])
+def test_a_method_neither_serves_is_405_with_allow(db, method, path, allow):
+    response = getattr(Client(), method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == allow
