@@ -8,6 +8,7 @@ it is left out.
 """
 from django.conf import settings
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 JSON = "application/json"
@@ -215,6 +216,7 @@ _SCHEMAS = {
 }
 
 
+@csrf_exempt  # read-only: another method is 405 with Allow, not the CSRF middleware's 403
 @require_safe
 def oidc_openapi_view(request):
     response = JsonResponse(oidc_openapi_document(), json_dumps_params={"ensure_ascii": False})

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import InvalidIDTokenError, InvalidRequestFatalError
 from oauth2_provider.models import get_access_token_model
@@ -92,9 +92,16 @@ class PortalUserInfoView(NulRefused, UserInfoView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(csrf_protect, name="post")
 class PortalLogoutView(NulRefused, RPInitiatedLogoutView):
     """RP-initiated logout; an `id_token_hint` that is not a JWT at all is the same refusal as one that
-    is invalid (jwcrypto raises a ValueError that django-oauth-toolkit does not catch: a 500)."""
+    is invalid (jwcrypto raises a ValueError that django-oauth-toolkit does not catch: a 500). GET and
+    POST only: Django's FormView also takes PUT as a POST, which no logout request is. The CSRF check is
+    on POST (the confirmation form), not on dispatch, so that another method is 405 with Allow rather
+    than the middleware's 403."""
+
+    http_method_names = ["get", "post", "head", "options"]
 
     def validate_logout_request_user(self, id_token_hint, client_id):
         try:
@@ -144,8 +151,10 @@ class PortalAuthorizationView(AuthorizationView):
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class PortalDiscoveryView(ConnectDiscoveryInfoView):
-    """django-oauth-toolkit's discovery document, true to what the portal does."""
+    """django-oauth-toolkit's discovery document, true to what the portal does. Read-only, so no CSRF
+    check: a method it does not serve is 405 with Allow, not the CSRF middleware's 403."""
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
@@ -172,8 +181,10 @@ class PortalDiscoveryView(ConnectDiscoveryInfoView):
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")
 class PortalJwksView(OIDCOnlyMixin, View):
-    """Every published key: the active one and the retired ones whose tokens may still be valid."""
+    """Every published key: the active one and the retired ones whose tokens may still be valid. Read-only:
+    no CSRF check (another method is 405 with Allow)."""
 
     def get(self, request, *args, **kwargs):
         response = JsonResponse(public_jwks())

@@ -174,6 +174,15 @@ def test_introspection_answers_a_method_it_does_not_serve_with_405_and_allow(db,
     assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
 
 
+@pytest.mark.parametrize(("path", "allow"), [
+    ("/o/logout/", "GET, POST, HEAD, OPTIONS"), ("/.well-known/openid-configuration", "GET, HEAD, OPTIONS"),
+    ("/o/jwks/", "GET, HEAD, OPTIONS"), ("/o/openapi.json", "GET, HEAD")])
+def test_a_method_not_served_is_405_with_allow_not_a_csrf_refusal(db, path, allow):
+    response = Client(enforce_csrf_checks=True).put(path)
+    assert response.status_code == 405
+    assert response["Allow"] == allow
+
+
 def test_userinfo_refusal_is_typed_json_with_its_challenge(document):
     response = Client().get("/o/userinfo/", HTTP_AUTHORIZATION="Bearer not-a-token")
     assert response.status_code == 401
