@@ -84,7 +84,8 @@ def portal_server(transactional_db, cache_key_prefix, tmp_path):
 def _schemathesis(config: str, location: str, env: dict, log: Path) -> None:
     result = subprocess.run(
         [str(BIN / "schemathesis"), "--config-file", str(CONFIGS / config), "--no-color", "run", location],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=400)
+        # In the test's own folder: the command line keeps a cache under its working directory.
+        cwd=log.parent, env={**os.environ, **env}, capture_output=True, text=True, timeout=400)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-12000:] + "\n--- server ---\n" + log.read_text()[-4000:]
     # Every generated case ran every check and passed (warnings — the token endpoint refusing made-up
