@@ -10,25 +10,28 @@ recorded, naming the officer when the body lets us. Token auth only: no session,
 set for each call by portal.audit_context.AuditContextMiddleware.
 """
 import json
+from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from portal.actors import SystemActor
 from portal.errors import DomainError, QuotaExceeded
 from portal.ratelimit import rate_limit_hit
 from portal.text import first_invisible_character
 
-from .quotas import ratelimit_headers
+from .quotas import QUOTA_TIME_ZONE, ratelimit_headers
 from .selectors import api_client_for_token
 from .services import lookup_decide
 from .services.decisions import USERNAME_MAX
-from .validation import DOSSIER_PATTERN, PURPOSE_MAX_LENGTH
+from .validation import PURPOSE_MAX_LENGTH, citizen_id_pattern, dossier_code_pattern
 
 LOOKUP_API = SystemActor("lookup_api")
 BODY_MAX_BYTES = 4096
@@ -45,14 +48,6 @@ class ClientToken(HttpBearer):
         return api_client_for_token(token)
 
 
-api = NinjaAPI(
-    title="Cổng an toàn tài khoản — Lookup API",
-    version="1",
-    description="May officer U look up citizen C for dossier D? Every decision is recorded once.",
-    urls_namespace="lookup_api",
-    docs_url=None,
-    openapi_url="/openapi.json",
-)
 
 
 class LookupIn(Schema):
@@ -66,56 +61,118 @@ class LookupIn(Schema):
     purpose: str = ""
 
 
-def _without_invisible() -> str:
-    """A JSON Schema pattern: one or more characters, none of those portal.text refuses (control and
-    direction characters)."""
+def _characters(refused) -> str:
+    """A regular-expression class of every BMP character `refused(character)` is true for, as ranges
+    (JSON Schema patterns are ECMA-262: \\uXXXX escapes, no property classes)."""
     ranges, start = [], None
-    for code in range(0x10000):
-        invisible = first_invisible_character(chr(code)) is not None
-        if invisible and start is None:
+    for code in range(0x10001):
+        hit = code < 0x10000 and not 0xD800 <= code <= 0xDFFF and refused(chr(code))
+        if hit and start is None:
             start = code
-        if not invisible and start is not None:
+        if not hit and start is not None:
             ranges.append((start, code - 1))
             start = None
-    parts = "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
-    return f"^[^{parts}]+$"
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
 
 
-WITHOUT_INVISIBLE = _without_invisible()
+def _unstorable(character: str) -> bool:
+    """A character no field may hold: a control or direction character (portal.text). (A lone UTF-16
+    surrogate is refused too, as `malformed`, but a JSON Schema pattern cannot name one: it is not a
+    character of valid JSON text, RFC 8259 section 8.2.)"""
+    return first_invisible_character(character) is not None
 
 
-class LookupRequest(Schema):
-    """The request as the decision checks it (the OpenAPI document's request body): every field is
-    required, a string, trimmed of surrounding spaces before it is checked. A body that breaks one of
-    these rules is still answered and recorded — 400 with the field's reason (`citizen_id_malformed`,
-    `dossier_malformed`, `purpose_missing`, …), or 403 `out_of_scope` for a username no account of
-    the client's units holds."""
+_INSIDE = _characters(_unstorable)
+_AT_AN_END = _characters(lambda character: _unstorable(character) or character.isspace())
+# One or more characters, none unstorable, no space (str.isspace) at either end: the decision trims a
+# field before checking it, so the API refuses a field it would have to trim (`malformed`).
+TEXT_PATTERN = f"^[^{_AT_AN_END}](?:[^{_INSIDE}]*[^{_AT_AN_END}])?$"
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+# Every `reason` the API answers, by status (docs/architecture.md "The lookup answer"): what the
+# decision (lookups.services.decisions, lookups.validation, lookups.quotas), the rate limit
+# (portal.ratelimit) and the token check raise. The OpenAPI document lists them as enums.
+REASONS = {
+    400: ["malformed", "citizen_id_missing", "cmnd_not_accepted", "citizen_id_malformed", "dossier_missing",
+          "dossier_malformed", "purpose_missing", "purpose_malformed"],
+    401: ["unauthenticated"],
+    403: ["out_of_scope", "officer_disabled", "officer_locked", "contained", "officer_must_change_password",
+          "no_lookup_right"],
+    429: ["quota_officer_minute", "quota_officer_day", "quota_unit_minute", "quota_unit_day", "rate_limited"],
+    503: ["quota_unavailable", "record_unavailable"],
+}
 
-    officer: str = Field(min_length=1, max_length=USERNAME_MAX, pattern=WITHOUT_INVISIBLE,
-                         description="The officer's username (no control character; case is ignored).")
-    citizen_id: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$", description=(
-        "The citizen's personal identification number: 12 ASCII digits — a province code of Circular "
-        "07/2016/TT-BCA, a gender-and-century digit 0–3, two digits of a birth year not after this year, "
-        "six more. A 9-digit CMND is refused with `cmnd_not_accepted`."))
-    dossier_code: str = Field(min_length=25, max_length=25, pattern=DOSSIER_PATTERN.pattern.replace("\\A", "^")
-                              .replace("\\Z", "$"), description=(
-        "The dossier this lookup serves: <agency code>-<yymmdd>-<4-digit number 0001–9999>, the date a "
-        "real one not after today, e.g. 000.00.32.H19-210708-0032."))
-    purpose: str = Field(min_length=1, max_length=PURPOSE_MAX_LENGTH, pattern=WITHOUT_INVISIBLE,
-                         description="Why the citizen is looked up (no control or direction character).")
+
+def lookup_request_schema(*, today) -> dict:
+    """The request body as the decision checks it on `today` (the OpenAPI document's request body):
+    every field required, a string, exactly what `lookups.validation` accepts. A body that breaks one
+    of these rules is still answered and recorded — 400 with the field's reason (`citizen_id_malformed`,
+    `dossier_malformed`, `purpose_missing`, …; `malformed` for a body that is not such an object or a
+    field with spaces around it) — and a username no active account of the client's units holds is
+    refused with 403 `out_of_scope`."""
+    def text(max_length, description, **extra):
+        return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN,
+                "description": description, **extra}
+    return {
+        "type": "object", "additionalProperties": False, "required": list(FIELDS),
+        "properties": {
+            "officer": text(USERNAME_MAX, "The officer's username (case is ignored; no control or direction "
+                                          "character, no space at either end).", example="cb.tanphong"),
+            "citizen_id": {
+                "type": "string", "minLength": 12, "maxLength": 12, "pattern": citizen_id_pattern(today=today),
+                "description": "The citizen's personal identification number: 12 ASCII digits — a province code "
+                               "of Circular 07/2016/TT-BCA, a gender-and-century digit 0–3, two digits of a birth "
+                               "year not after this year, six more. A 9-digit CMND is refused with "
+                               "`cmnd_not_accepted`.",
+                "example": "075095001234"},
+            "dossier_code": {
+                "type": "string", "minLength": 25, "maxLength": 25, "pattern": dossier_code_pattern(today=today),
+                "description": "The dossier this lookup serves: <agency code>-<yymmdd>-<4-digit number "
+                               "0001–9999>, the date a real one from 2000 to today (Asia/Ho_Chi_Minh).",
+                "example": "000.00.32.H19-210708-0032"},
+            "purpose": text(PURPOSE_MAX_LENGTH, "Why the citizen is looked up (no control or direction "
+                                                "character, no space at either end).",
+                            example="Cấp bản sao trích lục khai sinh"),
+        },
+    }
+
+
+class LookupApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """The document as of today: the request body's patterns name this year and today (a birth year
+        or a dossier date after them is refused), so they are drawn for each request of the document."""
+        document = super().get_openapi_schema(**kwargs)
+        today = timezone.now().astimezone(QUOTA_TIME_ZONE).date()
+        for path, operations in document["paths"].items():
+            if path.endswith("/lookups/"):
+                operations["post"]["requestBody"]["content"]["application/json"]["schema"] = \
+                    lookup_request_schema(today=today)
+        return document
+
+
+api = LookupApi(
+    title="Cổng an toàn tài khoản — Lookup API",
+    version="1",
+    description="May officer U look up citizen C for dossier D? Every decision is recorded once.",
+    urls_namespace="lookup_api",
+    docs_url=None,
+    openapi_url="/openapi.json",
+    docs_decorator=require_safe,  # ninja's document view answers any method; a write is 405 with Allow
+)
 
 
 class AllowOut(Schema):
-    decision: str = "allow"
-    lookup_id: int
+    decision: Literal["allow"]
+    lookup_id: int = Field(description="The record of this decision (lookups_lookuprecord.id).")
 
 
-class RefuseOut(Schema):
-    decision: str = "refuse"
-    reason: str
-    message: str
+def _refusal(status: int) -> type[Schema]:
+    """The error contract's body (`error()` below) for one status, its `reason` one of REASONS[status]."""
+    return create_model(f"Refusal{status}", __base__=Schema,
+                        decision=(Literal["refuse"], ...), reason=(Literal[tuple(REASONS[status])], ...),
+                        message=(str, Field(description="Why, in the reader's language (Vietnamese first).")))
+
+
+REFUSALS = {status: _refusal(status) for status in REASONS}
 
 
 def error(problem: DomainError, *, headers: dict | None = None) -> JsonResponse:
@@ -165,15 +222,41 @@ def _read(request) -> tuple[dict, str | None]:
         if not isinstance(loose, dict):
             return {}, unreadable
         return {name: loose[name] for name in FIELDS if isinstance(loose.get(name), str)}, unreadable
-    return parsed.model_dump(), None
+    fields = parsed.model_dump()
+    if any(value != value.strip() for value in fields.values()):
+        # The decision trims what a person typed on the portal's page; an API client sends the value
+        # itself, and its OpenAPI document says so (no space at either end).
+        return fields, _("Send each field without spaces before or after it.")
+    return fields, None
+
+
+def _header(description: str, *, required: bool, pattern: str | None = None) -> dict:
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {"description": description, "required": required, "schema": schema}
+
+
+_RETRY_AFTER = _header("Whole seconds to wait before asking again (RFC 9110).", required=True, pattern="^[1-9][0-9]*$")
+_RATELIMIT = {
+    "RateLimit-Policy": _header("The four quota windows: `\"officer_minute\";q=10;w=60, …` "
+                                "(draft-ietf-httpapi-ratelimit-headers).", required=False),
+    "RateLimit": _header("What is left in each window and the seconds until it resets: "
+                         "`\"officer_minute\";r=9;t=42, …`.", required=False),
+}
+RESPONSE_HEADERS = {
+    200: {name: {**header, "required": True} for name, header in _RATELIMIT.items()},
+    401: {"WWW-Authenticate": _header("The scheme to use: `Bearer`.", required=True, pattern="^Bearer$")},
+    429: {"Retry-After": _RETRY_AFTER, **_RATELIMIT},
+    503: {"Retry-After": _RETRY_AFTER},
+}
 
 
 @api.post(
-    "/lookups/", auth=ClientToken(), response={200: AllowOut, 400: RefuseOut, 401: RefuseOut, 403: RefuseOut,
-                                               429: RefuseOut, 503: RefuseOut},
+    "/lookups/", auth=ClientToken(), response={200: AllowOut, **REFUSALS},
     summary="Decide one citizen lookup",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": LookupRequest.model_json_schema()}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}},  # LookupApi fills it
+        "responses": {status: {"headers": headers} for status, headers in RESPONSE_HEADERS.items()},
+    },
 )
 def lookup_create(request):
     try:

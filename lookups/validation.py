@@ -121,3 +121,58 @@ def citizen_id_masked(value: str) -> str:
     if len(value) <= 5:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+# ----- The same rules as JSON Schema patterns (the lookup API's OpenAPI document) -------------------------
+# Each pattern accepts exactly what the function above accepts on the day given, so that a client (or a
+# schema-driven tester) reading the document knows what will pass: ASCII classes only, understood alike
+# by ECMA-262 (JSON Schema) and Python.
+
+def _two_digits(low: int, high: int) -> str:
+    """The numbers low..high (0–99) written with two digits, ten by ten: 1..31 → 0[1-9]|1[0-9]|2[0-9]|3[01]."""
+    parts = []
+    for tens in range(low // 10, high // 10 + 1):
+        first, last = max(low, tens * 10) % 10, min(high, tens * 10 + 9) % 10
+        parts.append(f"{tens}{first}" if first == last else f"{tens}[{first}-{last}]")
+    return "(?:" + "|".join(parts) + ")"
+
+
+_MONTH_DAYS = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _month_days(year: int, month: int) -> int:
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return _MONTH_DAYS[month] + (1 if leap else 0)
+
+
+def _date_pattern(*, today: date) -> str:
+    """yymmdd of a real date from 01/01/2000 to `today`."""
+    def months(year: int, last_month: int, last_day: int | None) -> str:
+        parts = []
+        for month in range(1, last_month + 1):
+            days = _month_days(year, month) if month < last_month or last_day is None else last_day
+            parts.append(f"{month:02d}{_two_digits(1, days)}")
+        return "(?:" + "|".join(parts) + ")"
+
+    this_year = today.year - 2000
+    past = {}  # the days of a year → the years before this one that have them
+    for year in range(2000, today.year):
+        past.setdefault(_month_days(year, 2), []).append(year - 2000)
+    parts = [f"(?:{'|'.join(f'{yy:02d}' for yy in years)}){months(2000 + years[0], 12, None)}"
+             for _february, years in sorted(past.items())]
+    parts.append(f"{this_year:02d}{months(today.year, today.month, today.day)}")
+    return "(?:" + "|".join(parts) + ")"
+
+
+def citizen_id_pattern(*, today: date) -> str:
+    """What `citizen_id_checked` accepts on `today`: a province code, a century digit 0–3, a birth year
+    not after this one (for the 21st century), six more digits."""
+    provinces = "|".join(sorted(PROVINCE_CODES))
+    return f"^(?:{provinces})(?:[01][0-9]{{2}}|[23]{_two_digits(0, today.year - 2000)})[0-9]{{6}}$"
+
+
+def dossier_code_pattern(*, today: date) -> str:
+    """What `dossier_code_checked` accepts on `today`: the agency code, a real date not after today,
+    a sequence number 0001–9999."""
+    return (r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-" + _date_pattern(today=today)
+            + r"-(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})$")
