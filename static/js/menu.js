@@ -4,7 +4,25 @@
 (function () {
   "use strict";
 
+  // The skip link moves the focus into <main> without adding #main-content to the address: a form
+  // without an action posts to the page's address, and the browser would carry the fragment through the
+  // redirect, taking the focus from the next page's first field (autofocus). Without this script the
+  // link still works as a plain link.
+  function skipLink() {
+    var link = document.querySelector("a.skip-link");
+    var main = document.getElementById("main-content");
+    if (!link || !main) {
+      return;
+    }
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      main.focus();
+      main.scrollIntoView();
+    });
+  }
+
   function enhance() {
+    skipLink();
     var bar = document.querySelector(".topbar");
     var button = bar && bar.querySelector(".menu-toggle");
     if (!button) {
