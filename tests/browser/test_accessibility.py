@@ -70,8 +70,12 @@ PAGES = {
         Page("federation:system", "manual"), Page("federation:manual_tasks"), Page("notifications:failed"),
         Page("letter:directive_create"), Page("letter:endpoint_create"), Page("letter:endpoint_import"),
         Page("incidents:edit", "incident"), Page("incidents:rules"), Page("incidents:unit_containment", "ward")],
-    "inspector": OWN + OVERSIGHT + [Page("audit:events"), Page("federation:registry"),
-                                    Page("federation:system", "oidc"), Page("letter:inspection_create", sent_empty=True)],
+    # The oversight pages are the district leader's and the IT Center's templates: the inspector's own
+    # view of them is the log, the flags and the inspections.
+    "inspector": OWN + [Page("accounts:list"), Page("lookups:log"), Page("lookups:anomalies"),
+                        Page("letter:inspections"), Page("letter:inspection", "inspection"),
+                        Page("letter:inspection_create", sent_empty=True), Page("audit:events"),
+                        Page("federation:registry"), Page("federation:system", "oidc")],
     "district_leader": OWN + OVERSIGHT + [Page("accounts:turnover_detail", "turnover"),
                                           Page("accounts:turnover_create", sent_empty=True)],
     "ward_leader": OWN + [Page("accounts:list"), Page("compliance:unit", "ward"), Page("accounts:roster")],
@@ -146,7 +150,7 @@ def pages_judged(person, world, pages):
 FIELDS_WITHOUT_THEIR_ERROR = """() => [...document.querySelectorAll("[aria-invalid=true]")]
   .filter(field => !(field.getAttribute("aria-describedby") || "").split(/\\s+/)
     .some(id => id.endsWith("_error") && document.getElementById(id)?.textContent.trim()))
-  .map(field => field.name)"""
+  .map(field => field.name || field.id)"""
 
 
 def sent_empty(person, name):
