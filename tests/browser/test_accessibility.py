@@ -139,6 +139,9 @@ def pages_judged(person, world, pages):
                 break
             person.screenshot(f"{entry.label}-{size_name}")
             problems += person.accessibility_problems(f"{entry.label} at {size_name}")
+            # A template comment or tag that leaked as text is read aloud too (a multi-line {# … #}).
+            if page.evaluate("/[{][#%]|[#%][}]/.test(document.body.innerText)"):
+                problems.append(f"{entry.label} at {size_name}: template syntax shown as text")
             if entry.sent_empty:
                 problems += sent_empty(person, f"{entry.label}-sent-empty-{size_name}")
     page.set_viewport_size(VIEWPORT)
