@@ -28,6 +28,7 @@ from portal.actors import COMMAND_LINE
 from tests.factories import UserFactory
 from tests.helpers import oidc_system_register, pdf_bytes
 
+from . import conftest
 from .conftest import PHONE, VIEWPORT
 from .test_turnover_journey import signed_in
 
@@ -197,3 +198,15 @@ def test_the_check_fails_a_page_with_an_unlabelled_field_and_an_image_without_te
     assert [line.split(" at ")[0] for line in problems] == [
         "judge (about:blank): [critical] image-alt", "judge (about:blank): [critical] label"]
     assert "https://dequeuniversity.com/rules/axe/4.10/label" in problems[1]
+
+
+def test_an_axe_file_changed_on_disk_is_refused_before_it_judges(tmp_path, monkeypatch):
+    changed = tmp_path / "axe.min.js"
+    changed.write_bytes(conftest.AXE.read_bytes().replace(b"axe v4.10.3", b"axe v4.10.4", 1))
+    monkeypatch.setattr(conftest, "AXE", changed)
+    conftest.axe_source.cache_clear()
+    try:
+        with pytest.raises(pytest.fail.Exception, match="is not axe-core 4.10.3 as vendored"):
+            conftest.axe_source()
+    finally:
+        conftest.axe_source.cache_clear()
