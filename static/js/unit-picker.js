@@ -48,7 +48,10 @@
     status.id = baseId + "-status";
     status.className = "unit-picker-status";
     status.setAttribute("role", "status");
-    input.setAttribute("aria-describedby", status.id);
+    // The text box takes over what described the <select> (its error and help text, the ids Django
+    // names in aria-describedby), then the status line: an error stays tied to the field one types in.
+    var described = select.getAttribute("aria-describedby");
+    input.setAttribute("aria-describedby", (described ? described + " " : "") + status.id);
 
     // The field's <label for=…> now names the text box; a wrapping <label> names its first control,
     // which the text box becomes by going before the <select>.

@@ -7,7 +7,9 @@ concurrently with them, which is what the check is there to prevent. So DJANGO_A
 set while Playwright runs, and only then: the browser is started and stopped once for this package,
 and the variable is removed afterwards (`manage.py check --deploy`, run by tests/portal, warns about it).
 """
+import hashlib
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,49 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 VIEWPORT = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+# axe-core, copied from its npm package (tests/browser/vendor/axe-core/README.md says how to update it):
+# served from this disk, never a CDN. The digest is the package's own (its sri-history.json), so a file
+# changed by hand or by a botched update is noticed before it judges any page.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"  # axe-core 4.10.3
+# Issue #24: a page may have no serious or critical violation; minor and moderate ones are reported by
+# axe too, but they do not fail a journey.
+AXE_BLOCKING = ("serious", "critical")
+# The rules of WCAG 2.1 A and AA, and axe's best practices (landmarks, one <h1>, heading order…).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+               "resultTypes": ["violations"]}
+
+
+@cache
+def axe_source():
+    source = AXE.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    if digest != AXE_SHA256:
+        pytest.fail(f"{AXE} is not axe-core 4.10.3 as vendored (sha256 {digest}): restore it or update AXE_SHA256 "
+                    "with the digest of the new release's axe.min.js.", pytrace=False)
+    return source.decode()
+
+
+def axe_violations(page):
+    """axe-core's serious and critical violations on the page as it is now: one line per element, with
+    the rule, the element's selector, what axe says is wrong and the rule's help page.
+
+    The script goes in through the DevTools protocol (page.evaluate), not a <script> tag: the portal's
+    Content-Security-Policy forbids inline scripts, and the test must not weaken it to look."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(axe_source())
+    results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    lines = []
+    for violation in results["violations"]:
+        if violation["impact"] not in AXE_BLOCKING:
+            continue
+        for node in violation["nodes"]:
+            target = " ".join(" > ".join(part) if isinstance(part, list) else part for part in node["target"])
+            summary = node.get("failureSummary", "").replace("\n", " ")
+            lines.append(f"[{violation['impact']}] {violation['id']} at {target}: {summary} ({violation['helpUrl']})")
+    return lines
 
 
 @pytest.fixture(scope="package")
@@ -95,6 +140,16 @@ class Journey:
         (page or self.page).screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 1000, f"empty screenshot {path}"
         return path
+
+    def accessibility_problems(self, name, page=None):
+        """The serious and critical axe-core violations of the page now, each line prefixed by `name`."""
+        return [f"{name} ({(page or self.page).url}): {line}" for line in axe_violations(page or self.page)]
+
+    def assert_accessible(self, name, page=None):
+        problems = self.accessibility_problems(name, page)
+        if problems:
+            self.screenshot(f"a11y-{name}", page)
+        assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
 
     def assert_clean(self, allowed=()):
         """No server error, missing page or stylesheet and no script error along the way."""

@@ -21,11 +21,14 @@ DOSSIER = "000.00.31.H19-210708-0032"
 
 
 def both_sizes(person, name):
-    """Desktop and phone screenshots; at 390 px the page must not scroll sideways."""
+    """Desktop and phone screenshots, each size judged by axe-core; at 390 px the page must not scroll
+    sideways."""
     person.screenshot(f"{name}-desktop")
+    person.assert_accessible(f"{name}-desktop")
     person.page.set_viewport_size(PHONE)
     width = person.page.evaluate("document.documentElement.scrollWidth")
     person.screenshot(f"{name}-390")
+    person.assert_accessible(f"{name}-390")
     person.page.set_viewport_size(DESKTOP)
     return width
 

@@ -33,10 +33,13 @@ def signed_in(journey, user):
 
 
 def both_sizes(journey, name, page=None):
+    """Desktop and phone screenshots, each size judged by axe-core (no serious or critical violation)."""
     page = page or journey.page
     journey.screenshot(f"{name}-desktop", page)
+    journey.assert_accessible(f"{name}-desktop", page)
     page.set_viewport_size(PHONE)
     journey.screenshot(f"{name}-390", page)
+    journey.assert_accessible(f"{name}-390", page)
     page.set_viewport_size(DESKTOP)
 
 
