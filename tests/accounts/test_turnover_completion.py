@@ -4,6 +4,7 @@ acknowledged by the real scim2-server the suite starts, the manual task done wit
 evidence is refused and the request stays executed; the sweep run twice changes nothing more."""
 import csv
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -105,6 +106,19 @@ def _executed(units, leader, admin, account, letter) -> TurnoverRequest:
     result = turnover.turnover_request_accept(actor=admin, request=request)
     assert result.error is None
     return result.request
+
+
+def _delivered(request, timeout=30):
+    """Every delivery the request waits for, delivered. In a transactional test the deliveries are also
+    handed to the suite's Celery worker when it is running (tests/conftest.py celery_worker, session-wide),
+    which may claim one before this test does: wait for whoever sends it."""
+    awaited = Delivery.objects.filter(pk__in=request.confirmations.exclude(delivery=None).values("delivery_id"))
+    deadline = time.monotonic() + timeout
+    while awaited.exclude(state=DeliveryState.DELIVERED).exists():
+        assert time.monotonic() < deadline, list(awaited.values_list("kind", "state", "last_error"))
+        _send(DeliveryKind.BACKCHANNEL_LOGOUT)
+        _send(DeliveryKind.SCIM_PUSH)
+        time.sleep(0.2)
 
 
 def _awaited(request) -> list:
@@ -222,8 +236,7 @@ def test_a_request_no_connected_system_concerns_completes_at_once(units, it_admi
 def test_two_sweeps_at_once_complete_a_request_once(units, it_admin, leader_bien_hoa, officer_bien_hoa, letter,
                                                     connected):
     request = _executed(units, leader_bien_hoa, it_admin, officer_bien_hoa, letter)
-    _send(DeliveryKind.BACKCHANNEL_LOGOUT)
-    _send(DeliveryKind.SCIM_PUSH)
+    _delivered(request)
     for task in ManualTask.objects.filter(done_at=None):
         manual_task_complete(actor=it_admin, task=task, note="Đã khóa", evidence=SimpleUploadedFile("a.png", PNG))
     outcomes = run_concurrently(lambda: turnover_completion_sweep(actor=TURNOVER_COMPLETION_JOB),
