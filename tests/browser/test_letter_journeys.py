@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.browser]
 
 
 def choose_unit(page, label, typed):
-    combobox = page.get_by_role("combobox", name=label)
+    # The picker's own text box (static/js/unit-picker.js), not the <select> it replaces once its script
+    # ran: a <select> is a combobox too, and a click on it before the swap lands on a hidden field.
+    combobox = page.locator("input.unit-picker-input").and_(page.get_by_role("combobox", name=label))
     combobox.click()
     combobox.press_sequentially(typed, delay=20)
     page.get_by_role("listbox").get_by_role("option").first.click()
