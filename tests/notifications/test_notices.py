@@ -110,11 +110,22 @@ def test_a_notice_is_made_once_per_key(officer_bien_hoa):
 @pytest.mark.parametrize("context", [
     {"password": "x"}, {"one_time_password": "Ab3$efgh"}, {"otp": "123456"}, {"citizen_id": "x"},
     {"note": "CCCD 079123456789 của công dân"}, {"lines": ["ok", {"token": "t"}]},
+    # Only a whole hexadecimal digest is let through, not a citizen ID inside text that looks like one.
+    {"chain": "a" * 20 + "079123456789" + "b" * 32 + " x"},
 ])
 def test_the_outbox_refuses_anything_secret(officer_bien_hoa, context):
     with pytest.raises(ValueError):
         notice_enqueue(recipient=officer_bien_hoa, kind=NoticeKind.IT_ALERT, source_key="alert:x", context=context)
     assert Notice.objects.count() == 0
+
+
+def test_the_outbox_keeps_a_digest_that_happens_to_hold_twelve_digits_in_a_row():
+    # A seal's chain value (SHA-256 in hex) in the IT Center's daily mail: the citizen-ID guard once
+    # refused the whole mail when a digest held exactly twelve decimal digits between two letters.
+    digest = "3f" + "079123456789" + "ab" * 25
+    assert len(digest) == 64
+    assert context_refuse_secrets({"seals": [{"table": "audit_securityevent", "chain": digest}]}) == {
+        "seals": [{"table": "audit_securityevent", "chain": digest}]}
 
 
 def test_the_outbox_keeps_plain_context_and_times_as_text():
