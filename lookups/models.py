@@ -87,13 +87,15 @@ class LookupRecord(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     decided_at = models.DateTimeField(_("time"), default=timezone.now)
+    # No single-column indexes on the two keys (migration 0012): lookup_record_officer serves every read by
+    # officer, nothing reads by client, and each index is one more insert on every decision.
     officer = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("officer"), null=True, blank=True,
-                                on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+                                on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     officer_username = models.CharField(_("officer's username"), max_length=64, blank=True)
     unit_id_then = models.BigIntegerField(null=True, blank=True)
     unit_code_then = models.CharField(_("unit code"), max_length=13, blank=True)
     client = models.ForeignKey(ApiClient, verbose_name=_("API client"), null=True, blank=True,
-                               on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+                               on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     dossier_code = models.CharField(_("dossier code"), max_length=40, blank=True)
     purpose = models.CharField(_("purpose"), max_length=300, blank=True)
     decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)

@@ -2,7 +2,7 @@
 a bearer token belongs to, an officer's own recent lookups and the lookup log within a reader's scope."""
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -73,38 +73,48 @@ _UNIT_FIELDS = [field for field in Unit._meta.concrete_fields]
 _POLICY_FIELDS = [field for field in PasswordPolicy._meta.concrete_fields]
 _UNIT_RELATION = User._meta.get_field("unit")
 
-# The account with its unit, and (the database function lookups_decision_facts, migration 0010, whose
-# plan PostgreSQL keeps; migrations 0010 and 0011) django-axes' failures of the username in the cool-off
-# window (the figures of the lockout rule), the quota overrides that may apply to it, the anomaly rules'
-# facts about the lookup asked for (lookups/anomalies.py) and whether its unit or one above it is
-# contained — one round trip instead of six queries (README, "Where a decision's time goes"). The facts are read before the lookup's own record exists and counted with it
-# in Python: "others" plus this one.
-OFFICER_SQL = """
-SELECT {user_columns}, {unit_columns}, {policy_columns}, f.*
-  FROM {user} u
-  JOIN {unit} n ON n.id = u.unit_id
-  LEFT JOIN {policy} p ON p.id = %(policy_id)s
- CROSS JOIN LATERAL lookups_decision_facts(
-         u.id, u.username, u.unit_id, u.role,
-         %(now)s - make_interval(mins => coalesce(p.lockout_minutes, %(lockout_minutes)s)), %(day)s, %(dossier)s,
-         %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s, n.path) f
- WHERE u.username = %(username)s
-""".format(
-    user_columns=", ".join(f'u."{field.column}"' for field in _USER_FIELDS),
-    unit_columns=", ".join(f'n."{field.column}"' for field in _UNIT_FIELDS),
-    policy_columns=", ".join(f'p."{field.column}"' for field in _POLICY_FIELDS),
-    user=User._meta.db_table, unit=Unit._meta.db_table, policy=PasswordPolicy._meta.db_table,
-)
+# The account with its unit, the policy record, and (lookups_decision_facts, migrations 0010 and 0011)
+# django-axes' failures of the username in the cool-off window (the figures of the lockout rule), the
+# quota overrides that may apply to it, the anomaly rules' facts about the lookup asked for
+# (lookups/anomalies.py) and whether its unit or one above it is contained — one round trip instead of
+# six queries (README, "Where a decision's time goes"). The statement is a call of the server-side
+# function lookups_decision_officer (migration 0012), whose plan PostgreSQL keeps per connection (sent as
+# a join it was parsed and planned on every decision), answering one JSON text: the three rows by column
+# name, then the facts. The facts are read before the lookup's own record exists and counted with it in
+# Python: "others" plus this one.
+OFFICER_SQL = ("SELECT lookups_decision_officer(%(username)s, %(policy_id)s, %(now)s, %(lockout_minutes)s, %(day)s, "
+               "%(dossier)s, %(citizen)s, %(allow)s, %(since)s, %(disable)s, %(open_states)s)")
+_DEFERRED = frozenset({"password"})  # what the function leaves out of the account's row: never read here
 
 
-def _policy_of(values) -> PasswordPolicy:
-    """The policy record from its columns (as the ORM would convert them), or the defaults when the
-    database has no record (current_policy's rule)."""
-    if values[0] is None:
-        return PasswordPolicy.from_defaults()
-    converted = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-                 for field, value in zip(_POLICY_FIELDS, values)]
-    return PasswordPolicy.from_db("default", [field.attname for field in _POLICY_FIELDS], converted)
+def _converter(field):
+    """How a column's value in row_to_json becomes what the ORM would have loaded (None: as it is)."""
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        return lambda value: None if value is None else datetime.fromisoformat(value)
+    if kind == "DateField":
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if kind in ("JSONField", "AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+                "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "BooleanField",
+                "CharField", "TextField", "ForeignKey", "OneToOneField", "EmailField", "SlugField"):
+        return None  # JSON's number, boolean, string, array or null is the value (jsonb is embedded as JSON)
+    raise TypeError(f"{field.model.__name__}.{field.name}: no JSON conversion for {kind} (lookups.selectors)")
+
+
+def _model_loader(model, fields, *, deferred=frozenset()):
+    """A function building `model` from its row as a JSON object, as Model.from_db does from columns."""
+    loaded = [(field.attname, field.column, _converter(field)) for field in fields if field.name not in deferred]
+    attnames = [attname for attname, _column, _convert in loaded]
+
+    def load(row: dict):
+        values = [row[column] if convert is None else convert(row[column]) for _attname, column, convert in loaded]
+        return model.from_db("default", attnames, values)
+    return load
+
+
+_load_user = _model_loader(User, _USER_FIELDS, deferred=_DEFERRED)
+_load_unit = _model_loader(Unit, _UNIT_FIELDS)
+_load_policy = _model_loader(PasswordPolicy, _POLICY_FIELDS)
 
 
 def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, dossier_code: str
@@ -122,17 +132,19 @@ def officer_for_decision(username: str, *, now: datetime, citizen_id_hash: str, 
             "disable": TurnoverAction.DISABLE.value,
             "open_states": [state.value for state in OPEN_TURNOVER_STATES],
         })
-        row = cursor.fetchone()
-    if row is None:
+        found = cursor.fetchone()[0]
+    if found is None:
         return None
-    user_count, unit_count, policy_count = len(_USER_FIELDS), len(_UNIT_FIELDS), len(_POLICY_FIELDS)
-    officer = User.from_db("default", [field.attname for field in _USER_FIELDS], row[:user_count])
-    unit = Unit.from_db("default", [field.attname for field in _UNIT_FIELDS], row[user_count:user_count + unit_count])
+    user_row, unit_row, policy_row, *facts_row = json.loads(found)
+    officer = _load_user(user_row)
+    unit = _load_unit(unit_row)
     _UNIT_RELATION.set_cached_value(officer, unit)
-    policy = _policy_of(row[user_count + unit_count:user_count + unit_count + policy_count])
+    # The defaults when the database has no record (current_policy's rule).
+    policy = PasswordPolicy.from_defaults() if policy_row is None else _load_policy(policy_row)
     policy_remember(policy)  # what the officer's state checks read next (password expiry) in this request
     (total, latest, overrides, holiday, dossier_citizens, citizen_seen, citizen_officers, officer_seen,
-     disable_request, unit_contained) = row[user_count + unit_count + policy_count:]
+     disable_request, unit_contained) = facts_row
+    latest = None if latest is None else datetime.fromisoformat(latest)
     locked_until = lockout_end(total=total or 0, latest=latest, escalating=officer.role == Role.IT_ADMIN, now=now,
                                policy=policy)
     facts = Facts(holiday=holiday, dossier_citizens=dossier_citizens + (0 if citizen_seen else 1),

@@ -1,5 +1,6 @@
 """Text folding shared by every app: officers type Vietnamese names without accents, and lists,
 searches and password rules compare text the same way."""
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -34,13 +35,15 @@ _INVISIBLE = frozenset(
      *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
 )
 
+# The same set as one character class: a compiled search runs in C (it is on every lookup decision's path,
+# four fields a decision; the loop over characters cost ~20 µs a field).
+_INVISIBLE_PATTERN = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_INVISIBLE)) + "]")
+
 
 def first_invisible_character(text: str) -> tuple[int, str] | None:
     """(1-based position, character) of the first control or direction character, or None."""
-    for position, char in enumerate(text or "", start=1):
-        if ord(char) in _INVISIBLE:
-            return position, char
-    return None
+    found = _INVISIBLE_PATTERN.search(text or "")
+    return (found.start() + 1, found.group()) if found is not None else None
 
 
 def reject_control_characters(text: str) -> None:

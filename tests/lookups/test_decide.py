@@ -360,3 +360,39 @@ def test_it_refuses_an_officer_held_by_a_containment_of_the_account_or_a_unit_ab
         assert str(decision.error.message) == "Tài khoản của cán bộ này đang bị khoanh vùng do sự cố an toàn thông tin."
     record = LookupRecord.objects.get()
     assert (record.decision, record.reason) == (("refuse", reason) if reason else ("allow", ""))
+
+
+def test_the_officers_statement_loads_what_the_orm_would(province, officer_bien_hoa):
+    """officer_for_decision builds the account, its unit and the policy from one JSON text (migration
+    0012): every column, each converted as the ORM converts it, save the password hash, which it never
+    reads. A field type it cannot convert fails at import, not at a decision."""
+    from accounts.models import Unit, User
+    from lookups.selectors import _converter, officer_for_decision
+    from policy.models import PasswordPolicy
+    from policy.selectors import current_policy
+
+    for model in (User, Unit, PasswordPolicy):
+        for field in model._meta.concrete_fields:
+            _converter(field)  # raises TypeError for a type without a conversion
+    policy = PasswordPolicy.from_defaults()
+    policy.save()
+    now = timezone.now()
+    User.objects.filter(pk=officer_bien_hoa.pk).update(
+        last_login=now - timedelta(days=3, microseconds=12340), password_changed_at=now - timedelta(days=40))
+    PasswordPolicy.objects.filter(pk=policy.pk).update(lockout_threshold=7)  # not what any cache holds
+    with audit_context(ip_address="10.20.30.40", request_id="req-json"):
+        found = officer_for_decision(officer_bien_hoa.username, now=now, citizen_id_hash=citizen_id_hash(CITIZEN),
+                                     dossier_code=DOSSIER)
+        remembered = current_policy()  # what the decision read, kept for the rest of the request
+    expected = User.objects.select_related("unit").get(pk=officer_bien_hoa.pk)
+    fields = [field.attname for field in User._meta.concrete_fields if field.name != "password"]
+    assert {name: getattr(found.officer, name) for name in fields} == {name: getattr(expected, name) for name in fields}
+    assert "password" in found.officer.get_deferred_fields()
+    unit_fields = [field.attname for field in Unit._meta.concrete_fields]
+    assert ({name: getattr(found.officer.unit, name) for name in unit_fields}
+            == {name: getattr(expected.unit, name) for name in unit_fields})
+    policy_fields = [field.attname for field in PasswordPolicy._meta.concrete_fields]
+    stored = PasswordPolicy.objects.get(pk=policy.pk)
+    assert remembered.lockout_threshold == 7
+    assert {name: getattr(remembered, name) for name in policy_fields} == {
+        name: getattr(stored, name) for name in policy_fields}
