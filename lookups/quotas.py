@@ -2,19 +2,20 @@
 
 `quota_consume(officer_id=, unit_id=, limits=, now=)` decides one lookup against four windows —
 officer/minute, officer/day, unit/minute, unit/day — aligned to the clock (the minute; the calendar day
-in Asia/Ho_Chi_Minh). All four are checked first and incremented only when all pass, so a refused
-request uses up nothing. No rate-limit library does this (docs/background.md, "Quotas and rate limits").
+in Asia/Ho_Chi_Minh). All four are incremented only when all pass, so a refused request uses up
+nothing. No rate-limit library does this (docs/background.md, "Quotas and rate limits").
 
 The engine is PostgreSQL alone, chosen by measurement (README, "Lookup quotas: PostgreSQL alone or
 Redis with a PostgreSQL ledger"): the decision writes its record in PostgreSQL anyway, so counting
 there costs one more statement in the same transaction, while Redis needed a ledger row, a lock and a
 probe in PostgreSQL besides its own round trip to stay exact across its restarts and failovers.
 
-How: one call of the database function `lookups_quota_consume` (migration 0008), one round trip. The
-table `lookups_quotacounter` has one row per subject and window kind (`officer:<id>:minute`, …); the
-function inserts the missing ones, locks the four FOR UPDATE in key order (no deadlock between
-decisions), reads them — a row of an older window counts as 0 — and, only when all four have room,
-adds one to each, resetting a row of an older window in place. The row locks serialise the decisions
+How: one call of the database function `lookups_quota_consume` (migrations 0008 and 0012), one round
+trip. The table `lookups_quotacounter` has one row per subject and window kind (`officer:<id>:minute`,
+…); the function adds one to each of the four with an UPDATE per row in key order (no deadlock between
+decisions; a row of an older window starts the new one at 1), inserting a row only when it is missing,
+and when any window is then over its limit takes the four counts back before anyone can see them
+(the rows stay locked): a refused request uses up nothing. The row locks serialise the decisions
 of one officer and one unit until the caller's transaction ends; decisions of other units never wait.
 The counts are committed rows: exact under any number of concurrent callers, across a restart of
 the web workers or of PostgreSQL itself (a transaction that did not commit counted nothing), and

@@ -5,9 +5,12 @@ issue 23), each part measured alone on a quiet machine before and after:
   (the composite lookup_record_officer (officer_id, decided_at) serves every read by officer) and on
   `client_id` (no read filters by client; the column has no database constraint, so no delete
   cascades through it). Every decision inserted into eight indexes; now six.
-- `lookups_quota_consume` locks the four counter rows first and inserts only when some are missing (a
-  new officer or unit): the `INSERT … ON CONFLICT DO NOTHING` it ran on every decision probed the
-  unique index four times to insert nothing.
+- `lookups_quota_consume` counts with one UPDATE per window in key order, and takes the counts back
+  in the rare refusal: it used to lock the four rows (SELECT … FOR UPDATE, a WAL record per row lock)
+  and then update them, after an `INSERT … ON CONFLICT DO NOTHING` that probed the unique index four
+  times to insert nothing. Alone, under pgbench with the commit's flush left out: 0.24 ms of
+  PostgreSQL's time per call before, 0.09 ms after. It inserts only when a row is missing (a new
+  officer or unit, or after the prune).
 - The officer's statement is a server-side function too, `lookups_decision_officer`: the account, its
   unit and the policy record as whole rows, with lookups_decision_facts beside them. Sent as a
   plain statement, the join with the facts function was parsed and planned on every decision (≈ 0.27
@@ -56,50 +59,49 @@ CREATE OR REPLACE FUNCTION lookups_quota_consume(
     p_unit bigint, p_keys text[], p_starts timestamptz[], p_ends timestamptz[], p_limits integer[])
 RETURNS integer[] LANGUAGE plpgsql AS $$
 -- Returns {1 allowed | 0 refused, count 1, …, count 4}: the windows' counts after the decision
--- (unchanged when refused). A row of an older window counts as 0 and is reset in place when the
--- decision is allowed; a row of a newer window (a caller whose clock is behind) keeps its window.
+-- (as before it when refused). A row of an older window counts as 0 and starts the new window; a row
+-- of a newer window (a caller whose clock is behind) keeps its window.
 DECLARE
-  v_counts integer[];
-  v_row record;
+  v_counts integer[] := ARRAY[0, 0, 0, 0];
+  -- The rows are updated one by one in key order, so that two decisions sharing a unit's rows take
+  -- their locks in the same order (no deadlock).
+  v_order integer[] := ARRAY(SELECT i FROM generate_subscripts(p_keys, 1) i ORDER BY p_keys[i]);
   v_i integer;
-  v_found integer;
   v_pass integer;
+  v_count integer;
+  v_refused boolean := false;
 BEGIN
-  -- Lock the subject's rows in key order (no deadlock between decisions). Only when one is missing (the
-  -- first lookup of an officer or unit, or after the prune) insert the missing ones and lock again: a
-  -- statement of its own after the insert, so that under READ COMMITTED it sees what a concurrent
-  -- first lookup committed (its insert waits for that one to end).
-  FOR v_pass IN 1..3 LOOP
-    v_counts := ARRAY[0, 0, 0, 0];
-    v_found := 0;
-    FOR v_row IN SELECT c.key, c.window_start, c.count FROM lookups_quotacounter c
-                 WHERE c.key = ANY (p_keys) ORDER BY c.key FOR UPDATE LOOP
-      v_found := v_found + 1;
-      v_i := array_position(p_keys, v_row.key);
-      IF v_row.window_start >= p_starts[v_i] THEN
-        v_counts[v_i] := v_row.count;
+  FOREACH v_i IN ARRAY v_order LOOP
+    -- Count first: the UPDATE takes the row's lock (waiting for a decision that holds it, then counting
+    -- on from what that one committed). Only when the row is missing (the first lookup of an officer or
+    -- unit, or after the prune) insert it and count again: a statement of its own, so that under READ
+    -- COMMITTED it sees the row a concurrent first lookup committed (the insert waits for that one).
+    FOR v_pass IN 1..3 LOOP
+      UPDATE lookups_quotacounter c
+         SET count = CASE WHEN c.window_start >= p_starts[v_i] THEN c.count + 1 ELSE 1 END,
+             unit_id = p_unit,
+             window_start = greatest(c.window_start, p_starts[v_i]),
+             window_end = CASE WHEN c.window_start > p_starts[v_i] THEN c.window_end ELSE p_ends[v_i] END
+       WHERE c.key = p_keys[v_i]
+      RETURNING c.count INTO v_count;
+      EXIT WHEN FOUND;
+      IF v_pass = 3 THEN  -- inserted and still missing (deleted meanwhile): refuse rather than count short
+        RAISE EXCEPTION 'lookups_quota_consume: counter % missing after inserting it', p_keys[v_i];
       END IF;
+      INSERT INTO lookups_quotacounter (unit_id, key, window_start, window_end, count)
+      VALUES (p_unit, p_keys[v_i], p_starts[v_i], p_ends[v_i], 0)
+      ON CONFLICT (key) DO NOTHING;
     END LOOP;
-    EXIT WHEN v_found = 4;
-    IF v_pass = 3 THEN  -- inserted and still missing (deleted meanwhile): refuse rather than count short
-      RAISE EXCEPTION 'lookups_quota_consume: % of 4 counters found after inserting them', v_found;
-    END IF;
-    INSERT INTO lookups_quotacounter AS c (unit_id, key, window_start, window_end, count)
-    SELECT p_unit, t.k, t.s, t.e, 0 FROM unnest(p_keys, p_starts, p_ends) AS t(k, s, e) ORDER BY t.k
-    ON CONFLICT (key) DO NOTHING;
+    v_counts[v_i] := v_count;
+    v_refused := v_refused OR v_count > p_limits[v_i];
   END LOOP;
-  FOR v_i IN 1..4 LOOP
-    IF v_counts[v_i] + 1 > p_limits[v_i] THEN
-      RETURN 0 || v_counts;
-    END IF;
-  END LOOP;
-  UPDATE lookups_quotacounter c
-     SET count = t.n + 1, unit_id = p_unit,
-         window_start = greatest(c.window_start, t.s),
-         window_end = CASE WHEN c.window_start > t.s THEN c.window_end ELSE t.e END
-    FROM unnest(p_keys, p_starts, p_ends, v_counts) AS t(k, s, e, n)
-   WHERE c.key = t.k;
-  RETURN 1 || ARRAY[v_counts[1] + 1, v_counts[2] + 1, v_counts[3] + 1, v_counts[4] + 1];
+  IF v_refused THEN
+    -- All or nothing: take the counts back, under the locks still held (nobody saw them). A window
+    -- started by this decision is left started with 0, which counts as its older window did.
+    UPDATE lookups_quotacounter c SET count = c.count - 1 WHERE c.key = ANY (p_keys);
+    RETURN 0 || ARRAY[v_counts[1] - 1, v_counts[2] - 1, v_counts[3] - 1, v_counts[4] - 1];
+  END IF;
+  RETURN 1 || v_counts;
 END
 $$;
 """
