@@ -92,6 +92,7 @@ def window_bounds(window, now: datetime) -> tuple[datetime, datetime]:
 
 
 def _subject_key(window, officer_id: int, unit_id: int) -> str:
+    """The counter row's key of `window` (lookups_quota_consume, migration 0012, builds the same)."""
     subject = f"officer:{officer_id}" if window.startswith("officer") else f"unit:{unit_id}"
     return f"{subject}:{'minute' if WINDOW_SECONDS[window] == 60 else 'day'}"
 
@@ -123,18 +124,7 @@ def _unavailable(limits) -> QuotaResult:
 
 # ----- the decision ------------------------------------------------------------------------------------
 
-CONSUME_SQL = "SELECT lookups_quota_consume(%s, %s, %s, %s, %s)"
-
-
-def quota_arguments(*, officer_id: int, unit_id: int, now: datetime) -> tuple[list, list, list]:
-    """The four windows' keys, starts and ends at `now`, as lookups_quota_consume takes them."""
-    keys, starts, ends = [], [], []
-    for window in WINDOWS:
-        start, end = window_bounds(window, now)
-        keys.append(_subject_key(window, officer_id, unit_id))
-        starts.append(start)
-        ends.append(end)
-    return keys, starts, ends
+CONSUME_SQL = "SELECT lookups_quota_consume(%s, %s, %s, %s)"
 
 
 def quota_result(*, allowed: bool, counts, limits: Limits, now: datetime, unavailable: bool = False) -> QuotaResult:
@@ -151,10 +141,9 @@ def quota_consume(*, officer_id: int, unit_id: int, limits: Limits, now: datetim
     transaction, the caller's transaction is then broken and must be rolled back). The lookup decision
     counts through lookups_decision_write instead, which calls the same database function."""
     now = now or timezone.now()
-    keys, starts, ends = quota_arguments(officer_id=officer_id, unit_id=unit_id, now=now)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(CONSUME_SQL, [unit_id, keys, starts, ends, [limits.of(window) for window in WINDOWS]])
+            cursor.execute(CONSUME_SQL, [officer_id, unit_id, now, [limits.of(window) for window in WINDOWS]])
             status, *counts = cursor.fetchone()[0]
     except DatabaseError:
         logger.exception("Quota database unreachable: lookup refused (fail closed)")

@@ -30,7 +30,7 @@ from portal.text import first_invisible_character
 from ..anomalies import anomalies_of, quota_rule_parameters
 from ..choices import AnomalyKind, Decision
 from ..models import LookupRecord
-from ..quotas import QUOTA_TIME_ZONE, UNAVAILABLE, WINDOWS, QuotaResult, quota_arguments, quota_result
+from ..quotas import QUOTA_TIME_ZONE, UNAVAILABLE, WINDOWS, QuotaResult, quota_result
 from ..selectors import DecisionOfficer, officer_for_decision
 from ..validation import (
     citizen_id_checked,
@@ -278,19 +278,17 @@ def _in_quota_function(failure: DatabaseError) -> bool:
     return "lookups_quota_consume" in (getattr(diag, "context", None) or "")
 
 
-# The quotas, the record and (when allowed) its anomaly flags in one statement (migration 0009).
-DECISION_SQL = "SELECT lookups_decision_write(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The quotas, the record and (when allowed) its anomaly flags in one statement (migrations 0009, 0012).
+DECISION_SQL = "SELECT lookups_decision_write(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _decision_write(*, officer, limits, record: dict, flags: dict, now) -> tuple[int, list[int], int]:
     """(1 allowed | 0 refused, the four windows' counts after the decision, the record's id)."""
-    keys, starts, ends = quota_arguments(officer_id=officer.pk, unit_id=officer.unit_id, now=now)
     near, shadow = quota_rule_parameters(limits)
-    row = {name: value for name, value in record.items() if name not in ("decision", "reason")}
-    row["decided_at"] = now.isoformat()
+    row = {name: value for name, value in record.items() if name not in ("decided_at", "decision", "reason")}
     with connection.cursor() as cursor:
         cursor.execute(DECISION_SQL, [
-            officer.unit_id, keys, starts, ends, [limits.of(window) for window in WINDOWS], json.dumps(row),
+            officer.pk, officer.unit_id, now, [limits.of(window) for window in WINDOWS], json.dumps(row),
             json.dumps([{"kind": str(kind), "details": details} for kind, details in flags.items()]),
             str(AnomalyKind.NEAR_QUOTA), near, str(AnomalyKind.QUOTA_SHADOW_EXCEEDED), shadow])
         status, *counts, record_id = cursor.fetchone()[0]

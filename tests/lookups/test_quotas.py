@@ -225,6 +225,27 @@ def test_the_day_is_vietnams_not_utcs():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("now", [
+    datetime(2026, 12, 1, 23, 59, 59, 999999, tzinfo=VN),  # the last instant of a Vietnamese day
+    datetime(2026, 12, 2, 0, 0, 0, tzinfo=VN),  # its midnight
+    datetime(2026, 12, 2, 6, 59, 59, 500000, tzinfo=VN),  # just before midnight UTC
+    datetime(2026, 12, 2, 7, 0, 0, tzinfo=VN),  # midnight UTC: not a new day here
+    datetime(2026, 12, 31, 23, 59, 30, tzinfo=VN),  # the year's last minute
+    datetime(2028, 2, 29, 12, 0, 0, 1, tzinfo=VN),  # a leap day
+])
+def test_the_database_names_the_windows_as_python_does(now):
+    """lookups_quota_consume (migration 0012) builds the four keys and windows from the officer, the
+    unit and the time; the headers and retry-after are computed in Python (window_bounds): both must
+    name the same rows and bounds."""
+    from lookups.quotas import WINDOWS, _subject_key, window_bounds
+
+    assert consume(now=now).allowed
+    stored = {key: (start, end) for key, start, end in
+              QuotaCounter.objects.values_list("key", "window_start", "window_end")}
+    assert stored == {_subject_key(window, OFFICER, UNIT): window_bounds(window, now) for window in WINDOWS}
+
+
+@pytest.mark.django_db
 def test_the_minute_resets_on_the_clock_minute():
     at_59 = datetime(2026, 12, 1, 9, 30, 59, 500000, tzinfo=VN)
     assert [consume(now=at_59, officer_minute=2).allowed for _ in range(3)] == [True, True, False]
