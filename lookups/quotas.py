@@ -104,12 +104,16 @@ def _seconds_until(end: datetime, now: datetime) -> int:
 def _result(*, allowed, counts, limits, now, backend) -> QuotaResult:
     """`counts` are the windows' counts after the decision (unchanged when refused)."""
     exceeded, remaining, resets = [], {}, {}
+    ends = {}  # a window's length → seconds until it ends: the officer's and the unit's share each
     for window, count in zip(WINDOWS, counts):
         limit = limits.of(window)
         if not allowed and count + 1 > limit:
             exceeded.append(str(window))
         remaining[str(window)] = max(0, limit - count)
-        resets[str(window)] = _seconds_until(window_bounds(window, now)[1], now)
+        length = WINDOW_SECONDS[window]
+        if length not in ends:
+            ends[length] = _seconds_until(window_bounds(window, now)[1], now)
+        resets[str(window)] = ends[length]
     retry_after = max((resets[name] for name in exceeded), default=0)
     binding = max(exceeded, key=lambda name: (resets[name], WINDOW_SECONDS[name]), default="")
     return QuotaResult(allowed=allowed, reason=f"quota_{binding}" if binding else "", exceeded=exceeded,

@@ -170,9 +170,14 @@ def _record_insert(**fields) -> LookupRecord:
     return LookupRecord(id=record_id, **fields)
 
 
-def _record_fields(*, now, client, officer, officer_username, citizen_id, dossier_code, purpose, error) -> dict:
+def _record_fields(*, now, client, officer, officer_username, citizen_id, dossier_code, purpose, error,
+                   citizen_hash: str | None = None) -> dict:
+    """The record's columns. `citizen_hash`: citizen_id_hash of the trimmed number when the caller has
+    it already (an HMAC a decision need not compute twice)."""
     context = current_audit_context()
     citizen = citizen_id.strip() if isinstance(citizen_id, str) and _encodable(citizen_id) else ""
+    if citizen_hash is None:
+        citizen_hash = citizen_id_hash(citizen) if citizen else ""
     return {
         "decided_at": now,
         "officer_id": officer.pk if officer is not None else None,
@@ -184,7 +189,7 @@ def _record_fields(*, now, client, officer, officer_username, citizen_id, dossie
         "purpose": _text(purpose, 300),
         "decision": Decision.REFUSE if error is not None else Decision.ALLOW,
         "reason": error.code if error is not None else "",
-        "citizen_id_hash": citizen_id_hash(citizen) if citizen else "",
+        "citizen_id_hash": citizen_hash,
         # Only a number is masked: whatever else was typed stays out of what people read and export.
         "citizen_id_masked": citizen_id_masked(citizen) if citizen_id_maskable(citizen) else "",
         "ip_address": context.ip_address,
@@ -232,7 +237,8 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
         username = _username(officer_username)
         citizen = citizen_id.strip() if isinstance(citizen_id, str) and _encodable(citizen_id) else ""
         dossier = dossier_code.strip() if isinstance(dossier_code, str) and _encodable(dossier_code) else ""
-        found = officer_for_decision(username, now=now, citizen_id_hash=citizen_id_hash(citizen) if citizen else "",
+        hashed = citizen_id_hash(citizen) if citizen else ""
+        found = officer_for_decision(username, now=now, citizen_id_hash=hashed,
                                      dossier_code=dossier) if username is not None else None
         officer = found.officer if found is not None else None
         if malformed is not None:
@@ -249,7 +255,7 @@ def lookup_decide(*, actor, client, officer_username, citizen_id, dossier_code, 
     except DATABASE_FAILURES:
         logger.exception("Lookup refused: the database did not answer")
         return _refused(fields, officer=officer, error=_unrecorded())
-    record = _record_fields(officer=officer, error=None, **fields)
+    record = _record_fields(officer=officer, error=None, citizen_hash=hashed, **fields)
     flags = anomalies_of(LookupRecord(**record), officer, None, found.facts)
     try:
         if connection.in_atomic_block:  # a caller's transaction: a savepoint, so a failure leaves it usable

@@ -396,3 +396,43 @@ def test_the_officers_statement_loads_what_the_orm_would(province, officer_bien_
     assert remembered.lockout_threshold == 7
     assert {name: getattr(remembered, name) for name in policy_fields} == {
         name: getattr(stored, name) for name in policy_fields}
+
+
+def test_the_facts_count_the_allowed_records_of_the_window_up_to_the_decision(units, officer_bien_hoa):
+    """The dossier's and the citizen's records counted by the officer's statement (migration 0013): those
+    allowed in [now − the window, now], across the month's partition and the one before; not one older,
+    not one refused, not one decided after `now` (a clock ahead: the scans stop at now, which keeps
+    them out of the months ahead's partitions)."""
+    from audit.partitions import month_start
+    from lookups.choices import Decision
+    from lookups.selectors import officer_for_decision
+    from lookups.validation import citizen_id_masked
+    from tests.factories import UserFactory
+
+    now = month_start(timezone.now().date().replace(day=1)) + timedelta(hours=3)  # the window starts last month
+    others = [UserFactory(unit=units["tan_phong"], can_lookup=True) for _ in range(4)]
+    citizens = [f"0750950{n:05d}" for n in range(6)]
+
+    def record(officer, citizen, at, decision=Decision.ALLOW):
+        LookupRecord.objects.create(
+            decided_at=at, officer=officer, officer_username=officer.username, unit_id_then=officer.unit_id,
+            unit_code_then=officer.unit.code, dossier_code=DOSSIER, purpose="Thử", decision=decision,
+            citizen_id_hash=citizen_id_hash(citizen), citizen_id_masked=citizen_id_masked(citizen))
+
+    record(others[0], citizens[0], now - timedelta(hours=23))  # last month's partition: counted
+    record(others[1], citizens[0], now)  # at the decision's own instant: counted
+    record(others[2], citizens[1], now - timedelta(hours=24, seconds=1))  # before the window
+    record(others[2], citizens[2], now, decision=Decision.REFUSE)  # refused
+    record(others[3], citizens[3], now + timedelta(seconds=1))  # after the decision
+    record(others[3], citizens[0], now + timedelta(seconds=1))
+
+    def facts(citizen):
+        return officer_for_decision(officer_bien_hoa.username, now=now, citizen_id_hash=citizen_id_hash(citizen),
+                                    dossier_code=DOSSIER).facts
+
+    about_a_known_citizen = facts(citizens[0])
+    assert about_a_known_citizen.dossier_citizens == 1 and not about_a_known_citizen.citizen_new_to_dossier
+    assert about_a_known_citizen.citizen_officers == 3 and about_a_known_citizen.officer_new_to_citizen
+    about_a_new_citizen = facts(citizens[5])  # counted with the lookup about to be recorded
+    assert about_a_new_citizen.dossier_citizens == 2 and about_a_new_citizen.citizen_new_to_dossier
+    assert about_a_new_citizen.citizen_officers == 1
