@@ -284,17 +284,19 @@ def _in_quota_function(failure: DatabaseError) -> bool:
     return "lookups_quota_consume" in (getattr(diag, "context", None) or "")
 
 
-# The quotas, the record and (when allowed) its anomaly flags in one statement (migrations 0009, 0012).
-DECISION_SQL = "SELECT lookups_decision_write(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The quotas, the record and (when allowed) its anomaly flags in one statement (migrations 0009, 0012, 0013).
+DECISION_SQL = "SELECT lookups_decision_write({})".format(", ".join(["%s"] * 18))
 
 
 def _decision_write(*, officer, limits, record: dict, flags: dict, now) -> tuple[int, list[int], int]:
     """(1 allowed | 0 refused, the four windows' counts after the decision, the record's id)."""
     near, shadow = quota_rule_parameters(limits)
-    row = {name: value for name, value in record.items() if name not in ("decided_at", "decision", "reason")}
     with connection.cursor() as cursor:
         cursor.execute(DECISION_SQL, [
-            officer.pk, officer.unit_id, now, [limits.of(window) for window in WINDOWS], json.dumps(row),
+            officer.pk, officer.unit_id, now, [limits.of(window) for window in WINDOWS],
+            record["officer_username"], record["unit_code_then"], record["client_id"], record["dossier_code"],
+            record["purpose"], record["citizen_id_hash"], record["citizen_id_masked"], record["ip_address"],
+            record["request_id"],
             json.dumps([{"kind": str(kind), "details": details} for kind, details in flags.items()]),
             str(AnomalyKind.NEAR_QUOTA), near, str(AnomalyKind.QUOTA_SHADOW_EXCEEDED), shadow])
         status, *counts, record_id = cursor.fetchone()[0]
